@@ -1,0 +1,79 @@
+"""Build the FastAPI application around a store and settings."""
+
+from __future__ import annotations
+
+import secrets
+
+from fastapi import FastAPI, Request, status
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, RedirectResponse, Response
+from fastapi.staticfiles import StaticFiles
+from starlette.middleware.sessions import SessionMiddleware
+
+from api import web
+from api.deps import PrincipalDep
+from api.routers import items, review, trends
+from api.security import TokenRegistry
+from classifier.taxonomy import Taxonomy
+from dashboards import STATIC_DIR
+from dashboards.formatting import install_filters
+from index.store import Store
+from mediawatch import __version__
+from mediawatch.config import Settings
+
+
+def _validation_error(request: Request, error: RequestValidationError) -> Response:
+    """A 422 that says which parameter is wrong and why, in a form people can read."""
+    problems = []
+    for problem in error.errors():
+        where = ".".join(str(part) for part in problem.get("loc", ()))
+        problems.append({"field": where, "message": problem.get("msg", "invalid")})
+    summary = "; ".join(f"{p['field']}: {p['message']}" for p in problems)
+    return JSONResponse(
+        {"detail": f"Yêu cầu không hợp lệ (invalid request): {summary}", "errors": problems},
+        status_code=status.HTTP_422_UNPROCESSABLE_CONTENT,
+    )
+
+
+def _login_redirect(request: Request, _error: web.LoginRequired) -> Response:
+    target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+    return RedirectResponse(f"/login?next={target}", status.HTTP_303_SEE_OTHER)
+
+
+def create_app(settings: Settings, store: Store) -> FastAPI:
+    app = FastAPI(
+        title="mediawatch",
+        version=__version__,
+        description="Giám sát thông tin báo chí, mạng xã hội về chính sách tỉnh Lâm Đồng.",
+        openapi_url=None,
+        docs_url=None,
+        redoc_url=None,
+    )
+    app.state.settings = settings
+    app.state.store = store
+    app.state.tokens = TokenRegistry(settings)
+    app.state.topic_labels = Taxonomy.load().labels_vi
+    secret = settings.session_secret.get_secret_value() if settings.session_secret else None
+    app.add_middleware(
+        SessionMiddleware,
+        secret_key=secret or secrets.token_urlsafe(32),
+        session_cookie="mediawatch_session",
+        same_site="lax",
+        https_only=settings.base_url.startswith("https://"),
+        max_age=12 * 3600,
+    )
+    app.add_exception_handler(RequestValidationError, _validation_error)
+    app.add_exception_handler(web.LoginRequired, _login_redirect)
+    install_filters(web.templates.env, settings.timezone)
+    app.include_router(items.router)
+    app.include_router(review.router)
+    app.include_router(trends.router)
+    app.include_router(web.router)
+
+    @app.get("/api/openapi.json", include_in_schema=False)
+    def openapi(_principal: PrincipalDep) -> dict:
+        """The schema needs a token too: every endpoint does."""
+        return app.openapi()
+
+    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    return app

@@ -1,0 +1,36 @@
+"""Search and read items."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, HTTPException, Query, status
+
+from api.deps import PrincipalDep, StoreDep
+from index.query import SearchPage, SearchQuery
+from mediawatch.model import Document
+
+router = APIRouter(prefix="/api/items", tags=["items"])
+
+
+@router.get("", response_model=SearchPage, summary="Tìm kiếm tin (search items)")
+def search_items(
+    query: Annotated[SearchQuery, Query()], store: StoreDep, _principal: PrincipalDep
+) -> SearchPage:
+    """Full text over the folded text ("dat dai" finds "đất đai"), with filters and snippets."""
+    return store.search(query)
+
+
+@router.get("/{item_id}", response_model=Document, summary="Một tin (one item)")
+def get_item(item_id: str, store: StoreDep, _principal: PrincipalDep) -> Document:
+    document = store.get(item_id)
+    if document is None:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, f"Không có tin '{item_id}' (no such item)")
+    return document
+
+
+@router.get("/{item_id}/review-log", summary="Lịch sử xử lý (review history)")
+def get_review_log(item_id: str, store: StoreDep, _principal: PrincipalDep) -> list[dict]:
+    if store.get(item_id) is None:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, f"Không có tin '{item_id}' (no such item)")
+    return store.review_log(item_id)

@@ -1,0 +1,26 @@
+"""Counts over time for analysts."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+
+from api.deps import PrincipalDep, SettingsDep, StoreDep
+from index.query import Trends
+from mediawatch.model import utc_now
+
+router = APIRouter(prefix="/api/trends", tags=["trends"])
+
+
+@router.get("", response_model=Trends, summary="Xu hướng theo ngày (daily trends)")
+def get_trends(
+    store: StoreDep,
+    settings: SettingsDep,
+    _principal: PrincipalDep,
+    days: Annotated[int, Query(ge=1, le=366, description="How many days back from now")] = 14,
+) -> Trends:
+    """Items per calendar day in the display time zone, by topic and by sentiment."""
+    until = utc_now()
+    return store.trends(until - timedelta(days=days), until, settings.timezone)

@@ -1,0 +1,212 @@
+"""Dashboard pages for people: login, the review queue, one item, search, trends."""
+
+from __future__ import annotations
+
+import hmac
+import secrets
+from datetime import timedelta
+from typing import Annotated
+from urllib.parse import quote
+
+from fastapi import APIRouter, Depends, Form, HTTPException, Query, Request, status
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.templating import Jinja2Templates
+from pydantic import ValidationError
+
+from api.deps import SettingsDep, StoreDep
+from api.security import SESSION_USER, check_password
+from dashboards import TEMPLATES_DIR
+from index.highlight import mark, query_terms
+from index.query import SearchQuery
+from index.store import ItemNotFound, ReviewConflict
+from mediawatch.model import Document, ReviewDecision, ReviewOutcome, utc_now
+
+router = APIRouter(include_in_schema=False)
+templates = Jinja2Templates(directory=TEMPLATES_DIR)
+CSRF_KEY = "csrf"
+
+
+class LoginRequired(Exception):
+    """Raised by page dependencies; turned into a redirect to the login page."""
+
+
+def csrf_token(request: Request) -> str:
+    token = request.session.get(CSRF_KEY)
+    if not token:
+        token = secrets.token_urlsafe(32)
+        request.session[CSRF_KEY] = token
+    return token
+
+
+def check_csrf(request: Request, submitted: str) -> None:
+    expected = request.session.get(CSRF_KEY, "")
+    if not expected or not hmac.compare_digest(expected, submitted):
+        raise HTTPException(
+            status.HTTP_403_FORBIDDEN, "Phiên làm việc đã hết hạn, hãy tải lại trang (CSRF)"
+        )
+
+
+def current_user(request: Request) -> str:
+    user = request.session.get(SESSION_USER)
+    if not user:
+        raise LoginRequired
+    return user
+
+
+UserDep = Annotated[str, Depends(current_user)]
+
+
+def render(request: Request, name: str, status_code: int = 200, **context: object) -> Response:
+    context |= {"user": request.session.get(SESSION_USER), "csrf": csrf_token(request)}
+    return templates.TemplateResponse(request, name, context, status_code=status_code)
+
+
+@router.get("/login", response_class=HTMLResponse)
+def login_page(request: Request, next: str = "/") -> Response:  # noqa: A002
+    return render(request, "login.html", next=next)
+
+
+@router.post("/login")
+def login(
+    request: Request,
+    settings: SettingsDep,
+    username: Annotated[str, Form(max_length=100)],
+    password: Annotated[str, Form(max_length=200)],
+    csrf: Annotated[str, Form()],
+    next: Annotated[str, Form()] = "/",  # noqa: A002
+) -> Response:
+    check_csrf(request, csrf)
+    if not check_password(settings, username, password):
+        return render(
+            request, "login.html", status.HTTP_401_UNAUTHORIZED, next=next,
+            error="Sai tên đăng nhập hoặc mật khẩu.",
+        )
+    request.session.clear()
+    request.session[SESSION_USER] = username
+    target = next if next.startswith("/") and not next.startswith("//") else "/"
+    return RedirectResponse(target, status.HTTP_303_SEE_OTHER)
+
+
+@router.post("/logout")
+def logout(request: Request, csrf: Annotated[str, Form()]) -> Response:
+    check_csrf(request, csrf)
+    request.session.clear()
+    return RedirectResponse("/login", status.HTTP_303_SEE_OTHER)
+
+
+@router.get("/", response_class=HTMLResponse)
+def queue_page(
+    request: Request,
+    store: StoreDep,
+    settings: SettingsDep,
+    user: UserDep,
+    page: Annotated[int, Query(ge=1, le=500)] = 1,
+) -> Response:
+    per_page = 25
+    queue = store.review_queue(settings.review_threshold, per_page, (page - 1) * per_page)
+    return render(
+        request, "queue.html", queue=queue, page=page, per_page=per_page,
+        threshold=settings.review_threshold,
+    )
+
+
+def _evidence_phrases(document: Document) -> list[str]:
+    if document.classification is None:
+        return []
+    phrases = [p for topic in document.classification.topics for p in topic.evidence]
+    for reason in document.classification.reasons:
+        if reason.code in {"sensational_wording", "unverified_source_phrasing"}:
+            phrases += reason.evidence
+    return phrases
+
+
+@router.get("/items/{item_id}", response_class=HTMLResponse)
+def item_page(
+    request: Request, item_id: str, store: StoreDep, user: UserDep, q: str | None = None
+) -> Response:
+    document = store.get(item_id)
+    if document is None:
+        return render(request, "not_found.html", status.HTTP_404_NOT_FOUND, item_id=item_id)
+    phrases = _evidence_phrases(document) + query_terms(q)
+    return render(
+        request,
+        "item.html",
+        doc=document,
+        title_html=mark(document.title, phrases),
+        paragraphs_html=[mark(p, phrases) for p in document.text.split("\n") if p.strip()],
+        history=store.review_log(item_id),
+        outcomes=list(ReviewOutcome),
+    )
+
+
+@router.post("/items/{item_id}/review")
+def review_form(
+    request: Request,
+    item_id: str,
+    store: StoreDep,
+    user: UserDep,
+    outcome: Annotated[str, Form()],
+    csrf: Annotated[str, Form()],
+    expected_version: Annotated[int, Form(ge=0)],
+    note: Annotated[str, Form(max_length=4000)] = "",
+) -> Response:
+    check_csrf(request, csrf)
+    try:
+        decision = ReviewDecision(
+            outcome=outcome, note=note or None, expected_version=expected_version
+        )
+        store.record_review(item_id, decision, reviewer=user)
+    except ValidationError:
+        message = "Kết luận không hợp lệ."
+    except ItemNotFound:
+        return render(request, "not_found.html", status.HTTP_404_NOT_FOUND, item_id=item_id)
+    except ReviewConflict:
+        message = "Tin này vừa được người khác xử lý; hãy xem lại trước khi quyết định."
+    else:
+        message = "Đã ghi nhận quyết định."
+    return RedirectResponse(
+        f"/items/{quote(item_id)}?flash={quote(message)}", status.HTTP_303_SEE_OTHER
+    )
+
+
+@router.get("/search", response_class=HTMLResponse)
+def search_page(
+    request: Request,
+    store: StoreDep,
+    user: UserDep,
+    q: Annotated[str, Query(max_length=500)] = "",
+    page: Annotated[int, Query(ge=1, le=400)] = 1,
+) -> Response:
+    query = SearchQuery(text=q or None, sort="relevance" if q else "newest", limit=25,
+                        offset=(page - 1) * 25)
+    return render(request, "search.html", q=q, results=store.search(query), page=page)
+
+
+@router.get("/trends", response_class=HTMLResponse)
+def trends_page(
+    request: Request,
+    store: StoreDep,
+    settings: SettingsDep,
+    user: UserDep,
+    days: Annotated[int, Query(ge=1, le=90)] = 14,
+) -> Response:
+    until = utc_now()
+    trends = store.trends(until - timedelta(days=days), until, settings.timezone)
+    return render(
+        request, "trends.html", trends=trends, days=days,
+        chart=daily_chart(trends.total_per_day, trends.by_sentiment),
+        topic_labels=request.app.state.topic_labels,
+    )
+
+
+def daily_chart(totals: list, by_sentiment: list) -> dict:
+    """Geometry for a stacked bar chart drawn as inline SVG: no script, no CDN."""
+    days = sorted({row.day for row in totals})
+    peak = max((row.count for row in totals), default=0) or 1
+    stacks = []
+    for day in days:
+        parts = {row.key: row.count for row in by_sentiment if row.day == day}
+        total = next(row.count for row in totals if row.day == day)
+        parts["unclassified"] = total - sum(parts.values())
+        stacks.append({"day": day, "total": total, "parts": parts})
+    return {"stacks": stacks, "peak": peak}

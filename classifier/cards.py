@@ -1,0 +1,46 @@
+"""A model card people can read, written beside the JSON card the code reads."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from classifier.linear import ModelCard
+
+
+def write_card_markdown(card: ModelCard, directory: Path) -> Path:
+    lines = [
+        f"# Model card: {card.task}",
+        "",
+        f"- version: `{card.version}`",
+        f"- trained: {card.trained_at} with seed {card.seed}",
+        f"- classes: {', '.join(card.classes)}",
+        f"- method: {card.notes}",
+        f"- features: {card.featurizer.n_features} hashed features, word n-grams "
+        f"{card.featurizer.word_ngrams}, character n-grams {card.featurizer.char_ngrams}",
+        f"- rebuild: `mediawatch train --task {card.task} --seed {card.seed}` "
+        f"(data: `{card.data.get('directory')}`)",
+        "",
+        "## Data",
+        "",
+        "| data set | train | dev | dev from | train labels |",
+        "| --- | ---: | ---: | --- | --- |",
+    ]
+    for name, info in card.data.get("datasets", {}).items():
+        labels = ", ".join(f"{k} {v}" for k, v in sorted(info["train_labels"].items()))
+        lines.append(
+            f"| {name} | {info['train']} | {info['dev']} | {info['dev_origin']} | {labels} |"
+        )
+    lines += ["", "## Metrics on dev", "", "| split | metric | value |", "| --- | --- | ---: |"]
+    for split, metrics in card.metrics.items():
+        for metric, value in metrics.items():
+            lines.append(f"| {split} | {metric} | {value} |")
+    lines += [
+        "",
+        "Use: a signal for people, never a verdict. Domain shift is large (student feedback, "
+        "product reviews and 2020 social posts versus provincial news): expect lower scores "
+        "on press text.",
+        "",
+    ]
+    path = directory / f"{card.task}.card.md"
+    path.write_text("\n".join(lines), encoding="utf-8")
+    return path

@@ -1,0 +1,57 @@
+"""Article extraction: main text, title, date and authors of one HTML page."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, time
+from zoneinfo import ZoneInfo
+
+import trafilatura
+
+_VIETNAM = ZoneInfo("Asia/Ho_Chi_Minh")
+
+
+@dataclass(frozen=True, slots=True)
+class ExtractedArticle:
+    text: str
+    title: str | None = None
+    published: datetime | None = None
+    authors: list[str] = field(default_factory=list)
+    extractor: str = "trafilatura"
+
+
+def _parse_date(value: str | None) -> datetime | None:
+    """trafilatura gives a day (YYYY-MM-DD); read it as that day in Vietnam, not in UTC."""
+    if not value:
+        return None
+    try:
+        day = datetime.strptime(value[:10], "%Y-%m-%d").date()
+    except ValueError:
+        return None
+    return datetime.combine(day, time(), tzinfo=_VIETNAM)
+
+
+def _split_authors(value: str | None) -> list[str]:
+    if not value:
+        return []
+    return [name.strip() for name in value.replace(";", ",").split(",") if name.strip()]
+
+
+def extract_article(html: str, url: str | None = None) -> ExtractedArticle:
+    """Extract an article; an empty ``text`` means the page holds no article we could find."""
+    result = trafilatura.bare_extraction(
+        html,
+        url=url,
+        with_metadata=True,
+        include_comments=False,
+        include_tables=True,
+        deduplicate=False,
+    )
+    if result is None:
+        return ExtractedArticle(text="", extractor="none")
+    return ExtractedArticle(
+        text=(result.text or "").strip(),
+        title=(result.title or "").strip() or None,
+        published=_parse_date(result.date),
+        authors=_split_authors(result.author),
+    )

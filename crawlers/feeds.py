@@ -1,0 +1,83 @@
+"""Feed parsing with feedparser: entries with absolute links and real dates, or a clear reason."""
+
+from __future__ import annotations
+
+import calendar
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from urllib.parse import urljoin
+
+import feedparser
+import lxml.html
+from lxml.etree import ParserError
+
+
+class FeedError(ValueError):
+    """A response that is not a usable feed."""
+
+
+@dataclass(frozen=True, slots=True)
+class FeedEntry:
+    link: str
+    title: str
+    summary: str
+    published: datetime | None
+    authors: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True, slots=True)
+class ParsedFeed:
+    title: str
+    entries: list[FeedEntry]
+    warning: str | None = None
+
+
+def _entry_date(entry: feedparser.FeedParserDict) -> datetime | None:
+    for key in ("published_parsed", "updated_parsed", "created_parsed"):
+        parsed = entry.get(key)
+        if parsed:
+            return datetime.fromtimestamp(calendar.timegm(parsed), tz=UTC)
+    return None
+
+
+def _entry_authors(entry: feedparser.FeedParserDict) -> list[str]:
+    names = [author.get("name", "").strip() for author in entry.get("authors", [])]
+    return [name for name in names if name]
+
+
+def _plain_text(fragment: str) -> str:
+    """Feed summaries are HTML fragments; people and models need their words only."""
+    if "<" not in fragment:
+        return fragment.strip()
+    try:
+        return " ".join(lxml.html.fromstring(fragment).text_content().split())
+    except (ParserError, ValueError):
+        return fragment.strip()
+
+
+def parse_feed(body: bytes, url: str, content_type: str | None = None) -> ParsedFeed:
+    """Parse RSS/Atom bytes fetched from ``url``; FeedError when nothing usable is there."""
+    headers = {"content-location": url}
+    if content_type:
+        headers["content-type"] = content_type
+    parsed = feedparser.parse(body, response_headers=headers, sanitize_html=True)
+    warning = None
+    if parsed.bozo:
+        warning = f"{type(parsed.bozo_exception).__name__}: {parsed.bozo_exception}"
+    entries = []
+    for entry in parsed.entries:
+        link = (entry.get("link") or "").strip()
+        if not link:
+            continue
+        entries.append(
+            FeedEntry(
+                link=urljoin(url, link),
+                title=" ".join((entry.get("title") or "").split()),
+                summary=_plain_text(entry.get("summary") or ""),
+                published=_entry_date(entry),
+                authors=_entry_authors(entry),
+            )
+        )
+    if not entries and (parsed.bozo or not parsed.version):
+        raise FeedError(f"not a usable feed ({warning or 'no RSS or Atom root element'})")
+    return ParsedFeed(title=parsed.feed.get("title", ""), entries=entries, warning=warning)

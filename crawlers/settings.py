@@ -1,0 +1,39 @@
+"""Scrapy settings built from mediawatch's crawl settings: polite by default."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from scrapy.settings import Settings as ScrapySettings
+
+from mediawatch.config import CrawlSettings
+
+
+def scrapy_settings(crawl: CrawlSettings, log_file: Path | None) -> ScrapySettings:
+    settings = ScrapySettings()
+    settings.setdict(
+        {
+            "BOT_NAME": "mediawatch",
+            "USER_AGENT": crawl.user_agent,
+            "ROBOTSTXT_OBEY": crawl.obey_robots_txt,
+            "DOWNLOAD_DELAY": crawl.download_delay_s,
+            "RANDOMIZE_DOWNLOAD_DELAY": True,
+            "CONCURRENT_REQUESTS": 8,
+            "CONCURRENT_REQUESTS_PER_DOMAIN": crawl.per_domain_concurrency,
+            "AUTOTHROTTLE_ENABLED": True,
+            "AUTOTHROTTLE_START_DELAY": max(crawl.download_delay_s, 0.1),
+            "AUTOTHROTTLE_TARGET_CONCURRENCY": 1.0,
+            "DOWNLOAD_TIMEOUT": crawl.timeout_s,
+            "DOWNLOAD_MAXSIZE": crawl.max_page_bytes,
+            "DOWNLOAD_WARNSIZE": crawl.max_page_bytes // 2,
+            "RETRY_TIMES": crawl.retries,
+            "COOKIES_ENABLED": False,
+            "TELNETCONSOLE_ENABLED": False,
+            "ITEM_PIPELINES": {"crawlers.pipelines.EmitDocumentPipeline": 100},
+            "LOG_LEVEL": "INFO",
+            "LOG_FILE": str(log_file) if log_file else None,
+            "LOG_FILE_APPEND": True,
+        },
+        priority="project",
+    )
+    return settings

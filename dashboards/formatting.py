@@ -1,0 +1,54 @@
+"""How numbers, dates and labels read for Vietnamese civil servants."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from jinja2 import Environment
+
+SENTIMENT_VI = {"negative": "Tiêu cực", "neutral": "Trung tính", "positive": "Tích cực"}
+OUTCOME_VI = {
+    "false": "Sai sự thật",
+    "misleading": "Gây hiểu lầm",
+    "unverified": "Chưa kiểm chứng được",
+    "accurate": "Chính xác",
+    "not_relevant": "Không liên quan",
+}
+TIER_VI = {
+    "official": "Chính thống",
+    "press": "Báo chí",
+    "social": "Mạng xã hội",
+    "unknown": "Chưa rõ",
+}
+
+
+def vn_number(value: float | int, decimals: int = 0) -> str:
+    """1234567.8 → "1.234.567,8": dots group thousands, a comma marks decimals."""
+    text = f"{value:,.{decimals}f}"
+    return text.replace(",", "\x00").replace(".", ",").replace("\x00", ".")
+
+
+def vn_percent(value: float) -> str:
+    return vn_number(value * 100, 0) + "%"
+
+
+def make_vn_datetime(timezone: str):  # noqa: ANN201 - returns a Jinja filter
+    zone = ZoneInfo(timezone)
+
+    def vn_datetime(value: datetime | None, with_time: bool = True) -> str:
+        if value is None:
+            return "không rõ"
+        local = value.astimezone(zone)
+        return local.strftime("%H:%M %d/%m/%Y" if with_time else "%d/%m/%Y")
+
+    return vn_datetime
+
+
+def install_filters(environment: Environment, timezone: str) -> None:
+    environment.filters["vn_number"] = vn_number
+    environment.filters["vn_percent"] = vn_percent
+    environment.filters["vn_datetime"] = make_vn_datetime(timezone)
+    environment.globals["SENTIMENT_VI"] = SENTIMENT_VI
+    environment.globals["OUTCOME_VI"] = OUTCOME_VI
+    environment.globals["TIER_VI"] = TIER_VI

@@ -1,0 +1,379 @@
+"""The embedded store: one SQLite file, FTS5 over the folded text.
+
+A connection per operation keeps it safe to share between the API's worker threads and the
+scheduler; WAL lets readers go on while a crawl writes.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from index.highlight import query_terms, snippet
+from index.query import DayCount, SearchHit, SearchPage, SearchQuery, Trends
+from index.store import ItemNotFound, ReviewConflict, Store, UpsertResult
+from mediawatch.model import Document, Review, ReviewDecision, ReviewState, utc_now
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS items (
+    id TEXT PRIMARY KEY,
+    source_id TEXT NOT NULL,
+    event_time TEXT NOT NULL,
+    fetched_at TEXT NOT NULL,
+    content_hash TEXT,
+    duplicate_of TEXT,
+    sentiment TEXT,
+    risk REAL NOT NULL DEFAULT 0,
+    document TEXT NOT NULL,
+    review_state TEXT NOT NULL DEFAULT 'new',
+    review_outcome TEXT,
+    reviewer TEXT,
+    decided_at TEXT,
+    review_note TEXT,
+    review_version INTEGER NOT NULL DEFAULT 0
+);
+CREATE INDEX IF NOT EXISTS items_event_time ON items(event_time);
+CREATE INDEX IF NOT EXISTS items_queue ON items(review_state, risk);
+CREATE INDEX IF NOT EXISTS items_content_hash ON items(content_hash);
+CREATE INDEX IF NOT EXISTS items_source ON items(source_id, fetched_at);
+CREATE TABLE IF NOT EXISTS item_topics (
+    item_id TEXT NOT NULL REFERENCES items(id) ON DELETE CASCADE,
+    topic TEXT NOT NULL,
+    PRIMARY KEY (item_id, topic)
+);
+CREATE INDEX IF NOT EXISTS item_topics_topic ON item_topics(topic);
+CREATE VIRTUAL TABLE IF NOT EXISTS items_fts USING fts5(
+    title, body, tokenize = 'unicode61 remove_diacritics 2'
+);
+CREATE TABLE IF NOT EXISTS review_log (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    item_id TEXT NOT NULL,
+    at TEXT NOT NULL,
+    reviewer TEXT NOT NULL,
+    action TEXT NOT NULL,
+    outcome TEXT,
+    note TEXT,
+    version INTEGER NOT NULL
+);
+CREATE TRIGGER IF NOT EXISTS review_log_no_update BEFORE UPDATE ON review_log
+BEGIN SELECT RAISE(ABORT, 'review_log is append-only'); END;
+CREATE TRIGGER IF NOT EXISTS review_log_no_delete BEFORE DELETE ON review_log
+BEGIN SELECT RAISE(ABORT, 'review_log is append-only'); END;
+"""
+
+# Fields that describe what the source published; anything else is ours and survives re-crawls.
+_UNCHANGED_IF_EQUAL = {"fetched_at", "review"}
+
+
+def _iso(value: datetime) -> str:
+    return value.astimezone(UTC).isoformat(timespec="seconds")
+
+
+def _fts_query(text: str | None) -> str | None:
+    """Every folded word or quoted phrase must occur; quoting disarms FTS5 operators."""
+    terms = query_terms(text)
+    return " ".join(f'"{term}"' for term in terms) if terms else None
+
+
+class SQLiteStore(Store):
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with self._connect() as connection:
+            connection.execute("PRAGMA journal_mode = WAL")
+            connection.executescript(SCHEMA)
+
+    @contextmanager
+    def _connect(self) -> Iterator[sqlite3.Connection]:
+        connection = sqlite3.connect(self.path, timeout=30, isolation_level=None)
+        connection.row_factory = sqlite3.Row
+        connection.execute("PRAGMA foreign_keys = ON")
+        connection.execute("PRAGMA busy_timeout = 30000")
+        try:
+            yield connection
+        finally:
+            connection.close()
+
+    @contextmanager
+    def _transaction(self) -> Iterator[sqlite3.Connection]:
+        with self._connect() as connection:
+            connection.execute("BEGIN IMMEDIATE")
+            try:
+                yield connection
+            except BaseException:
+                connection.execute("ROLLBACK")
+                raise
+            connection.execute("COMMIT")
+
+    # -- writing -------------------------------------------------------------------------
+
+    def upsert(self, documents: Iterable[Document]) -> UpsertResult:
+        inserted = updated = unchanged = 0
+        with self._transaction() as connection:
+            for document in documents:
+                row = connection.execute(
+                    "SELECT rowid, document, fetched_at FROM items WHERE id = ?", (document.id,)
+                ).fetchone()
+                content = document.model_dump(mode="json", exclude=_UNCHANGED_IF_EQUAL)
+                if row is None:
+                    rowid = self._insert(connection, document, content)
+                    inserted += 1
+                elif json.loads(row["document"]) == content:
+                    unchanged += 1
+                    continue
+                else:
+                    rowid = row["rowid"]
+                    self._update(connection, rowid, document, content)
+                    updated += 1
+                self._index_text(connection, rowid, document)
+        return UpsertResult(inserted, updated, unchanged)
+
+    @staticmethod
+    def _columns(document: Document, content: dict) -> dict:
+        classification = document.classification
+        return {
+            "id": document.id,
+            "source_id": document.source_id,
+            "event_time": _iso(document.event_time),
+            "fetched_at": _iso(document.fetched_at),
+            "content_hash": document.content_hash,
+            "duplicate_of": document.duplicate_of,
+            "sentiment": classification.sentiment.value if classification else None,
+            "risk": classification.risk if classification else 0.0,
+            "document": json.dumps(content, ensure_ascii=False),
+        }
+
+    def _insert(self, connection: sqlite3.Connection, document: Document, content: dict) -> int:
+        columns = self._columns(document, content)
+        names = ", ".join(columns)
+        marks = ", ".join(f":{name}" for name in columns)
+        cursor = connection.execute(f"INSERT INTO items ({names}) VALUES ({marks})", columns)
+        return int(cursor.lastrowid or 0)
+
+    def _update(
+        self, connection: sqlite3.Connection, rowid: int, document: Document, content: dict
+    ) -> None:
+        columns = self._columns(document, content)
+        columns.pop("fetched_at")  # first seen stays first seen
+        assignments = ", ".join(f"{name} = :{name}" for name in columns if name != "id")
+        connection.execute(
+            f"UPDATE items SET {assignments} WHERE rowid = :rowid", columns | {"rowid": rowid}
+        )
+
+    @staticmethod
+    def _index_text(connection: sqlite3.Connection, rowid: int, document: Document) -> None:
+        connection.execute("DELETE FROM items_fts WHERE rowid = ?", (rowid,))
+        connection.execute(
+            "INSERT INTO items_fts (rowid, title, body) VALUES (?, ?, ?)",
+            (rowid, document.title_folded or "", document.text_folded or ""),
+        )
+        connection.execute("DELETE FROM item_topics WHERE item_id = ?", (document.id,))
+        topics = document.classification.topics if document.classification else []
+        connection.executemany(
+            "INSERT INTO item_topics (item_id, topic) VALUES (?, ?)",
+            [(document.id, topic.id) for topic in topics],
+        )
+
+    # -- reading -------------------------------------------------------------------------
+
+    @staticmethod
+    def _document(row: sqlite3.Row) -> Document:
+        data = json.loads(row["document"])
+        data["fetched_at"] = row["fetched_at"]
+        data["review"] = Review(
+            state=ReviewState(row["review_state"]),
+            outcome=row["review_outcome"],
+            reviewer=row["reviewer"],
+            decided_at=row["decided_at"],
+            note=row["review_note"],
+            version=row["review_version"],
+        )
+        return Document.model_validate(data)
+
+    def get(self, item_id: str) -> Document | None:
+        with self._connect() as connection:
+            row = connection.execute("SELECT * FROM items WHERE id = ?", (item_id,)).fetchone()
+        return self._document(row) if row else None
+
+    def find_by_content_hash(self, content_hash: str) -> str | None:
+        with self._connect() as connection:
+            row = connection.execute(
+                "SELECT id FROM items WHERE content_hash = ? ORDER BY rowid LIMIT 1",
+                (content_hash,),
+            ).fetchone()
+        return row["id"] if row else None
+
+    def known_ids(self, source_ids: Iterable[str], since: datetime) -> set[str]:
+        sources = list(source_ids)
+        if not sources:
+            return set()
+        marks = ", ".join("?" for _ in sources)
+        with self._connect() as connection:
+            rows = connection.execute(
+                f"SELECT id FROM items WHERE source_id IN ({marks}) AND fetched_at >= ?",
+                [*sources, _iso(since)],
+            ).fetchall()
+        return {row["id"] for row in rows}
+
+    def search(self, query: SearchQuery) -> SearchPage:
+        clauses: list[str] = []
+        params: list[object] = []
+        match = _fts_query(query.text)
+        if match:
+            clauses.append("items_fts MATCH ?")
+            params.append(match)
+        if query.since:
+            clauses.append("items.event_time >= ?")
+            params.append(_iso(query.since))
+        if query.until:
+            clauses.append("items.event_time < ?")
+            params.append(_iso(query.until))
+        for column, values in (
+            ("items.sentiment", [s.value for s in query.sentiments]),
+            ("items.source_id", query.source_ids),
+        ):
+            if values:
+                clauses.append(f"{column} IN ({', '.join('?' for _ in values)})")
+                params.extend(values)
+        if query.topics:
+            marks = ", ".join("?" for _ in query.topics)
+            clauses.append(
+                f"items.id IN (SELECT item_id FROM item_topics WHERE topic IN ({marks}))"
+            )
+            params.extend(query.topics)
+        if query.min_risk is not None:
+            clauses.append("items.risk >= ?")
+            params.append(query.min_risk)
+        if query.review_state:
+            clauses.append("items.review_state = ?")
+            params.append(query.review_state.value)
+        if not query.include_duplicates:
+            clauses.append("items.duplicate_of IS NULL")
+        order = {
+            "newest": "items.event_time DESC, items.id",
+            "risk": "items.risk DESC, items.event_time DESC, items.id",
+            "relevance": ("bm25(items_fts), " if match else "") + "items.event_time DESC, items.id",
+        }[query.sort]
+        return self._page(clauses, params, order, query.limit, query.offset, query.text)
+
+    def _page(
+        self,
+        clauses: list[str],
+        params: list[object],
+        order: str,
+        limit: int,
+        offset: int,
+        text: str | None,
+    ) -> SearchPage:
+        source = "items JOIN items_fts ON items_fts.rowid = items.rowid"
+        where = f"WHERE {' AND '.join(clauses)}" if clauses else ""
+        with self._connect() as connection:
+            total = connection.execute(f"SELECT count(*) FROM {source} {where}", params).fetchone()
+            rows = connection.execute(
+                f"SELECT items.* FROM {source} {where} ORDER BY {order} LIMIT ? OFFSET ?",
+                [*params, limit, offset],
+            ).fetchall()
+        terms = query_terms(text)
+        hits = []
+        for row in rows:
+            document = self._document(row)
+            hits.append(SearchHit(document=document, snippet=snippet(document.text, terms)))
+        return SearchPage(total=total[0], limit=limit, offset=offset, hits=hits)
+
+    def review_queue(self, threshold: float, limit: int = 20, offset: int = 0) -> SearchPage:
+        return self._page(
+            ["items.review_state = 'new'", "items.duplicate_of IS NULL", "items.risk >= ?"],
+            [threshold],
+            "items.risk DESC, items.event_time DESC, items.id",
+            limit,
+            offset,
+            None,
+        )
+
+    def trends(self, since: datetime, until: datetime, timezone: str) -> Trends:
+        offset = ZoneInfo(timezone).utcoffset(until) or timedelta()
+        shift = f"{int(offset.total_seconds())} seconds"
+        day = "date(items.event_time, ?)"
+        window = "items.event_time >= ? AND items.event_time < ?"
+        bounds = [_iso(since), _iso(until)]
+        with self._connect() as connection:
+            totals = connection.execute(
+                f"SELECT {day} AS day, 'all' AS key, count(*) AS n FROM items "
+                f"WHERE {window} GROUP BY day ORDER BY day",
+                [shift, *bounds],
+            ).fetchall()
+            topics = connection.execute(
+                f"SELECT {day} AS day, t.topic AS key, count(*) AS n FROM items "
+                f"JOIN item_topics t ON t.item_id = items.id WHERE {window} "
+                "GROUP BY day, key ORDER BY day, key",
+                [shift, *bounds],
+            ).fetchall()
+            sentiments = connection.execute(
+                f"SELECT {day} AS day, items.sentiment AS key, count(*) AS n FROM items "
+                f"WHERE {window} AND items.sentiment IS NOT NULL "
+                "GROUP BY day, key ORDER BY day, key",
+                [shift, *bounds],
+            ).fetchall()
+
+        def counts(rows: list[sqlite3.Row]) -> list[DayCount]:
+            return [DayCount(day=r["day"], key=r["key"], count=r["n"]) for r in rows]
+
+        return Trends(
+            since=since,
+            until=until,
+            total_per_day=counts(totals),
+            by_topic=counts(topics),
+            by_sentiment=counts(sentiments),
+        )
+
+    # -- reviewing -----------------------------------------------------------------------
+
+    def record_review(self, item_id: str, decision: ReviewDecision, reviewer: str) -> Document:
+        now = _iso(utc_now())
+        with self._transaction() as connection:
+            row = connection.execute(
+                "SELECT review_state, review_version, reviewer, decided_at FROM items "
+                "WHERE id = ?",
+                (item_id,),
+            ).fetchone()
+            if row is None:
+                raise ItemNotFound(item_id)
+            version = row["review_version"]
+            if decision.expected_version is not None and decision.expected_version != version:
+                raise ReviewConflict(
+                    f"item {item_id} changed since version {decision.expected_version} "
+                    f"(now version {version}, last decided by {row['reviewer']})"
+                )
+            if decision.expected_version is None and row["review_state"] == "decided":
+                raise ReviewConflict(
+                    f"item {item_id} was already decided by {row['reviewer']} at "
+                    f"{row['decided_at']}; send expected_version={version} to replace it"
+                )
+            connection.execute(
+                "UPDATE items SET review_state = 'decided', review_outcome = ?, reviewer = ?, "
+                "decided_at = ?, review_note = ?, review_version = review_version + 1 "
+                "WHERE id = ? AND review_version = ?",
+                (decision.outcome.value, reviewer, now, decision.note, item_id, version),
+            )
+            connection.execute(
+                "INSERT INTO review_log (item_id, at, reviewer, action, outcome, note, version) "
+                "VALUES (?, ?, ?, 'decide', ?, ?, ?)",
+                (item_id, now, reviewer, decision.outcome.value, decision.note, version + 1),
+            )
+        document = self.get(item_id)
+        assert document is not None
+        return document
+
+    def review_log(self, item_id: str) -> list[dict]:
+        with self._connect() as connection:
+            rows = connection.execute(
+                "SELECT item_id, at, reviewer, action, outcome, note, version FROM review_log "
+                "WHERE item_id = ? ORDER BY seq",
+                (item_id,),
+            ).fetchall()
+        return [dict(row) for row in rows]

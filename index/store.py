@@ -1,0 +1,72 @@
+"""The storage contract every backend keeps (SQLite embedded, Elasticsearch in production)."""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+
+from index.query import SearchPage, SearchQuery, Trends
+from mediawatch.model import Document, ReviewDecision
+
+
+class StoreError(RuntimeError):
+    """The store could not do what was asked."""
+
+
+class ItemNotFound(StoreError):
+    pass
+
+
+class ReviewConflict(StoreError):
+    """Someone else changed the item's review since the caller looked at it."""
+
+
+@dataclass(frozen=True, slots=True)
+class UpsertResult:
+    inserted: int = 0
+    updated: int = 0
+    unchanged: int = 0
+
+
+class Store(ABC):
+    @abstractmethod
+    def upsert(self, documents: Iterable[Document]) -> UpsertResult:
+        """Write documents by id; writing the same document again changes nothing.
+
+        Review fields of an existing item are kept: re-crawling never undoes a decision.
+        """
+
+    @abstractmethod
+    def get(self, item_id: str) -> Document | None: ...
+
+    @abstractmethod
+    def find_by_content_hash(self, content_hash: str) -> str | None:
+        """Id of the first stored item with this text, if any."""
+
+    @abstractmethod
+    def known_ids(self, source_ids: Iterable[str], since: datetime) -> set[str]:
+        """Ids already stored from these sources, fetched since ``since``."""
+
+    @abstractmethod
+    def search(self, query: SearchQuery) -> SearchPage: ...
+
+    @abstractmethod
+    def trends(self, since: datetime, until: datetime, timezone: str) -> Trends:
+        """Counts per calendar day (in ``timezone``), by topic and by sentiment."""
+
+    @abstractmethod
+    def review_queue(self, threshold: float, limit: int = 20, offset: int = 0) -> SearchPage:
+        """Undecided, non-duplicate items at or above ``threshold``: riskiest, then newest."""
+
+    @abstractmethod
+    def record_review(self, item_id: str, decision: ReviewDecision, reviewer: str) -> Document:
+        """Decide an item; raises ItemNotFound or ReviewConflict. Every decision is logged."""
+
+    @abstractmethod
+    def review_log(self, item_id: str) -> list[dict]:
+        """The item's review history, oldest first, as the append-only log holds it."""
+
+    def close(self) -> None:
+        """Release connections; the default backend holds none between calls."""

@@ -1,0 +1,201 @@
+"""The ``mediawatch`` command."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+from typing import Annotated
+
+import structlog
+import typer
+from rich.console import Console
+from rich.progress import Progress
+
+from classifier.train import TASKS, train_task
+from mediawatch.config import ConfigError, Settings, load_sources
+from mediawatch.logs import configure_logging
+
+app = typer.Typer(
+    help="mediawatch: giám sát báo chí và mạng xã hội về chính sách tỉnh Lâm Đồng.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+console = Console(stderr=False)
+log = structlog.get_logger("mediawatch.cli")
+
+DEMO_CRAWL_DELAY_S = 0.2
+
+
+@app.callback()
+def main(
+    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Debug logging")] = False,
+    json_logs: Annotated[bool, typer.Option("--json-logs", help="Log lines as JSON")] = False,
+) -> None:
+    configure_logging("DEBUG" if verbose else "INFO", json=json_logs)
+
+
+def _load_sources_or_exit(path: Path) -> list:
+    try:
+        return load_sources(path)
+    except ConfigError as error:
+        console.print(f"[red]{error}[/red]")
+        raise typer.Exit(2) from error
+
+
+def _print_access(url: str, username: str, password: str, token: str) -> None:
+    console.print(f"\n[bold green]mediawatch đang chạy:[/bold green] {url}/")
+    console.print(f"  Đăng nhập (login): {username} / {password}")
+    console.print(f"  API token: {token}   (header: Authorization: Bearer <token>)")
+    console.print(f"  OpenAPI: {url}/api/openapi.json · Dừng: Ctrl+C\n", highlight=False)
+
+
+@app.command()
+def demo(
+    host: Annotated[str, typer.Option(help="Address to serve on")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port (0 picks a free one)")] = 8000,
+    data_dir: Annotated[Path, typer.Option(help="Where the demo keeps its data")] = Path(
+        "var/demo"
+    ),
+) -> None:
+    """Serve the built-in demo corpus on loopback, crawl it, classify it, show the dashboard."""
+    from mediawatch.demo.site import DemoSiteServer
+    from mediawatch.service import bind, build_pipeline, serve, with_credentials
+
+    shutil.rmtree(data_dir, ignore_errors=True)
+    settings = Settings(data_dir=data_dir, host=host, port=port)
+    settings.crawl.download_delay_s = DEMO_CRAWL_DELAY_S
+    sock = bind(host, port)
+    settings.port = sock.getsockname()[1]
+    settings, credentials = with_credentials(settings)
+    pipeline = build_pipeline(settings)
+    with DemoSiteServer() as site:
+        sources = site.site.sources()
+        console.print(f"Trang tin minh họa: {site.base_url}/ — đang thu thập {len(sources)} nguồn…")
+        report = pipeline.crawl(sources)
+        console.print(
+            f"Đã lưu {report.stored} tin ({report.duplicates} trùng nội dung); "
+            f"{sum(report.failures.values())} lỗi."
+        )
+        serve(
+            settings,
+            pipeline,
+            sources,
+            sock,
+            crawl_now=False,
+            on_started=lambda: _print_access(
+                settings.base_url, credentials.username, credentials.password,
+                credentials.api_token,
+            ),
+        )
+
+
+@app.command()
+def run(
+    sources_file: Annotated[
+        Path | None, typer.Option("--sources", help="Source registry (YAML)")
+    ] = None,
+    port: Annotated[int | None, typer.Option(help="Port (0 picks a free one)")] = None,
+) -> None:
+    """Crawl the real sources on their schedules and serve the API and dashboards."""
+    from mediawatch.service import bind, build_pipeline, serve, with_credentials
+
+    settings = Settings()
+    if port is not None:
+        settings.port = port
+    sources = _load_sources_or_exit(sources_file or settings.sources_file)
+    sock = bind(settings.host, settings.port)
+    settings.port = sock.getsockname()[1]
+    settings, credentials = with_credentials(settings)
+    pipeline = build_pipeline(settings)
+    console.print(f"{len(sources)} nguồn, {sum(s.enabled for s in sources)} đang bật.")
+    serve(
+        settings,
+        pipeline,
+        sources,
+        sock,
+        crawl_now=True,
+        on_started=lambda: _print_access(
+            settings.base_url, credentials.username, credentials.password, credentials.api_token
+        ),
+    )
+
+
+@app.command()
+def crawl(
+    sources_file: Annotated[
+        Path | None, typer.Option("--sources", help="Source registry (YAML)")
+    ] = None,
+) -> None:
+    """Crawl every enabled source once, store what it gives, and exit."""
+    from mediawatch.service import build_pipeline
+
+    settings = Settings()
+    sources = _load_sources_or_exit(sources_file or settings.sources_file)
+    report = build_pipeline(settings).crawl(sources)
+    console.print(
+        f"Đã lưu {report.stored} tin mới, cập nhật {report.updated}; "
+        f"{len(report.failed_sources)} nguồn lỗi."
+    )
+
+
+@app.command()
+def train(
+    data: Annotated[Path, typer.Option(help="Labelled data (../shared/data layout)")] = Path(
+        "../shared/data"
+    ),
+    out: Annotated[Path, typer.Option(help="Where to write model files and cards")] = Path(
+        "classifier/models"
+    ),
+    task: Annotated[list[str] | None, typer.Option(help="Task(s) to train; all by default")] = None,
+    seed: Annotated[int, typer.Option(help="Seed for splits and the solver")] = 13,
+) -> None:
+    """Train the sentiment and reliability models and write them with their cards."""
+    from classifier.cards import write_card_markdown
+
+    tasks = task or list(TASKS)
+    unknown = sorted(set(tasks) - set(TASKS))
+    if unknown:
+        console.print(f"[red]Unknown task(s): {', '.join(unknown)}; known: {', '.join(TASKS)}")
+        raise typer.Exit(2)
+    if not data.is_dir():
+        console.print(f"[red]No labelled data at {data}[/red]")
+        raise typer.Exit(2)
+    with Progress(console=console) as progress:
+        bar = progress.add_task("Huấn luyện mô hình", total=len(tasks))
+        for name in tasks:
+            progress.update(bar, description=f"Huấn luyện: {name}")
+            try:
+                model = train_task(TASKS[name], data, seed=seed)
+            except (FileNotFoundError, KeyError, ValueError) as error:
+                console.print(f"[red]{name}: {error}[/red]")
+                raise typer.Exit(1) from error
+            model.save(out)
+            write_card_markdown(model.card, out)
+            dev = model.card.metrics.get("dev", {})
+            progress.console.print(
+                f"{name}: macro-F1 {dev.get('macro_f1')} · accuracy {dev.get('accuracy')}"
+                f" · without diacritics {model.card.metrics['dev_without_diacritics'].get('macro_f1')}"
+            )
+            progress.advance(bar)
+
+
+@app.command()
+def digest(
+    send: Annotated[bool, typer.Option(help="Send it (or keep it in the outbox)")] = False,
+) -> None:
+    """Print today's digest as plain text, or deliver it with --send."""
+    from classifier.taxonomy import Taxonomy
+    from index.sqlite import SQLiteStore
+    from mediawatch.digest import build_digest, deliver_digest, render_digest
+
+    settings = Settings()
+    store = SQLiteStore(settings.database_path)
+    labels = Taxonomy.load().labels_vi
+    if send:
+        deliver_digest(store, settings, labels)
+        return
+    message = render_digest(build_digest(store, settings, labels), settings)
+    body = message.get_body(("plain",))
+    console.print(body.get_content() if body else "", highlight=False, markup=False)
+if __name__ == "__main__":
+    app()

@@ -1,0 +1,158 @@
+"""Settings in one place (environment variables, optionally a YAML file) and the source registry.
+
+Every value has a safe default for the embedded mode; ``MEDIAWATCH_<NAME>`` overrides it, and
+``MEDIAWATCH_CONFIG=path.yaml`` may hold the same names in a file (the environment wins).
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import BaseModel, Field, SecretStr, ValidationError
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+from pydantic_settings.sources import YamlConfigSettingsSource
+
+from mediawatch.model import Source
+from mediawatch.schedule import parse_schedule
+
+
+class CrawlSettings(BaseModel):
+    """Politeness and safety limits for every crawl."""
+
+    user_agent: str = "mediawatch/0.1 (+https://lamdong.gov.vn; giám sát thông tin)"
+    download_delay_s: float = Field(default=2.0, ge=0)
+    per_domain_concurrency: int = Field(default=1, ge=1, le=4)
+    timeout_s: float = Field(default=20.0, gt=0)
+    max_page_bytes: int = Field(default=5 * 1024 * 1024, gt=0)
+    retries: int = Field(default=2, ge=0, le=10)
+    max_entries_per_feed: int = Field(default=100, ge=1)
+    obey_robots_txt: bool = True
+
+
+class SmtpSettings(BaseModel):
+    host: str = "127.0.0.1"
+    port: int = 25
+    username: str | None = None
+    password: SecretStr | None = None
+    starttls: bool = False
+    timeout_s: float = 30.0
+
+
+class DigestSettings(BaseModel):
+    sender: str = "mediawatch@localhost"
+    recipients: list[str] = Field(default_factory=list)
+    send_at: str = Field(default="07:00", pattern=r"^([01]\d|2[0-3]):[0-5]\d$")
+    max_queue_items: int = Field(default=10, ge=1, le=100)
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="MEDIAWATCH_", env_nested_delimiter="__", extra="forbid"
+    )
+
+    data_dir: Path = Path("var")
+    sources_file: Path = Path("config/sources.yaml")
+    models_dir: Path | None = Field(
+        default=None, description="Trained model files; the ones shipped in the package if unset"
+    )
+    review_threshold: float = Field(default=0.5, ge=0, le=1)
+    timezone: str = "Asia/Ho_Chi_Minh"
+    host: str = "127.0.0.1"
+    port: int = Field(default=8000, ge=0, le=65535)
+    public_url: str | None = Field(default=None, description="Base URL used in digest links")
+    api_tokens: dict[str, SecretStr] = Field(
+        default_factory=dict, description="API token per name; the name is who acted, in logs"
+    )
+    admin_username: str = "admin"
+    admin_password: SecretStr | None = None
+    session_secret: SecretStr | None = None
+    crawl: CrawlSettings = Field(default_factory=CrawlSettings)
+    smtp: SmtpSettings = Field(default_factory=SmtpSettings)
+    digest: DigestSettings = Field(default_factory=DigestSettings)
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        config_file = os.environ.get("MEDIAWATCH_CONFIG")
+        sources: list[PydanticBaseSettingsSource] = [init_settings, env_settings]
+        if config_file:
+            sources.append(YamlConfigSettingsSource(settings_cls, yaml_file=config_file))
+        return tuple(sources)
+
+    @property
+    def database_path(self) -> Path:
+        return self.data_dir / "mediawatch.db"
+
+    @property
+    def base_url(self) -> str:
+        return (self.public_url or f"http://{self.host}:{self.port}").rstrip("/")
+
+
+class ConfigError(ValueError):
+    """A configuration file that cannot be used; the message names the file, line and field."""
+
+
+class _SourceRegistry(BaseModel):
+    sources: list[Source]
+
+
+def _node_at(node: yaml.Node, path: tuple[Any, ...]) -> yaml.Node:
+    """The deepest YAML node along a pydantic error location, to report its line."""
+    for key in path:
+        if isinstance(node, yaml.MappingNode):
+            child = next((v for k, v in node.value if k.value == key), None)
+            if child is None:
+                return node
+            node = child
+        elif isinstance(node, yaml.SequenceNode) and isinstance(key, int) and key < len(node.value):
+            node = node.value[key]
+        else:
+            return node
+    return node
+
+
+def load_sources(path: Path) -> list[Source]:
+    """Read and validate the source registry, refusing it whole if anything is wrong."""
+    try:
+        raw_text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as error:
+        raise ConfigError(f"{path}: cannot read the source registry: {error}") from error
+    try:
+        root = yaml.compose(raw_text)
+        data = yaml.safe_load(raw_text)
+    except yaml.YAMLError as error:
+        raise ConfigError(f"{path}: not valid YAML: {error}") from error
+    if root is None:
+        raise ConfigError(f"{path}: the file is empty; expected a 'sources:' list")
+    try:
+        registry = _SourceRegistry.model_validate(data)
+    except ValidationError as error:
+        problems = []
+        for problem in error.errors():
+            location = problem["loc"]
+            line = _node_at(root, location).start_mark.line + 1
+            field = ".".join(str(part) for part in location)
+            problems.append(f"{path}:{line}: {field}: {problem['msg']}")
+        raise ConfigError("invalid source registry\n" + "\n".join(problems)) from error
+    seen: dict[str, int] = {}
+    for index, source in enumerate(registry.sources):
+        if source.id in seen:
+            line = _node_at(root, ("sources", index, "id")).start_mark.line + 1
+            raise ConfigError(f"{path}:{line}: sources.{index}.id: duplicate id '{source.id}'")
+        seen[source.id] = index
+    for index, source in enumerate(registry.sources):
+        try:
+            parse_schedule(source.schedule)
+        except ValueError as error:
+            line = _node_at(root, ("sources", index, "schedule")).start_mark.line + 1
+            raise ConfigError(f"{path}:{line}: sources.{index}.schedule: {error}") from error
+    return registry.sources

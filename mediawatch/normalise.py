@@ -1,0 +1,27 @@
+"""The normalise stage: clean text, folded forms, language, canonical identity."""
+
+from __future__ import annotations
+
+from mediawatch.identity import canonical_url, content_hash, web_item_id
+from mediawatch.model import Document
+from mediawatch.text import detect_language, fold, normalize
+
+
+def normalise_document(document: Document) -> Document:
+    """A copy of ``document`` ready to deduplicate, classify and store."""
+    title = normalize(document.title)
+    text = normalize(document.text)
+    is_web = document.id.startswith("web:")
+    return document.model_copy(
+        update={
+            "id": web_item_id(document.url) if is_web else document.id,
+            "url": canonical_url(document.url) if is_web else document.url,
+            "title": title,
+            "text": text,
+            "authors": [normalize(a) for a in document.authors if normalize(a)],
+            "title_folded": fold(title),
+            "text_folded": fold(text),
+            "content_hash": content_hash(f"{title}\n{text}"),
+            "language": detect_language(f"{title}\n{text}"),
+        }
+    )

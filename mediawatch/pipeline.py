@@ -1,0 +1,140 @@
+"""One item travels one way: crawl → normalise → dedupe → classify → store."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import timedelta
+from pathlib import Path
+
+import structlog
+
+from classifier.service import Classifier
+from crawlers.events import FailureEvent, ItemEvent, SourceDoneEvent
+from crawlers.process import crawl
+from index.store import Store
+from mediawatch.config import Settings
+from mediawatch.model import Document, Source, utc_now
+from mediawatch.normalise import normalise_document
+
+log = structlog.get_logger("mediawatch.pipeline")
+
+BATCH_SIZE = 50
+# Pages stored this recently are not fetched again when their feed still lists them.
+KNOWN_WINDOW = timedelta(days=30)
+
+
+@dataclass
+class CrawlReport:
+    """What one crawl did, per source; what the scheduler logs and health will count."""
+
+    stored: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    duplicates: int = 0
+    entries: Counter[str] = field(default_factory=Counter)
+    failures: Counter[tuple[str, str, str]] = field(
+        default_factory=Counter, metadata={"key": "(source id, stage, cause)"}
+    )
+
+    @property
+    def failed_sources(self) -> set[str]:
+        return {source for (source, stage, _cause) in self.failures if stage == "feed"}
+
+    def failure_count(self, source_id: str, stage: str) -> int:
+        return sum(n for (s, st, _c), n in self.failures.items() if (s, st) == (source_id, stage))
+
+
+class Pipeline:
+    def __init__(self, store: Store, classifier: Classifier, settings: Settings) -> None:
+        self.store = store
+        self.classifier = classifier
+        self.settings = settings
+
+    def dedupe(self, documents: list[Document]) -> list[Document]:
+        """Mark texts already stored (or earlier in the batch) under another URL."""
+        first_by_hash: dict[str, str] = {}
+        marked = []
+        for document in documents:
+            assert document.content_hash is not None
+            first = first_by_hash.get(document.content_hash) or self.store.find_by_content_hash(
+                document.content_hash
+            )
+            if first is None:
+                first_by_hash[document.content_hash] = document.id
+            elif first != document.id:
+                document = document.model_copy(update={"duplicate_of": first})
+            marked.append(document)
+        return marked
+
+    def classify(self, documents: list[Document]) -> list[Document]:
+        results = self.classifier.classify_batch(
+            [(d.title, d.text, d.source_tier) for d in documents]
+        )
+        return [
+            d.model_copy(update={"classification": c})
+            for d, c in zip(documents, results, strict=True)
+        ]
+
+    def ingest(self, documents: Iterable[Document], report: CrawlReport | None = None) -> CrawlReport:
+        """Process and store documents in batches; safe to call with the same items again."""
+        report = report or CrawlReport()
+        batch: list[Document] = []
+        for document in documents:
+            batch.append(normalise_document(document))
+            if len(batch) >= BATCH_SIZE:
+                self._store_batch(batch, report)
+                batch = []
+        if batch:
+            self._store_batch(batch, report)
+        return report
+
+    def _store_batch(self, batch: list[Document], report: CrawlReport) -> None:
+        documents = self.classify(self.dedupe(batch))
+        result = self.store.upsert(documents)
+        report.stored += result.inserted
+        report.updated += result.updated
+        report.unchanged += result.unchanged
+        report.duplicates += sum(d.duplicate_of is not None for d in documents)
+
+    def crawl(self, sources: list[Source]) -> CrawlReport:
+        """Crawl the sources and store what they give; each failed source is one log line."""
+        enabled = [source for source in sources if source.enabled]
+        report = CrawlReport()
+        if not enabled:
+            return report
+        known = self.store.known_ids([s.id for s in enabled], utc_now() - KNOWN_WINDOW)
+        log_file = Path(self.settings.data_dir) / "logs" / "crawl.log"
+
+        def documents() -> Iterable[Document]:
+            for event in crawl(enabled, self.settings.crawl, log_file, known):
+                if isinstance(event, ItemEvent):
+                    yield event.document
+                elif isinstance(event, FailureEvent):
+                    report.failures[(event.source_id, event.stage, event.reason)] += 1
+                    log_method = log.error if event.stage == "feed" else log.warning
+                    log_method(
+                        "source failed" if event.stage == "feed" else "article not extracted",
+                        source=event.source_id,
+                        url=event.url,
+                        reason=event.reason,
+                        detail=event.detail[:200],
+                    )
+                elif isinstance(event, SourceDoneEvent):
+                    report.entries[event.source_id] += event.entries
+                    if event.warning:
+                        log.warning("feed parsed with problems", source=event.source_id,
+                                    problem=event.warning[:200])
+
+        self.ingest(documents(), report)
+        log.info(
+            "crawl finished",
+            sources=len(enabled),
+            failed_sources=len(report.failed_sources),
+            stored=report.stored,
+            updated=report.updated,
+            unchanged=report.unchanged,
+            duplicates=report.duplicates,
+        )
+        return report

@@ -1,0 +1,88 @@
+"""The embedded service: API, dashboards and scheduler in one process."""
+
+from __future__ import annotations
+
+import secrets
+import socket
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import uvicorn
+from pydantic import SecretStr
+
+from api.app import create_app
+from classifier.service import Classifier
+from index.sqlite import SQLiteStore
+from mediawatch.config import Settings
+from mediawatch.digest import deliver_digest
+from mediawatch.model import Source
+from mediawatch.pipeline import Pipeline
+from mediawatch.scheduler import build_scheduler
+
+
+@dataclass(frozen=True)
+class Credentials:
+    username: str
+    password: str
+    api_token: str
+
+
+def with_credentials(settings: Settings) -> tuple[Settings, Credentials]:
+    """Fill in a random password, token and session key for whatever was not configured."""
+    password = (
+        settings.admin_password.get_secret_value()
+        if settings.admin_password
+        else secrets.token_urlsafe(12)
+    )
+    tokens = dict(settings.api_tokens) or {"admin": SecretStr(secrets.token_urlsafe(24))}
+    session_secret = settings.session_secret or SecretStr(secrets.token_urlsafe(32))
+    updated = settings.model_copy(
+        update={
+            "admin_password": SecretStr(password),
+            "api_tokens": tokens,
+            "session_secret": session_secret,
+        }
+    )
+    first_token = next(iter(tokens.values())).get_secret_value()
+    return updated, Credentials(settings.admin_username, password, first_token)
+
+
+def build_pipeline(settings: Settings) -> Pipeline:
+    store = SQLiteStore(settings.database_path)
+    return Pipeline(store, Classifier.load(settings.models_dir), settings)
+
+
+def bind(host: str, port: int) -> socket.socket:
+    """Bind first, so the printed URL carries the real port even when port 0 was asked."""
+    sock = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind((host, port))
+    sock.listen(128)
+    return sock
+
+
+def serve(
+    settings: Settings,
+    pipeline: Pipeline,
+    sources: list[Source],
+    sock: socket.socket,
+    crawl_now: bool,
+    on_started: Callable[[], None] = lambda: None,
+) -> None:
+    """Run until interrupted; the scheduler stops with the web server."""
+    app = create_app(settings, pipeline.store)
+    topic_labels = app.state.topic_labels
+    scheduler = build_scheduler(
+        settings,
+        sources,
+        crawl=pipeline.crawl,
+        digest=lambda: deliver_digest(pipeline.store, settings, topic_labels),
+        crawl_now=crawl_now,
+    )
+    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", access_log=False))
+    scheduler.start()
+    try:
+        on_started()
+        server.run(sockets=[sock])
+    finally:
+        scheduler.shutdown(wait=False)

@@ -1,0 +1,170 @@
+"""Shared fixtures: real servers on loopback, real SQLite files, the shared data sets."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from email import message_from_bytes
+from email.message import Message
+from pathlib import Path
+
+import httpx
+import pytest
+import uvicorn
+from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import Envelope
+
+from api.app import create_app
+from classifier.service import Classifier
+from index.sqlite import SQLiteStore
+from mediawatch.config import Settings
+from mediawatch.demo.site import DemoSiteServer
+from mediawatch.pipeline import Pipeline
+
+REPO = Path(__file__).resolve().parent.parent
+SHARED = REPO.parent / "shared"
+API_TOKEN = "test-token-reviewer-1"
+OTHER_TOKEN = "test-token-reviewer-2"
+ADMIN_PASSWORD = "mat-khau-thu-nghiem"
+
+
+def shared_path(relative: str) -> Path:
+    """A path under ../shared; skipped where a user's clone lacks it, a failure in CI."""
+    path = SHARED / relative
+    if not path.exists():
+        message = f"needs ../shared/{relative} (not present: {path})"
+        if os.environ.get("CI"):
+            pytest.fail(message)
+        pytest.skip(message)
+    return path
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def classifier() -> Classifier:
+    return Classifier.load()
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Settings:
+    settings = Settings(
+        data_dir=tmp_path / "data",
+        api_tokens={"reviewer1": API_TOKEN, "reviewer2": OTHER_TOKEN},
+        admin_password=ADMIN_PASSWORD,
+        session_secret="test-session-secret",
+    )
+    settings.crawl.download_delay_s = 0.0
+    settings.crawl.retries = 0
+    settings.crawl.timeout_s = 10
+    return settings
+
+
+@pytest.fixture
+def store(settings: Settings) -> SQLiteStore:
+    return SQLiteStore(settings.database_path)
+
+
+@pytest.fixture
+def pipeline(store: SQLiteStore, classifier: Classifier, settings: Settings) -> Pipeline:
+    return Pipeline(store, classifier, settings)
+
+
+@pytest.fixture(scope="session")
+def demo_site() -> Iterator[DemoSiteServer]:
+    with DemoSiteServer() as server:
+        yield server
+
+
+@pytest.fixture(scope="session")
+def demo_store(tmp_path_factory: pytest.TempPathFactory, classifier: Classifier,
+               demo_site: DemoSiteServer) -> SQLiteStore:
+    """The demo corpus crawled once for the session; tests must not change it."""
+    data_dir = tmp_path_factory.mktemp("demo")
+    settings = Settings(data_dir=data_dir)
+    settings.crawl.download_delay_s = 0.0
+    pipeline = Pipeline(SQLiteStore(settings.database_path), classifier, settings)
+    pipeline.crawl(demo_site.site.sources())
+    return pipeline.store
+
+
+class LiveServer:
+    """uvicorn serving an app on a loopback port in a thread."""
+
+    def __init__(self, app: object) -> None:
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self._server = uvicorn.Server(
+            uvicorn.Config(app, host="127.0.0.1", port=self.port, log_level="warning")
+        )
+        self._thread = threading.Thread(target=self._server.run, daemon=True)
+
+    def __enter__(self) -> LiveServer:
+        self._thread.start()
+        deadline = time.monotonic() + 15
+        while not self._server.started:
+            if time.monotonic() > deadline:
+                raise RuntimeError("uvicorn did not start")
+            time.sleep(0.02)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._server.should_exit = True
+        self._thread.join(timeout=10)
+
+
+@pytest.fixture
+def live_api(settings: Settings, store: SQLiteStore) -> Iterator[LiveServer]:
+    with LiveServer(create_app(settings, store)) as server:
+        yield server
+
+
+@pytest.fixture
+def api_client(live_api: LiveServer) -> Iterator[httpx.Client]:
+    with httpx.Client(
+        base_url=live_api.url, headers={"Authorization": f"Bearer {API_TOKEN}"}, timeout=30
+    ) as client:
+        yield client
+
+
+class Mailbox:
+    def __init__(self) -> None:
+        self.messages: list[Message] = []
+        self.envelopes: list[Envelope] = []
+
+    async def handle_DATA(self, server: object, session: object, envelope: Envelope) -> str:  # noqa: N802
+        self.envelopes.append(envelope)
+        self.messages.append(message_from_bytes(envelope.content))
+        return "250 Message accepted for delivery"
+
+
+@pytest.fixture
+def smtp_server(settings: Settings) -> Iterator[Mailbox]:
+    """A real SMTP server (aiosmtpd) on loopback; settings point at it."""
+    mailbox = Mailbox()
+    controller = Controller(mailbox, hostname="127.0.0.1", port=free_port())
+    controller.start()
+    settings.smtp.host = "127.0.0.1"
+    settings.smtp.port = controller.port
+    try:
+        yield mailbox
+    finally:
+        controller.stop()
+
+
+def chromium_path() -> str:
+    path = shutil.which("chromium") or "/usr/bin/chromium"
+    if not Path(path).exists():
+        message = "needs Debian's chromium (/usr/bin/chromium); .ci/run installs it"
+        if os.environ.get("CI"):
+            pytest.fail(message)
+        pytest.skip(message)
+    return path

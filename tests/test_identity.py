@@ -1,0 +1,31 @@
+from mediawatch.identity import canonical_url, content_hash, social_item_id, web_item_id
+
+
+def test_canonical_url_strips_tracking_fragments_and_cosmetics():
+    assert (
+        canonical_url("HTTPS://www.BaoLamDong.vn:443/xa-hoi/bai-viet/?utm_source=rss&fbclid=x#top")
+        == "https://baolamdong.vn/xa-hoi/bai-viet"
+    )
+
+
+def test_canonical_url_keeps_meaningful_parameters_in_a_stable_order():
+    assert canonical_url("http://a.vn/tin?page=2&id=7") == canonical_url("http://a.vn/tin?id=7&page=2")
+    assert canonical_url("http://a.vn/tin?id=7") != canonical_url("http://a.vn/tin?id=8")
+
+
+def test_web_item_id_is_the_same_for_tracking_variants():
+    plain = web_item_id("https://tin.vn/gia-ca-phe.html")
+    assert plain.startswith("web:")
+    assert web_item_id("https://www.tin.vn/gia-ca-phe.html?utm_medium=feed&utm_source=rss") == plain
+    assert web_item_id("https://tin.vn/gia-sau-rieng.html") != plain
+
+
+def test_social_item_id_names_the_platform():
+    assert social_item_id("Facebook", "123_456") == "facebook:123_456"
+
+
+def test_content_hash_ignores_spacing_case_and_diacritics_but_not_words():
+    original = "Sắp thu hồi đất ở Lạc Dương!"
+    assert content_hash(original) == content_hash("  sắp THU HỒI  đất ở lạc dương ")
+    assert content_hash(original) == content_hash("Sap thu hoi dat o Lac Duong")
+    assert content_hash(original) != content_hash("Sắp thu hồi đất ở Đức Trọng!")
