@@ -31,8 +31,7 @@ class TokenRegistry:
 
     def __init__(self, settings: Settings) -> None:
         self._by_digest = {
-            _digest(secret.get_secret_value()): name
-            for name, secret in settings.api_tokens.items()
+            _digest(secret.get_secret_value()): name for name, secret in settings.api_tokens.items()
         }
 
     def identify(self, token: str) -> str | None:
@@ -53,9 +52,7 @@ def check_password(settings: Settings, username: str, password: str) -> bool:
     return user_ok and password_ok
 
 
-def authenticate(
-    request: Request, credentials: HTTPAuthorizationCredentials | None
-) -> Principal:
+def authenticate(request: Request, credentials: HTTPAuthorizationCredentials | None) -> Principal:
     """A token for any method; a browser session only for reading (no CSRF on JSON writes)."""
     if credentials is not None:
         registry: TokenRegistry = request.app.state.tokens

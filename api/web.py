@@ -62,7 +62,7 @@ def render(request: Request, name: str, status_code: int = 200, **context: objec
 
 
 @router.get("/login", response_class=HTMLResponse)
-def login_page(request: Request, next: str = "/") -> Response:  # noqa: A002
+def login_page(request: Request, next: str = "/") -> Response:
     return render(request, "login.html", next=next)
 
 
@@ -73,12 +73,15 @@ def login(
     username: Annotated[str, Form(max_length=100)],
     password: Annotated[str, Form(max_length=200)],
     csrf: Annotated[str, Form()],
-    next: Annotated[str, Form()] = "/",  # noqa: A002
+    next: Annotated[str, Form()] = "/",
 ) -> Response:
     check_csrf(request, csrf)
     if not check_password(settings, username, password):
         return render(
-            request, "login.html", status.HTTP_401_UNAUTHORIZED, next=next,
+            request,
+            "login.html",
+            status.HTTP_401_UNAUTHORIZED,
+            next=next,
             error="Sai tên đăng nhập hoặc mật khẩu.",
         )
     request.session.clear()
@@ -105,7 +108,11 @@ def queue_page(
     per_page = 25
     queue = store.review_queue(settings.review_threshold, per_page, (page - 1) * per_page)
     return render(
-        request, "queue.html", queue=queue, page=page, per_page=per_page,
+        request,
+        "queue.html",
+        queue=queue,
+        page=page,
+        per_page=per_page,
         threshold=settings.review_threshold,
     )
 
@@ -177,8 +184,9 @@ def search_page(
     q: Annotated[str, Query(max_length=500)] = "",
     page: Annotated[int, Query(ge=1, le=400)] = 1,
 ) -> Response:
-    query = SearchQuery(text=q or None, sort="relevance" if q else "newest", limit=25,
-                        offset=(page - 1) * 25)
+    query = SearchQuery(
+        text=q or None, sort="relevance" if q else "newest", limit=25, offset=(page - 1) * 25
+    )
     return render(request, "search.html", q=q, results=store.search(query), page=page)
 
 
@@ -193,7 +201,10 @@ def trends_page(
     until = utc_now()
     trends = store.trends(until - timedelta(days=days), until, settings.timezone)
     return render(
-        request, "trends.html", trends=trends, days=days,
+        request,
+        "trends.html",
+        trends=trends,
+        days=days,
         chart=daily_chart(trends.total_per_day, trends.by_sentiment),
         topic_labels=request.app.state.topic_labels,
     )

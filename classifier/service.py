@@ -35,9 +35,7 @@ class Classifier:
             risk=RiskScorer.load(),
         )
 
-    def classify_batch(
-        self, items: list[tuple[str, str, SourceTier]]
-    ) -> list[Classification]:
+    def classify_batch(self, items: list[tuple[str, str, SourceTier]]) -> list[Classification]:
         """Classify (title, text, tier) triples; one model call per batch, not per item."""
         if not items:
             return []

@@ -14,6 +14,7 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from itertools import pairwise
 from pathlib import Path
 
 import numpy as np
@@ -45,8 +46,12 @@ TASKS: dict[str, TaskSpec] = {
         task="sentiment",
         classes=("negative", "neutral", "positive"),
         datasets=(
-            DatasetSpec("uit_vsfc", {l: l for l in ("negative", "neutral", "positive")}),
-            DatasetSpec("vlsp2016_sa", {l: l for l in ("negative", "neutral", "positive")}),
+            DatasetSpec(
+                "uit_vsfc", {label: label for label in ("negative", "neutral", "positive")}
+            ),
+            DatasetSpec(
+                "vlsp2016_sa", {label: label for label in ("negative", "neutral", "positive")}
+            ),
         ),
     ),
     "reliability": TaskSpec(
@@ -113,9 +118,7 @@ def load_task_data(
             dev_origin = "dev split"
         else:
             share = dataset.dev_share_if_missing
-            dev_rows = [
-                e for e in train_rows if _in_carved_dev(e.id, dataset.name, share, seed)
-            ]
+            dev_rows = [e for e in train_rows if _in_carved_dev(e.id, dataset.name, share, seed)]
             dev_ids = {e.id for e in dev_rows}
             train_rows = [e for e in train_rows if e.id not in dev_ids]
             dev_origin = f"carved from train ({share:.0%}, seeded hash)"
@@ -156,10 +159,12 @@ def expected_calibration_error(
 ) -> float:
     """Gap between confidence and accuracy, averaged over confidence bins (top class)."""
     confidence = probabilities.max(axis=1)
-    correct = np.array([classes[i] == t for i, t in zip(probabilities.argmax(axis=1), truth)])
+    correct = np.array(
+        [classes[i] == t for i, t in zip(probabilities.argmax(axis=1), truth, strict=True)]
+    )
     edges = np.linspace(0, 1, bins + 1)
     error = 0.0
-    for low, high in zip(edges[:-1], edges[1:]):
+    for low, high in pairwise(edges):
         in_bin = (confidence > low) & (confidence <= high)
         if in_bin.any():
             error += in_bin.mean() * abs(correct[in_bin].mean() - confidence[in_bin].mean())
@@ -200,8 +205,8 @@ def train_task(
         trained_at=trained_at.isoformat(),
         seed=seed,
         data={"directory": str(data_dir), "datasets": described, "train_used": len(train)},
-        notes="LogisticRegression (lbfgs, L2, C=%s) on hashed word and character n-grams of "
-        "the accented and folded text." % spec.regularisation,
+        notes=f"LogisticRegression (lbfgs, L2, C={spec.regularisation}) on hashed word and "
+        "character n-grams of the accented and folded text.",
     )
     model = LinearTextModel(card, estimator.coef_, estimator.intercept_)
     card.metrics = {

@@ -66,7 +66,7 @@ def _render(text: str, spans: list[tuple[int, int]], start: int, end: int) -> st
             continue
         span_start = max(span_start, cursor)
         pieces.append(escape(text[cursor:span_start]))
-        pieces.append(f"<mark>{escape(text[span_start:min(span_end, end)])}</mark>")
+        pieces.append(f"<mark>{escape(text[span_start : min(span_end, end)])}</mark>")
         cursor = min(span_end, end)
     pieces.append(escape(text[cursor:end]))
     return "".join(pieces).replace("\n", " ")

@@ -337,8 +337,7 @@ class SQLiteStore(Store):
         now = _iso(utc_now())
         with self._transaction() as connection:
             row = connection.execute(
-                "SELECT review_state, review_version, reviewer, decided_at FROM items "
-                "WHERE id = ?",
+                "SELECT review_state, review_version, reviewer, decided_at FROM items WHERE id = ?",
                 (item_id,),
             ).fetchone()
             if row is None:

@@ -67,6 +67,3 @@ class Store(ABC):
     @abstractmethod
     def review_log(self, item_id: str) -> list[dict]:
         """The item's review history, oldest first, as the append-only log holds it."""
-
-    def close(self) -> None:
-        """Release connections; the default backend holds none between calls."""

@@ -83,7 +83,9 @@ def demo(
             sock,
             crawl_now=False,
             on_started=lambda: _print_access(
-                settings.base_url, credentials.username, credentials.password,
+                settings.base_url,
+                credentials.username,
+                credentials.password,
                 credentials.api_token,
             ),
         )
@@ -172,9 +174,10 @@ def train(
             model.save(out)
             write_card_markdown(model.card, out)
             dev = model.card.metrics.get("dev", {})
+            folded = model.card.metrics.get("dev_without_diacritics", {})
             progress.console.print(
                 f"{name}: macro-F1 {dev.get('macro_f1')} · accuracy {dev.get('accuracy')}"
-                f" · without diacritics {model.card.metrics['dev_without_diacritics'].get('macro_f1')}"
+                f" · without diacritics {folded.get('macro_f1')}"
             )
             progress.advance(bar)
 
@@ -197,5 +200,7 @@ def digest(
     message = render_digest(build_digest(store, settings, labels), settings)
     body = message.get_body(("plain",))
     console.print(body.get_content() if body else "", highlight=False, markup=False)
+
+
 if __name__ == "__main__":
     app()

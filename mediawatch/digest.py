@@ -69,7 +69,7 @@ def build_digest(
 def _environment(timezone: str) -> Environment:
     environment = Environment(
         loader=FileSystemLoader(TEMPLATES_DIR / "email"),
-        autoescape=select_autoescape(["html"]),
+        autoescape=select_autoescape(["html", "html.j2"]),
     )
     install_filters(environment, timezone)
     return environment

@@ -9,9 +9,27 @@ from mediawatch.text import collapse, normalize
 
 _TRACKING_PARAMS = frozenset(
     {
-        "fbclid", "gclid", "dclid", "gbraid", "wbraid", "msclkid", "yclid", "igshid",
-        "mc_cid", "mc_eid", "_ga", "_gl", "ref", "ref_src", "src", "cmpid", "zarsrc",
-        "rss", "from", "share", "s_cid",
+        "fbclid",
+        "gclid",
+        "dclid",
+        "gbraid",
+        "wbraid",
+        "msclkid",
+        "yclid",
+        "igshid",
+        "mc_cid",
+        "mc_eid",
+        "_ga",
+        "_gl",
+        "ref",
+        "ref_src",
+        "src",
+        "cmpid",
+        "zarsrc",
+        "rss",
+        "from",
+        "share",
+        "s_cid",
     }
 )
 _TRACKING_PREFIXES = ("utm_", "pk_", "mtm_", "at_")

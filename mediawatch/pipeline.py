@@ -77,7 +77,9 @@ class Pipeline:
             for d, c in zip(documents, results, strict=True)
         ]
 
-    def ingest(self, documents: Iterable[Document], report: CrawlReport | None = None) -> CrawlReport:
+    def ingest(
+        self, documents: Iterable[Document], report: CrawlReport | None = None
+    ) -> CrawlReport:
         """Process and store documents in batches; safe to call with the same items again."""
         report = report or CrawlReport()
         batch: list[Document] = []
@@ -124,8 +126,11 @@ class Pipeline:
                 elif isinstance(event, SourceDoneEvent):
                     report.entries[event.source_id] += event.entries
                     if event.warning:
-                        log.warning("feed parsed with problems", source=event.source_id,
-                                    problem=event.warning[:200])
+                        log.warning(
+                            "feed parsed with problems",
+                            source=event.source_id,
+                            problem=event.warning[:200],
+                        )
 
         self.ingest(documents(), report)
         log.info(

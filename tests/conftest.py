@@ -85,8 +85,9 @@ def demo_site() -> Iterator[DemoSiteServer]:
 
 
 @pytest.fixture(scope="session")
-def demo_store(tmp_path_factory: pytest.TempPathFactory, classifier: Classifier,
-               demo_site: DemoSiteServer) -> SQLiteStore:
+def demo_store(
+    tmp_path_factory: pytest.TempPathFactory, classifier: Classifier, demo_site: DemoSiteServer
+) -> SQLiteStore:
     """The demo corpus crawled once for the session; tests must not change it."""
     data_dir = tmp_path_factory.mktemp("demo")
     settings = Settings(data_dir=data_dir)

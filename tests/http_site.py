@@ -23,7 +23,7 @@ class RouteSite:
         site = self
 
         class Handler(BaseHTTPRequestHandler):
-            def do_GET(self) -> None:  # noqa: N802
+            def do_GET(self) -> None:
                 site.requested.append(self.path)
                 route = site.routes.get(self.path.split("?")[0]) or Route(b"not found", status=404)
                 body = route.body.replace(b"{base}", site.base_url.encode())
@@ -33,7 +33,7 @@ class RouteSite:
                 self.end_headers()
                 self.wfile.write(body)
 
-            def log_message(self, format: str, *args: object) -> None:  # noqa: A002
+            def log_message(self, format: str, *args: object) -> None:
                 pass
 
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)

@@ -19,7 +19,8 @@ from tests.http_site import Route, RouteSite
 
 ARTICLE = """<!DOCTYPE html><html><head><meta charset="utf-8"><title>{title}</title></head>
 <body><nav>Trang chủ · Thời sự · Kinh tế</nav><article><h1>{title}</h1>
-<p>{body}</p><p>{body}</p><p>{body}</p></article><footer>Bản quyền thuộc về tòa soạn.</footer></body></html>"""
+<p>{body}</p><p>{body}</p><p>{body}</p></article>
+<footer>Bản quyền thuộc về tòa soạn.</footer></body></html>"""
 BODY = "Ủy ban nhân dân tỉnh Lâm Đồng công bố kế hoạch giải phóng mặt bằng cho dự án đường cao tốc."
 
 
@@ -124,8 +125,10 @@ def test_hostile_and_broken_sources_fail_one_by_one(pipeline, settings):
     ).encode()
     routes = {
         "/robots.txt": Route(b"User-agent: *\nDisallow:\n", "text/plain"),
-        "/good.xml": Route(rss("/a.html", "/huge.html", "/image.png", "/trap.html", "/gone.html"),
-                           "application/rss+xml"),
+        "/good.xml": Route(
+            rss("/a.html", "/huge.html", "/image.png", "/trap.html", "/gone.html"),
+            "application/rss+xml",
+        ),
         "/a.html": Route(ARTICLE.format(title="Giải phóng mặt bằng", body=BODY).encode()),
         "/huge.html": Route(ARTICLE.format(title="Rất lớn", body=BODY * 2000).encode()),
         "/image.png": Route(b"\x89PNG\r\n\x1a\n" + b"\x00" * 100, "image/png"),
@@ -150,8 +153,10 @@ def test_hostile_and_broken_sources_fail_one_by_one(pipeline, settings):
     assert report.failed_sources == {"html-not-feed", "missing", "refused", "broken"}
     # Each entry of the good feed is stored: extracted where the page allowed it,
     # from the feed's own summary where the page was too large, not HTML, or gone.
-    stored = {h.document.url.rsplit("/", 1)[1]: h.document
-              for h in pipeline.store.search(SearchQuery(source_ids=["good"])).hits}
+    stored = {
+        h.document.url.rsplit("/", 1)[1]: h.document
+        for h in pipeline.store.search(SearchQuery(source_ids=["good"])).hits
+    }
     assert set(stored) == {"a.html", "huge.html", "image.png", "trap.html", "gone.html"}
     assert stored["a.html"].extractor == "trafilatura"
     assert stored["huge.html"].extractor == "feed-summary"
@@ -174,7 +179,11 @@ def test_real_sources_fail_cleanly_offline_one_line_each(tmp_path):
     }
     result = subprocess.run(
         [sys.executable, "-m", "mediawatch.cli", "crawl"],
-        cwd=REPO, env=env, capture_output=True, text=True, timeout=300,
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
     assert result.returncode == 0, result.stderr
     failure_lines = [line for line in result.stderr.splitlines() if "source failed" in line]
@@ -189,4 +198,3 @@ def test_real_sources_fail_cleanly_offline_one_line_each(tmp_path):
 def test_demo_site_answers_unknown_paths_cleanly(demo_site, path):
     status, _type, body = demo_site.site.render(path)
     assert status in (200, 404) and body
-

@@ -9,7 +9,9 @@ def test_canonical_url_strips_tracking_fragments_and_cosmetics():
 
 
 def test_canonical_url_keeps_meaningful_parameters_in_a_stable_order():
-    assert canonical_url("http://a.vn/tin?page=2&id=7") == canonical_url("http://a.vn/tin?id=7&page=2")
+    assert canonical_url("http://a.vn/tin?page=2&id=7") == canonical_url(
+        "http://a.vn/tin?id=7&page=2"
+    )
     assert canonical_url("http://a.vn/tin?id=7") != canonical_url("http://a.vn/tin?id=8")
 
 

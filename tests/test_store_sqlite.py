@@ -15,18 +15,30 @@ NOW = datetime.now(UTC).replace(microsecond=0)
 def items():
     return [
         make_document(
-            "https://a.vn/1", "Thu hồi đất ở Lạc Dương", "Người dân xã Lạc Dương lo thu hồi đất đai.",
-            risk=0.9, topics=("land",), sentiment=Sentiment.NEGATIVE,
+            "https://a.vn/1",
+            "Thu hồi đất ở Lạc Dương",
+            "Người dân xã Lạc Dương lo thu hồi đất đai.",
+            risk=0.9,
+            topics=("land",),
+            sentiment=Sentiment.NEGATIVE,
             published_at=NOW - timedelta(hours=1),
         ),
         make_document(
-            "https://a.vn/2", "Giá cà phê tăng", "Giá cà phê Di Linh tăng kỷ lục, nông dân phấn khởi.",
-            risk=0.2, topics=("agriculture",), sentiment=Sentiment.POSITIVE,
-            published_at=NOW - timedelta(hours=2), source_id="other-source",
+            "https://a.vn/2",
+            "Giá cà phê tăng",
+            "Giá cà phê Di Linh tăng kỷ lục, nông dân phấn khởi.",
+            risk=0.2,
+            topics=("agriculture",),
+            sentiment=Sentiment.POSITIVE,
+            published_at=NOW - timedelta(hours=2),
+            source_id="other-source",
         ),
         make_document(
-            "https://a.vn/3", "Quy hoạch đất đai Đà Lạt", "Công bố quy hoạch sử dụng đất đai mới.",
-            risk=0.6, topics=("land", "planning_construction"),
+            "https://a.vn/3",
+            "Quy hoạch đất đai Đà Lạt",
+            "Công bố quy hoạch sử dụng đất đai mới.",
+            risk=0.6,
+            topics=("land", "planning_construction"),
             published_at=NOW - timedelta(days=3),
         ),
     ]
@@ -65,7 +77,7 @@ def test_search_without_diacritics_finds_accented_text_and_highlights_the_origin
 def test_search_quoted_phrase_and_operators_are_safe(store, items):
     store.upsert(items)
     assert store.search(SearchQuery(text='"lac duong"')).total == 1
-    assert store.search(SearchQuery(text="NEAR( OR * \" ) -")).total == 0
+    assert store.search(SearchQuery(text='NEAR( OR * " ) -')).total == 0
 
 
 def test_filters_combine_and_totals_match_the_lists(store, items):
@@ -97,11 +109,21 @@ def test_trends_count_per_vietnamese_calendar_day(store):
     late_evening_utc = datetime(2026, 11, 20, 18, 30, tzinfo=UTC)  # 01:30 on the 21st in Vietnam
     store.upsert(
         [
-            make_document("https://a.vn/x", "Tin một", "Nội dung", topics=("land",),
-                          published_at=late_evening_utc),
-            make_document("https://a.vn/y", "Tin hai", "Nội dung khác", topics=("land", "tourism"),
-                          sentiment=Sentiment.POSITIVE,
-                          published_at=datetime(2026, 11, 20, 10, 0, tzinfo=UTC)),
+            make_document(
+                "https://a.vn/x",
+                "Tin một",
+                "Nội dung",
+                topics=("land",),
+                published_at=late_evening_utc,
+            ),
+            make_document(
+                "https://a.vn/y",
+                "Tin hai",
+                "Nội dung khác",
+                topics=("land", "tourism"),
+                sentiment=Sentiment.POSITIVE,
+                published_at=datetime(2026, 11, 20, 10, 0, tzinfo=UTC),
+            ),
         ]
     )
     trends = store.trends(
@@ -136,8 +158,11 @@ def test_review_conflicts_and_history(store, items):
     store.upsert(items)
     item_id = items[0].id
     decided = store.record_review(
-        item_id, ReviewDecision(outcome=ReviewOutcome.MISLEADING, note="Sai lệch chính sách",
-                                expected_version=0), "reviewer1"
+        item_id,
+        ReviewDecision(
+            outcome=ReviewOutcome.MISLEADING, note="Sai lệch chính sách", expected_version=0
+        ),
+        "reviewer1",
     )
     assert decided.review.version == 1
     assert decided.review.reviewer == "reviewer1"

@@ -9,7 +9,7 @@ import scrapy
 from scrapy.http import Response, TextResponse
 from twisted.python.failure import Failure
 
-from crawlers.events import EventWriter, FailureEvent, ItemEvent, SourceDoneEvent
+from crawlers.events import EventWriter, FailureEvent, SourceDoneEvent
 from crawlers.extract import extract_article
 from crawlers.failures import describe_failure
 from crawlers.feeds import FeedEntry, FeedError, parse_feed
@@ -111,9 +111,7 @@ class FeedSpider(scrapy.Spider):
         )
 
     @staticmethod
-    def _document(
-        source: Source, entry: FeedEntry, article: Any, extractor: str
-    ) -> Document:
+    def _document(source: Source, entry: FeedEntry, article: Any, extractor: str) -> Document:
         text = article.text if article else entry.summary
         title = entry.title or (article.title if article else "") or ""
         published = entry.published or (article.published if article else None)

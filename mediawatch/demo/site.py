@@ -155,7 +155,7 @@ class DemoSiteServer:
         server = self
 
         class Handler(BaseHTTPRequestHandler):
-            def do_GET(self) -> None:  # noqa: N802 - the name http.server calls
+            def do_GET(self) -> None:
                 server.requested_paths.append(self.path)
                 status, content_type, body = server.site.render(self.path)
                 self.send_response(status)
@@ -164,7 +164,7 @@ class DemoSiteServer:
                 self.end_headers()
                 self.wfile.write(body)
 
-            def log_message(self, format: str, *args: object) -> None:  # noqa: A002
+            def log_message(self, format: str, *args: object) -> None:
                 """Quiet: the crawler logs what matters."""
 
         return Handler

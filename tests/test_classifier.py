@@ -1,0 +1,143 @@
+"""Taxonomy, risk score and the linear models: behaviour on real Vietnamese text."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from classifier.linear import LinearTextModel, ModelLoadError
+from classifier.service import SHIPPED_MODELS, Classifier
+from classifier.taxonomy import Taxonomy
+from classifier.train import TASKS, train_task
+from mediawatch.model import SourceTier
+from mediawatch.text import fold
+from tests.conftest import shared_path
+
+REQUIRED_TOPICS = {
+    "land",
+    "planning_construction",
+    "agriculture",
+    "tourism",
+    "environment_forests",
+    "mining",
+    "transport",
+    "health",
+    "education",
+    "security_order",
+    "ethnicity_religion",
+    "admin_reform_merger",
+    "disasters",
+    "social_welfare",
+    "officials_corruption",
+}
+
+
+def test_taxonomy_covers_the_policy_topics():
+    assert set(Taxonomy.load().labels_vi) == REQUIRED_TOPICS
+
+
+@pytest.mark.parametrize("transform", [lambda s: s, fold, str.upper])
+def test_topics_are_multi_label_and_survive_lost_diacritics(transform):
+    taxonomy = Taxonomy.load()
+    title = transform("Giải phóng mặt bằng cao tốc Tân Phú – Bảo Lộc chậm tiến độ")
+    text = transform("Người dân chưa nhận tiền bồi thường khi thu hồi đất làm đường cao tốc.")
+    topics = {t.id: t for t in taxonomy.match(title, text)}
+    assert {"land", "transport"} <= set(topics)
+    assert topics["land"].evidence
+
+
+def test_a_single_passing_mention_does_not_make_a_topic():
+    taxonomy = Taxonomy.load()
+    topics = taxonomy.match("Lễ hội văn hóa ở Đà Lạt", "Người dân mang theo cà phê đến lễ hội.")
+    assert "agriculture" not in {t.id for t in topics}
+
+
+def test_rumour_scores_higher_than_official_news_with_checkable_reasons(classifier):
+    rumour_title = "KHAN CAP!!! nghe noi sap thu hoi toan bo dat o Lac Duong"
+    rumour_text = "Nguon tin noi bo cho biet ko boi thuong. Ae chia se gap truoc khi bi xoa!!!"
+    news_title = "UBND tỉnh công bố quy hoạch sử dụng đất giai đoạn 2021–2030"
+    news_text = (
+        "Theo quyết định của Ủy ban nhân dân tỉnh, quy hoạch được công khai tại trụ sở các xã, "
+        "người dân có thể góp ý đến hết ngày 30/12."
+    )
+    rumour, news = classifier.classify_batch(
+        [
+            (rumour_title, rumour_text, SourceTier.SOCIAL),
+            (news_title, news_text, SourceTier.OFFICIAL),
+        ]
+    )
+    assert rumour.risk > 0.6 > news.risk
+    codes = {r.code for r in rumour.reasons}
+    assert {"sensational_wording", "unverified_source_phrasing", "source_tier"} <= codes
+    wording = next(r for r in rumour.reasons if r.code == "unverified_source_phrasing")
+    assert any(e.lower() in (rumour_title + rumour_text).lower() for e in wording.evidence)
+    assert all(r.label_vi and r.evidence for r in rumour.reasons)
+    assert [r.weight for r in rumour.reasons] == sorted(
+        (r.weight for r in rumour.reasons), reverse=True
+    )
+
+
+def test_risk_stays_in_bounds_with_every_signal_at_full_strength(classifier):
+    shouting = "KHẨN CẤP!!! NÓNG!!! SỐC!!! " * 20
+    (result,) = classifier.classify_batch([(shouting, shouting, SourceTier.UNKNOWN)])
+    assert 0 < result.risk <= 1
+    assert set(result.sentiment_scores) == {"negative", "neutral", "positive"}
+    assert abs(sum(result.sentiment_scores.values()) - 1) < 1e-3
+
+
+def test_sentiment_reads_clear_cases(classifier):
+    negative, positive = classifier.classify_batch(
+        [
+            ("", "Dịch vụ quá tệ, nhân viên thái độ kém, rất thất vọng", SourceTier.PRESS),
+            ("", "Tuyệt vời, rất hài lòng, cảm ơn mọi người nhiệt tình", SourceTier.PRESS),
+        ]
+    )
+    assert negative.sentiment.value == "negative"
+    assert positive.sentiment.value == "positive"
+
+
+def test_shipped_models_carry_cards():
+    for task in TASKS:
+        model = LinearTextModel.load(SHIPPED_MODELS, task)
+        assert model.card.metrics["dev"]["macro_f1"] > 0.6
+        assert "dev_without_diacritics" in model.card.metrics
+        assert (SHIPPED_MODELS / f"{task}.card.md").exists()
+        assert (SHIPPED_MODELS / f"{task}.npz").stat().st_size < 5 * 1024 * 1024
+
+
+def test_model_round_trip_and_corrupt_files(tmp_path):
+    model = LinearTextModel.load(SHIPPED_MODELS, "sentiment")
+    model.save(tmp_path)
+    again = LinearTextModel.load(tmp_path, "sentiment")
+    texts = ["giảng viên nhiệt tình", "phòng học quá nóng"]
+    assert np.allclose(model.predict_proba(texts), again.predict_proba(texts))
+    (tmp_path / "sentiment.npz").write_bytes(b"not a model")
+    with pytest.raises(ModelLoadError, match="cannot load model 'sentiment'"):
+        LinearTextModel.load(tmp_path, "sentiment")
+    with pytest.raises(ModelLoadError):
+        Classifier.load(tmp_path / "missing")
+
+
+def test_training_is_deterministic_and_learns(tmp_path: Path):
+    data = shared_path("data")
+    first = train_task(TASKS["sentiment"], data, seed=7, limit=3000)
+    second = train_task(TASKS["sentiment"], data, seed=7, limit=3000)
+    assert np.array_equal(first.coef, second.coef)
+    assert first.card.metrics["dev"]["macro_f1"] > 0.5
+    assert first.card.data["datasets"]["uit_vsfc"]["dev_origin"] == "dev split"
+
+
+def test_reliability_dev_is_carved_without_leaking_into_train():
+    from classifier.train import load_task_data
+
+    train, dev, described = load_task_data(TASKS["reliability"], shared_path("data"), seed=13)
+    assert described["reintel"]["dev_origin"].startswith("carved")
+    assert (
+        0.1
+        < described["reintel"]["dev"]
+        / (described["reintel"]["train"] + described["reintel"]["dev"])
+        < 0.2
+    )
+    assert not {e.id for e in train} & {e.id for e in dev}

@@ -1,0 +1,86 @@
+"""The dashboard in a real browser (Debian's chromium driven by Playwright)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Browser, Page, expect, sync_playwright
+
+from api.app import create_app
+from tests.conftest import ADMIN_PASSWORD, LiveServer, chromium_path
+
+CHROMIUM_FLAGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    executable = chromium_path()
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_FLAGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def dashboard(pipeline, settings, demo_site) -> Iterator[str]:
+    pipeline.crawl(demo_site.site.sources())
+    with LiveServer(create_app(settings, pipeline.store)) as server:
+        yield server.url
+
+
+def sign_in(page: Page, url: str) -> None:
+    page.goto(url + "/")
+    expect(page).to_have_url(f"{url}/login?next=/")
+    page.get_by_label("Tên đăng nhập").fill("admin")
+    page.get_by_label("Mật khẩu").fill(ADMIN_PASSWORD)
+    page.get_by_role("button", name="Đăng nhập").click()
+    expect(page.get_by_role("heading", name="Hàng chờ xem xét")).to_be_visible()
+
+
+def test_reviewer_triages_the_queue_in_a_browser(browser, dashboard, tmp_path: Path):
+    page = browser.new_page(locale="vi-VN", viewport={"width": 1280, "height": 900})
+    sign_in(page, dashboard)
+    rows = page.locator("table.queue tbody tr")
+    assert rows.count() >= 5
+    page.screenshot(path=tmp_path / "queue.png", full_page=True)
+    first_title = rows.first.locator("a.item-link").inner_text()
+    expect(rows.first.locator(".reasons li").first).to_be_visible()
+
+    rows.first.locator("a.item-link").click()
+    expect(page.get_by_role("heading", level=1)).to_contain_text(first_title[:20])
+    assert page.locator("section.text mark, h1 mark").count() >= 1  # evidence highlighted
+    page.screenshot(path=tmp_path / "item.png", full_page=True)
+
+    page.get_by_label("Sai sự thật").check()
+    page.get_by_label("Ghi chú, căn cứ").fill("Sở TT&TT đã có thông tin chính thức bác bỏ.")
+    page.get_by_role("button", name="Ghi nhận").click()
+    expect(page.get_by_role("status")).to_have_text("Đã ghi nhận quyết định.")
+    expect(page.locator("p.decided")).to_contain_text("Sai sự thật")
+
+    page.goto(dashboard + "/")
+    assert first_title not in page.locator("table.queue").inner_text()
+
+    page.goto(dashboard + "/search?q=thu+hoi+dat")
+    expect(page.locator("ol.results li").first).to_be_visible()
+    assert page.locator("ol.results mark").count() >= 1
+
+    page.goto(dashboard + "/trends")
+    assert page.locator("svg.chart rect").count() >= 1
+    page.screenshot(path=tmp_path / "trends.png", full_page=True)
+
+
+def test_forms_without_the_csrf_token_are_refused(browser, dashboard):
+    page = browser.new_page()
+    sign_in(page, dashboard)
+    response = page.request.post(dashboard + "/logout", form={"csrf": "forged"})
+    assert response.status == 403
