@@ -11,6 +11,8 @@ import feedparser
 import lxml.html
 from lxml.etree import ParserError
 
+from mediawatch.text import normalize
+
 
 class FeedError(ValueError):
     """A response that is not a usable feed."""
@@ -34,7 +36,7 @@ class ParsedFeed:
 
 def _entry_date(entry: feedparser.FeedParserDict) -> datetime | None:
     for key in ("published_parsed", "updated_parsed", "created_parsed"):
-        parsed = entry.get(key)
+        parsed = entry[key] if key in entry else None  # .get() warns on a legacy alias
         if parsed:
             return datetime.fromtimestamp(calendar.timegm(parsed), tz=UTC)
     return None
@@ -72,12 +74,12 @@ def parse_feed(body: bytes, url: str, content_type: str | None = None) -> Parsed
         entries.append(
             FeedEntry(
                 link=urljoin(url, link),
-                title=" ".join((entry.get("title") or "").split()),
+                title=" ".join(normalize(entry.get("title") or "").split()),
                 summary=_plain_text(entry.get("summary") or ""),
                 published=_entry_date(entry),
                 authors=_entry_authors(entry),
             )
         )
-    if not entries and (parsed.bozo or not parsed.version):
+    if not entries and (parsed.bozo or not parsed.get("version")):
         raise FeedError(f"not a usable feed ({warning or 'no RSS or Atom root element'})")
     return ParsedFeed(title=parsed.feed.get("title", ""), entries=entries, warning=warning)

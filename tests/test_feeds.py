@@ -1,0 +1,71 @@
+"""Feed parsing on real Vietnamese feeds (../shared/fixtures/vn-rss-feeds)."""
+
+from __future__ import annotations
+
+import json
+import re
+from datetime import datetime
+
+import pytest
+
+from crawlers.feeds import FeedError, parse_feed
+from tests.conftest import shared_path
+
+# feedparser reads no date from these outlets' formats; we record "no date" for them.
+UNPARSED_DATE_FORMATS = {"baochinhphu.rss", "vietnambiz.rss", "vtv.rss"}
+
+
+def feed_cases() -> list[str]:
+    return [
+        "2golang-vnexpress-rss/example.xml",
+        *(
+            f"ninhphu321-vietnam-news-monitor/{name}.rss"
+            for name in (
+                "baochinhphu",
+                "cafef",
+                "dantri",
+                "nhandan",
+                "thanhnien",
+                "tienphong",
+                "tuoitre",
+                "vietnambiz",
+                "vietnamnet",
+                "vietnamplus",
+                "vietstock",
+                "vneconomy",
+                "vnexpress",
+                "vnexpress_intl",
+                "vov",
+                "vtv",
+                "znews",
+            )
+        ),
+    ]
+
+
+@pytest.mark.parametrize("name", feed_cases())
+def test_vietnamese_feeds_parse_to_the_expected_reading(name):
+    folder = shared_path("fixtures/vn-rss-feeds")
+    expected = json.loads((folder / "expected.json").read_text(encoding="utf-8"))["feeds"][name]
+    body = (folder / name).read_bytes()
+    channel = re.search(rb"<link>\s*(?:<!\[CDATA\[)?\s*(https?://[^/<\]]+)", body)
+    feed_url = channel.group(1).decode() + "/rss/feed.rss"
+    feed = parse_feed(body, feed_url, "application/rss+xml; charset=utf-8")
+    assert [e.title for e in feed.entries] == [i["title"] for i in expected["items"]]
+    assert [e.link for e in feed.entries] == [i["link_absolute"] for i in expected["items"]]
+    for entry, item in zip(feed.entries, expected["items"], strict=True):
+        if entry.published is None:
+            assert name.rsplit("/", 1)[1] in UNPARSED_DATE_FORMATS  # no date, never a made-up one
+        else:
+            assert entry.published == datetime.fromisoformat(item["published"])
+    if not expected["well_formed_xml"]:
+        assert feed.warning  # recovered, and said so
+
+
+@pytest.mark.parametrize(
+    "body",
+    [b"", b"<html><body>not a feed</body></html>", b"\x00\xff\xfe garbage", b"<rss><channel>"],
+)
+def test_things_that_are_not_feeds_raise_a_clear_error(body):
+    with pytest.raises(FeedError, match="not a usable feed"):
+        parse_feed(body, "https://example.vn/rss")
