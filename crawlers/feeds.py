@@ -36,7 +36,8 @@ class ParsedFeed:
 
 def _entry_date(entry: feedparser.FeedParserDict) -> datetime | None:
     for key in ("published_parsed", "updated_parsed", "created_parsed"):
-        parsed = entry[key] if key in entry else None  # .get() warns on a legacy alias
+        # Not .get(): feedparser answers a missing updated_parsed with a deprecation warning.
+        parsed = entry[key] if key in entry else None  # noqa: SIM401
         if parsed:
             return datetime.fromtimestamp(calendar.timegm(parsed), tz=UTC)
     return None
