@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import secrets
+from urllib.parse import quote
 
 from fastapi import FastAPI, Request, status
 from fastapi.exceptions import RequestValidationError
@@ -37,7 +38,7 @@ def _validation_error(request: Request, error: RequestValidationError) -> Respon
 
 def _login_redirect(request: Request, _error: web.LoginRequired) -> Response:
     target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
-    return RedirectResponse(f"/login?next={target}", status.HTTP_303_SEE_OTHER)
+    return RedirectResponse(f"/login?next={quote(target, safe='/')}", status.HTTP_303_SEE_OTHER)
 
 
 def create_app(settings: Settings, store: Store) -> FastAPI:

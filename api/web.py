@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hmac
 import secrets
-from datetime import timedelta
 from typing import Annotated
 from urllib.parse import quote
 
@@ -19,11 +18,13 @@ from dashboards import TEMPLATES_DIR
 from index.highlight import mark, query_terms
 from index.query import SearchQuery
 from index.store import ItemNotFound, ReviewConflict
-from mediawatch.model import Document, ReviewDecision, ReviewOutcome, utc_now
+from mediawatch.clock import recent_days
+from mediawatch.model import Document, ReviewDecision, ReviewOutcome
 
 router = APIRouter(include_in_schema=False)
 templates = Jinja2Templates(directory=TEMPLATES_DIR)
 CSRF_KEY = "csrf"
+FLASH_KEY = "flash"
 
 
 class LoginRequired(Exception):
@@ -57,7 +58,11 @@ UserDep = Annotated[str, Depends(current_user)]
 
 
 def render(request: Request, name: str, status_code: int = 200, **context: object) -> Response:
-    context |= {"user": request.session.get(SESSION_USER), "csrf": csrf_token(request)}
+    context |= {
+        "user": request.session.get(SESSION_USER),
+        "csrf": csrf_token(request),
+        "flash": request.session.pop(FLASH_KEY, None),
+    }
     return templates.TemplateResponse(request, name, context, status_code=status_code)
 
 
@@ -129,7 +134,11 @@ def _evidence_phrases(document: Document) -> list[str]:
 
 @router.get("/items/{item_id}", response_class=HTMLResponse)
 def item_page(
-    request: Request, item_id: str, store: StoreDep, user: UserDep, q: str | None = None
+    request: Request,
+    item_id: str,
+    store: StoreDep,
+    user: UserDep,
+    q: Annotated[str | None, Query(max_length=500)] = None,
 ) -> Response:
     document = store.get(item_id)
     if document is None:
@@ -171,9 +180,8 @@ def review_form(
         message = "Tin này vừa được người khác xử lý; hãy xem lại trước khi quyết định."
     else:
         message = "Đã ghi nhận quyết định."
-    return RedirectResponse(
-        f"/items/{quote(item_id)}?flash={quote(message)}", status.HTTP_303_SEE_OTHER
-    )
+    request.session[FLASH_KEY] = message
+    return RedirectResponse(f"/items/{quote(item_id)}", status.HTTP_303_SEE_OTHER)
 
 
 @router.get("/search", response_class=HTMLResponse)
@@ -198,8 +206,8 @@ def trends_page(
     user: UserDep,
     days: Annotated[int, Query(ge=1, le=90)] = 14,
 ) -> Response:
-    until = utc_now()
-    trends = store.trends(until - timedelta(days=days), until, settings.timezone)
+    since, until = recent_days(days, settings.timezone)
+    trends = store.trends(since, until, settings.timezone)
     return render(
         request,
         "trends.html",

@@ -12,6 +12,7 @@ from typing import Any
 
 import numpy as np
 from pydantic import BaseModel, Field
+from scipy.sparse import csr_matrix
 
 from classifier.features import FeaturizerConfig, TextFeaturizer
 
@@ -45,7 +46,11 @@ class LinearTextModel:
 
     def predict_proba(self, texts: list[str]) -> np.ndarray:
         """Probabilities, one row per text, columns in ``classes`` order."""
-        scores = self.featurizer.transform(texts) @ self.coef.T + self.intercept
+        return self.predict_proba_features(self.featurizer.transform(texts))
+
+    def predict_proba_features(self, features: csr_matrix) -> np.ndarray:
+        """The same from features already made by an identical featurizer."""
+        scores = features @ self.coef.T + self.intercept
         scores = np.asarray(scores, dtype=np.float64)
         if len(self.classes) == 2 and scores.shape[1] == 1:
             positive = 1.0 / (1.0 + np.exp(-scores[:, 0]))

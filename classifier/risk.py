@@ -16,7 +16,7 @@ import yaml
 from pydantic import BaseModel
 
 from mediawatch.model import RiskReason, SourceTier
-from mediawatch.text import PhraseMatcher
+from mediawatch.text import PhraseMatcher, match_form
 
 DEFAULT_LEXICON = Path(__file__).with_name("risk_lexicon.yaml")
 
@@ -80,10 +80,10 @@ class RiskScorer:
         return cls(LexiconFile.model_validate(yaml.safe_load(path.read_text(encoding="utf-8"))))
 
     @staticmethod
-    def _quotes(matcher: PhraseMatcher, text: str) -> list[str]:
+    def _quotes(matcher: PhraseMatcher, text: str, form: str) -> list[str]:
         """The matched words as written in the item, each once, in order of appearance."""
         seen: dict[str, str] = {}
-        for hit in matcher.find(text):
+        for hit in matcher.find(text, form):
             seen.setdefault(hit.phrase, text[hit.start : hit.end])
         return list(seen.values())
 
@@ -96,8 +96,9 @@ class RiskScorer:
         model_version: str,
     ) -> tuple[float, list[RiskReason]]:
         full_text = f"{title}\n{text}"
-        sensational = self._quotes(self._sensational, full_text) + _shouting(title)
-        unverified = self._quotes(self._unverified, full_text)
+        form = match_form(full_text)
+        sensational = self._quotes(self._sensational, full_text, form) + _shouting(title)
+        unverified = self._quotes(self._unverified, full_text, form)
         w = self.weights
         candidates = [
             RiskReason(

@@ -40,8 +40,13 @@ class Classifier:
         if not items:
             return []
         texts = [f"{title}\n{text}" for title, text, _tier in items]
-        sentiments = self.sentiment.predict_proba(texts)
-        unreliable = self.reliability.predict_proba(texts)[:, 1]
+        if self.sentiment.card.featurizer == self.reliability.card.featurizer:
+            features = self.sentiment.featurizer.transform(texts)  # shared: made once
+            sentiments = self.sentiment.predict_proba_features(features)
+            unreliable = self.reliability.predict_proba_features(features)[:, 1]
+        else:
+            sentiments = self.sentiment.predict_proba(texts)
+            unreliable = self.reliability.predict_proba(texts)[:, 1]
         results = []
         for (title, text, tier), sentiment_row, p_unreliable in zip(
             items, sentiments, unreliable, strict=True

@@ -8,7 +8,7 @@ import yaml
 from pydantic import BaseModel, Field
 
 from mediawatch.model import TopicMatch
-from mediawatch.text import PhraseMatcher
+from mediawatch.text import PhraseMatcher, match_form
 
 DEFAULT_TAXONOMY = Path(__file__).with_name("taxonomy.yaml")
 
@@ -43,9 +43,10 @@ class Taxonomy:
 
     def match(self, title: str, text: str) -> list[TopicMatch]:
         matches = []
+        title_form, text_form = match_form(title), match_form(text)
         for topic_id, matcher in self._matchers.items():
-            in_title = {hit.phrase for hit in matcher.find(title)}
-            in_body = {hit.phrase for hit in matcher.find(text)}
+            in_title = {hit.phrase for hit in matcher.find(title, title_form)}
+            in_body = {hit.phrase for hit in matcher.find(text, text_form)}
             score = TITLE_WEIGHT * len(in_title) + len(in_body - in_title)
             if score >= MIN_SCORE:
                 evidence = sorted(in_title | in_body)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import calendar
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from urllib.parse import urljoin
+from urllib.parse import urljoin, urlsplit
 
 import feedparser
 import lxml.html
@@ -48,6 +48,18 @@ def _entry_authors(entry: feedparser.FeedParserDict) -> list[str]:
     return [name for name in names if name]
 
 
+def web_link(link: str) -> str | None:
+    """The link if it is a well-formed http(s) URL; feeds also carry javascript:, file: …"""
+    try:
+        parts = urlsplit(link)
+        _ = parts.port  # raises on a port that is not a number in range
+    except ValueError:
+        return None
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        return None
+    return link
+
+
 def _plain_text(fragment: str) -> str:
     """Feed summaries are HTML fragments; people and models need their words only."""
     if "<" not in fragment:
@@ -68,19 +80,25 @@ def parse_feed(body: bytes, url: str, content_type: str | None = None) -> Parsed
     if parsed.bozo:
         warning = f"{type(parsed.bozo_exception).__name__}: {parsed.bozo_exception}"
     entries = []
+    rejected = 0
     for entry in parsed.entries:
-        link = (entry.get("link") or "").strip()
-        if not link:
+        raw_link = (entry.get("link") or "").strip()
+        link = web_link(urljoin(url, raw_link)) if raw_link else None
+        if link is None:
+            rejected += 1
             continue
         entries.append(
             FeedEntry(
-                link=urljoin(url, link),
+                link=link,
                 title=" ".join(normalize(entry.get("title") or "").split()),
                 summary=_plain_text(entry.get("summary") or ""),
                 published=_entry_date(entry),
                 authors=_entry_authors(entry),
             )
         )
+    if rejected:
+        note = f"{rejected} entries without a usable http(s) link skipped"
+        warning = f"{warning}; {note}" if warning else note
     if not entries and (parsed.bozo or not parsed.get("version")):
         raise FeedError(f"not a usable feed ({warning or 'no RSS or Atom root element'})")
     return ParsedFeed(title=parsed.feed.get("title", ""), entries=entries, warning=warning)

@@ -14,9 +14,23 @@ from crawlers.run import CrawlJob
 from mediawatch.config import CrawlSettings
 from mediawatch.model import Source
 
+STOP_GRACE_S = 15
+
 
 class CrawlProcessError(RuntimeError):
     """The crawl process itself failed (not one source: those are failure events)."""
+
+
+def _stop(process: subprocess.Popen) -> None:
+    """Stop a child nobody reads any more: close the pipe so it cannot block on a write."""
+    assert process.stdout is not None
+    process.stdout.close()
+    process.terminate()
+    try:
+        process.wait(timeout=STOP_GRACE_S)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
 
 
 def crawl(
@@ -47,8 +61,7 @@ def crawl(
                 except ValidationError as error:
                     raise CrawlProcessError(f"unreadable crawl event: {error}") from error
         except BaseException:
-            process.terminate()
-            process.wait()
+            _stop(process)
             raise
         returncode = process.wait()
     if returncode != 0:

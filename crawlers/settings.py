@@ -28,6 +28,9 @@ def scrapy_settings(crawl: CrawlSettings, log_file: Path | None) -> ScrapySettin
             "DOWNLOAD_WARNSIZE": crawl.max_page_bytes // 2,
             "RETRY_TIMES": crawl.retries,
             "COOKIES_ENABLED": False,
+            # The web only: a hostile feed must not make us read local files or other stores.
+            "DOWNLOAD_HANDLERS": {"file": None, "data": None, "s3": None, "ftp": None},
+            "CLOSESPIDER_TIMEOUT": crawl.max_crawl_s,
             "TELNETCONSOLE_ENABLED": False,
             "ITEM_PIPELINES": {"crawlers.pipelines.EmitDocumentPipeline": 100},
             "LOG_LEVEL": "INFO",

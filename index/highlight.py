@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from html import escape
 
-from mediawatch.text import PhraseMatcher, collapse
+from mediawatch.text import PhraseMatcher, collapse, normalize
 
 SNIPPET_CHARS = 240
 _QUOTED = re.compile(r'"([^"]+)"')
@@ -19,6 +19,7 @@ def query_terms(text: str | None) -> list[str]:
     """Words and quoted phrases of a search query, folded."""
     if not text:
         return []
+    text = normalize(text)  # input methods set to "Unicode tổ hợp" send decomposed letters
     phrases = [collapse(p) for p in _QUOTED.findall(text)]
     words = collapse(_QUOTED.sub(" ", text)).split()
     return [p for p in phrases if p] + words

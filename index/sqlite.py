@@ -21,7 +21,8 @@ from mediawatch.model import Document, Review, ReviewDecision, ReviewState, utc_
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS items (
-    id TEXT PRIMARY KEY,
+    seq INTEGER PRIMARY KEY,  -- the rowid items_fts points at; explicit, so VACUUM keeps it
+    id TEXT NOT NULL UNIQUE,
     source_id TEXT NOT NULL,
     event_time TEXT NOT NULL,
     fetched_at TEXT NOT NULL,
@@ -117,7 +118,7 @@ class SQLiteStore(Store):
         with self._transaction() as connection:
             for document in documents:
                 row = connection.execute(
-                    "SELECT rowid, document, fetched_at FROM items WHERE id = ?", (document.id,)
+                    "SELECT seq, document, fetched_at FROM items WHERE id = ?", (document.id,)
                 ).fetchone()
                 content = document.model_dump(mode="json", exclude=_UNCHANGED_IF_EQUAL)
                 if row is None:
@@ -127,7 +128,7 @@ class SQLiteStore(Store):
                     unchanged += 1
                     continue
                 else:
-                    rowid = row["rowid"]
+                    rowid = row["seq"]
                     self._update(connection, rowid, document, content)
                     updated += 1
                 self._index_text(connection, rowid, document)
@@ -162,7 +163,7 @@ class SQLiteStore(Store):
         columns.pop("fetched_at")  # first seen stays first seen
         assignments = ", ".join(f"{name} = :{name}" for name in columns if name != "id")
         connection.execute(
-            f"UPDATE items SET {assignments} WHERE rowid = :rowid", columns | {"rowid": rowid}
+            f"UPDATE items SET {assignments} WHERE seq = :rowid", columns | {"rowid": rowid}
         )
 
     @staticmethod
@@ -203,7 +204,7 @@ class SQLiteStore(Store):
     def find_by_content_hash(self, content_hash: str) -> str | None:
         with self._connect() as connection:
             row = connection.execute(
-                "SELECT id FROM items WHERE content_hash = ? ORDER BY rowid LIMIT 1",
+                "SELECT id FROM items WHERE content_hash = ? ORDER BY seq LIMIT 1",
                 (content_hash,),
             ).fetchone()
         return row["id"] if row else None
@@ -215,7 +216,8 @@ class SQLiteStore(Store):
         marks = ", ".join("?" for _ in sources)
         with self._connect() as connection:
             rows = connection.execute(
-                f"SELECT id FROM items WHERE source_id IN ({marks}) AND fetched_at >= ?",
+                f"SELECT id FROM items WHERE source_id IN ({marks}) AND fetched_at >= ? "
+                "AND json_extract(document, '$.extractor') != 'feed-summary'",
                 [*sources, _iso(since)],
             ).fetchall()
         return {row["id"] for row in rows}
@@ -270,7 +272,7 @@ class SQLiteStore(Store):
         offset: int,
         text: str | None,
     ) -> SearchPage:
-        source = "items JOIN items_fts ON items_fts.rowid = items.rowid"
+        source = "items JOIN items_fts ON items_fts.rowid = items.seq"
         where = f"WHERE {' AND '.join(clauses)}" if clauses else ""
         with self._connect() as connection:
             total = connection.execute(f"SELECT count(*) FROM {source} {where}", params).fetchone()

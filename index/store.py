@@ -47,7 +47,11 @@ class Store(ABC):
 
     @abstractmethod
     def known_ids(self, source_ids: Iterable[str], since: datetime) -> set[str]:
-        """Ids already stored from these sources, fetched since ``since``."""
+        """Ids stored from these sources since ``since`` with their full text.
+
+        Items that only have their feed summary (the page failed) are not "known": the
+        next crawl tries their page again.
+        """
 
     @abstractmethod
     def search(self, query: SearchQuery) -> SearchPage: ...

@@ -30,6 +30,7 @@ class CrawlSettings(BaseModel):
     retries: int = Field(default=2, ge=0, le=10)
     max_entries_per_feed: int = Field(default=100, ge=1)
     obey_robots_txt: bool = True
+    max_crawl_s: int = Field(default=3600, ge=60, description="A crawl stops after this long")
 
 
 class SmtpSettings(BaseModel):

@@ -5,11 +5,10 @@ from __future__ import annotations
 import smtplib
 from collections import Counter
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime
 from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 import structlog
 from jinja2 import Environment, FileSystemLoader, select_autoescape
@@ -18,6 +17,7 @@ from dashboards import TEMPLATES_DIR
 from dashboards.formatting import install_filters
 from index.query import SearchPage, SearchQuery
 from index.store import Store
+from mediawatch.clock import day_bounds
 from mediawatch.config import Settings, SmtpSettings
 from mediawatch.model import utc_now
 
@@ -40,11 +40,7 @@ def build_digest(
     store: Store, settings: Settings, topic_labels: dict[str, str], now: datetime | None = None
 ) -> Digest:
     """Summarise the previous calendar day in the display time zone."""
-    zone = ZoneInfo(settings.timezone)
-    today = (now or utc_now()).astimezone(zone).date()
-    day = today - timedelta(days=1)
-    since = datetime.combine(day, time(), tzinfo=zone)
-    until = datetime.combine(today, time(), tzinfo=zone)
+    since, until = day_bounds(now, settings.timezone)
     trends = store.trends(since, until, settings.timezone)
     topics: Counter[str] = Counter()
     for row in trends.by_topic:
@@ -56,7 +52,7 @@ def build_digest(
         SearchQuery(since=since, until=until, min_risk=settings.review_threshold, limit=1)
     ).total
     return Digest(
-        day=day,
+        day=since.date(),
         total=sum(row.count for row in trends.total_per_day),
         flagged=flagged,
         top_topics=topics.most_common(TOP_TOPICS),

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import hashlib
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+from urllib.parse import parse_qsl, quote, unquote, urlencode, urlsplit, urlunsplit
 
 from mediawatch.text import collapse, normalize
 
@@ -50,7 +50,7 @@ def canonical_url(url: str) -> str:
         for key, value in parse_qsl(parts.query, keep_blank_values=True)
         if key.lower() not in _TRACKING_PARAMS and not key.lower().startswith(_TRACKING_PREFIXES)
     ]
-    path = parts.path or "/"
+    path = quote(unquote(parts.path), safe="/:@!$&'()*+,;=-._~") or "/"
     if len(path) > 1:
         path = path.rstrip("/")
     return urlunsplit((scheme, netloc, path, urlencode(sorted(query)), ""))

@@ -2,20 +2,22 @@
 
 from __future__ import annotations
 
-from mediawatch.identity import canonical_url, content_hash, web_item_id
+from mediawatch.identity import content_hash, web_item_id
 from mediawatch.model import Document
 from mediawatch.text import detect_language, fold, normalize
 
 
 def normalise_document(document: Document) -> Document:
-    """A copy of ``document`` ready to deduplicate, classify and store."""
+    """A copy of ``document`` ready to deduplicate, classify and store.
+
+    The URL stays as the source published it (people click it); only the id is canonical.
+    """
     title = normalize(document.title)
     text = normalize(document.text)
     is_web = document.id.startswith("web:")
     return document.model_copy(
         update={
             "id": web_item_id(document.url) if is_web else document.id,
-            "url": canonical_url(document.url) if is_web else document.url,
             "title": title,
             "text": text,
             "authors": [normalize(a) for a in document.authors if normalize(a)],

@@ -12,7 +12,7 @@ import structlog
 
 from classifier.service import Classifier
 from crawlers.events import FailureEvent, ItemEvent, SourceDoneEvent
-from crawlers.process import crawl
+from crawlers.process import CrawlProcessError, crawl
 from index.store import Store
 from mediawatch.config import Settings
 from mediawatch.model import Document, Source, utc_now
@@ -29,6 +29,7 @@ KNOWN_WINDOW = timedelta(days=30)
 class CrawlReport:
     """What one crawl did, per source; what the scheduler logs and health will count."""
 
+    crashed: bool = False
     stored: int = 0
     updated: int = 0
     unchanged: int = 0
@@ -83,13 +84,15 @@ class Pipeline:
         """Process and store documents in batches; safe to call with the same items again."""
         report = report or CrawlReport()
         batch: list[Document] = []
-        for document in documents:
-            batch.append(normalise_document(document))
-            if len(batch) >= BATCH_SIZE:
+        try:
+            for document in documents:
+                batch.append(normalise_document(document))
+                if len(batch) >= BATCH_SIZE:
+                    self._store_batch(batch, report)
+                    batch = []
+        finally:
+            if batch:  # even when the source of documents failed: keep what arrived
                 self._store_batch(batch, report)
-                batch = []
-        if batch:
-            self._store_batch(batch, report)
         return report
 
     def _store_batch(self, batch: list[Document], report: CrawlReport) -> None:
@@ -132,7 +135,15 @@ class Pipeline:
                             problem=event.warning[:200],
                         )
 
-        self.ingest(documents(), report)
+        try:
+            self.ingest(documents(), report)
+        except CrawlProcessError as error:
+            report.crashed = True
+            log.error(
+                "crawl process failed; items received before it are stored",
+                stored=report.stored,
+                error=str(error)[:500],
+            )
         log.info(
             "crawl finished",
             sources=len(enabled),

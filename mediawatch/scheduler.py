@@ -42,7 +42,10 @@ def build_scheduler(
     scheduler = BackgroundScheduler(
         timezone=zone,
         job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": 600},
-        executors={"default": {"type": "threadpool", "max_workers": 2}},
+        executors={
+            "default": {"type": "threadpool", "max_workers": 2},
+            "digest": {"type": "threadpool", "max_workers": 1},  # never queued behind crawls
+        },
     )
     groups: dict[str, list[Source]] = defaultdict(list)
     for source in sources:
@@ -62,5 +65,7 @@ def build_scheduler(
         trigger=CronTrigger(hour=hour, minute=minute, timezone=zone),
         id="digest",
         name=f"digest at {settings.digest.send_at}",
+        executor="digest",
+        misfire_grace_time=3 * 3600,
     )
     return scheduler

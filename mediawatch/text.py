@@ -34,20 +34,29 @@ def normalize(text: str) -> str:
     return _BLANK_LINES.sub("\n\n", text).strip()
 
 
-@lru_cache(maxsize=8192)
-def _fold_char(char: str) -> str:
-    if char in "đĐ":
-        return "d"
-    lowered = char.lower()
-    if len(lowered) != 1:
-        lowered = char
-    base = unicodedata.normalize("NFD", lowered)[0]
-    return base if base.isascii() or not unicodedata.combining(base) else lowered
+class _FoldTable(dict[int, str]):
+    """A str.translate table that learns each character's folded form on first sight."""
+
+    def __missing__(self, codepoint: int) -> str:
+        char = chr(codepoint)
+        if char in "đĐ":
+            folded = "d"
+        else:
+            lowered = char.lower()
+            if len(lowered) != 1:
+                lowered = char
+            base = unicodedata.normalize("NFD", lowered)[0]
+            folded = base if base.isascii() or not unicodedata.combining(base) else lowered
+        self[codepoint] = folded
+        return folded
+
+
+_FOLD_TABLE = _FoldTable()
 
 
 def fold(text: str) -> str:
     """Lower case, diacritics removed, đ→d; same length as ``text`` (NFC input)."""
-    return "".join(_fold_char(char) for char in text)
+    return text.translate(_FOLD_TABLE)
 
 
 def match_form(text: str) -> str:
@@ -86,12 +95,16 @@ class PhraseMatcher:
         else:
             self._pattern = None
 
-    def find(self, text: str) -> list[PhraseHit]:
-        """Hits in ``text`` (NFC), with spans valid in ``text`` itself."""
+    def find(self, text: str, form: str | None = None) -> list[PhraseHit]:
+        """Hits in ``text`` (NFC), with spans valid in ``text`` itself.
+
+        ``form`` is ``match_form(text)`` when the caller has it already: many matchers
+        reading one text should fold it once.
+        """
         if self._pattern is None:
             return []
         hits = []
-        for found in self._pattern.finditer(match_form(text)):
+        for found in self._pattern.finditer(match_form(text) if form is None else form):
             key = " ".join(found.group().split())
             hits.append(PhraseHit(self._by_key[key], found.start(), found.end()))
         return hits

@@ -45,9 +45,8 @@ def test_demo_corpus_is_crawled_extracted_and_classified(demo_store, demo_site):
     corpus = load_corpus()
     stored = demo_store.search(SearchQuery(limit=100))
     assert stored.total == len(corpus.items)
-    by_url = {hit.document.url: hit.document for hit in stored.hits}
     news = next(i for i in corpus.items if i.outlet == "tincaonguyen" and not i.robots_disallowed)
-    document = by_url[f"{demo_site.base_url}/{news.outlet}/{news.slug}.html"]
+    document = demo_store.get(web_item_id(f"{demo_site.base_url}/{news.outlet}/{news.slug}.html"))
     assert document.extractor == "trafilatura"
     assert news.paragraphs[0][:60] in document.text
     assert "Giấy phép hoạt động" not in document.text  # the page footer is not the article

@@ -69,3 +69,22 @@ def test_vietnamese_feeds_parse_to_the_expected_reading(name):
 def test_things_that_are_not_feeds_raise_a_clear_error(body):
     with pytest.raises(FeedError, match="not a usable feed"):
         parse_feed(body, "https://example.vn/rss")
+
+
+def test_entries_without_a_usable_web_link_are_skipped_and_reported():
+    items = "".join(
+        f"<item><title>Tin {i}</title><link>{link}</link></item>"
+        for i, link in enumerate(
+            [
+                "javascript:alert(1)",
+                "file:///etc/passwd",
+                "http://a.vn:99999/x",
+                "http://[::1",
+                "/tin/hop-le.html",
+            ]
+        )
+    )
+    body = f'<?xml version="1.0"?><rss version="2.0"><channel>{items}</channel></rss>'.encode()
+    feed = parse_feed(body, "https://bao.vn/rss/feed.rss")
+    assert [e.link for e in feed.entries] == ["https://bao.vn/tin/hop-le.html"]
+    assert "4 entries without a usable http(s) link skipped" in feed.warning

@@ -31,3 +31,9 @@ def test_content_hash_ignores_spacing_case_and_diacritics_but_not_words():
     assert content_hash(original) == content_hash("  sắp THU HỒI  đất ở lạc dương ")
     assert content_hash(original) == content_hash("Sap thu hoi dat o Lac Duong")
     assert content_hash(original) != content_hash("Sắp thu hồi đất ở Đức Trọng!")
+
+
+def test_percent_encoding_does_not_split_one_page_into_several_items():
+    plain = web_item_id("https://bao.vn/tin-tức/đất-đai")
+    assert web_item_id("https://bao.vn/tin-t%E1%BB%A9c/%C4%91%E1%BA%A5t-%C4%91ai") == plain
+    assert web_item_id("https://bao.vn/tin-t%e1%bb%a9c/%c4%91%e1%ba%a5t-%c4%91ai") == plain

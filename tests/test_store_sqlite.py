@@ -200,3 +200,19 @@ def test_content_hash_and_known_ids(store, items):
     assert store.find_by_content_hash("0" * 64) is None
     assert store.known_ids(["other-source"], NOW - timedelta(days=1)) == {items[1].id}
     assert store.known_ids([], NOW) == set()
+
+
+def test_items_with_only_their_feed_summary_are_fetched_again(store, items):
+    summary_only = items[1].model_copy(update={"extractor": "feed-summary"})
+    store.upsert([items[0], summary_only])
+    assert store.known_ids(["test-source", "other-source"], NOW - timedelta(days=1)) == {
+        items[0].id
+    }
+
+
+def test_decomposed_unicode_queries_find_the_same_items(store, items):
+    import unicodedata
+
+    store.upsert(items)
+    decomposed = unicodedata.normalize("NFD", "đất đai")
+    assert store.search(SearchQuery(text=decomposed)).total == 2

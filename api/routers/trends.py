@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
 from typing import Annotated
 
 from fastapi import APIRouter, Query
 
 from api.deps import PrincipalDep, SettingsDep, StoreDep
 from index.query import Trends
-from mediawatch.model import utc_now
+from mediawatch.clock import recent_days
 
 router = APIRouter(prefix="/api/trends", tags=["trends"])
 
@@ -19,8 +18,10 @@ def get_trends(
     store: StoreDep,
     settings: SettingsDep,
     _principal: PrincipalDep,
-    days: Annotated[int, Query(ge=1, le=366, description="How many days back from now")] = 14,
+    days: Annotated[
+        int, Query(ge=1, le=366, description="Whole calendar days, today included")
+    ] = 14,
 ) -> Trends:
     """Items per calendar day in the display time zone, by topic and by sentiment."""
-    until = utc_now()
-    return store.trends(until - timedelta(days=days), until, settings.timezone)
+    since, until = recent_days(days, settings.timezone)
+    return store.trends(since, until, settings.timezone)

@@ -1,0 +1,26 @@
+"""Calendar days as people in the province count them (Asia/Ho_Chi_Minh by default)."""
+
+from __future__ import annotations
+
+from datetime import datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from mediawatch.model import utc_now
+
+
+def recent_days(days: int, timezone: str, now: datetime | None = None) -> tuple[datetime, datetime]:
+    """From local midnight ``days - 1`` days ago until now: whole days, today included."""
+    zone = ZoneInfo(timezone)
+    until = now or utc_now()
+    first_day = until.astimezone(zone).date() - timedelta(days=days - 1)
+    return datetime.combine(first_day, time(), tzinfo=zone), until
+
+
+def day_bounds(day: datetime | None, timezone: str) -> tuple[datetime, datetime]:
+    """Local midnight to midnight of the day before ``day`` (default: now): "yesterday"."""
+    zone = ZoneInfo(timezone)
+    today = (day or utc_now()).astimezone(zone).date()
+    yesterday = today - timedelta(days=1)
+    return datetime.combine(yesterday, time(), tzinfo=zone), datetime.combine(
+        today, time(), tzinfo=zone
+    )
