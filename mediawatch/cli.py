@@ -20,7 +20,7 @@ app = typer.Typer(
     no_args_is_help=True,
     pretty_exceptions_enable=False,
 )
-console = Console(stderr=False)
+console = Console(soft_wrap=True)  # URLs and tokens must survive narrow terminals whole
 log = structlog.get_logger("mediawatch.cli")
 
 DEMO_CRAWL_DELAY_S = 0.2

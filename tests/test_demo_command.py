@@ -10,6 +10,7 @@ import subprocess
 import sys
 import threading
 import time
+from pathlib import Path
 
 import httpx
 
@@ -46,18 +47,10 @@ def login(client: httpx.Client, username: str, password: str) -> httpx.Response:
 
 
 def test_demo_serves_a_dashboard_with_a_non_empty_queue(tmp_path):
-    env = os.environ | {"PYTHONUNBUFFERED": "1", "COLUMNS": "200"}
+    env = os.environ | {"PYTHONUNBUFFERED": "1"}
+    command = Path(sys.executable).with_name("mediawatch")  # the installed console script
     process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "mediawatch.cli",
-            "demo",
-            "--port",
-            "0",
-            "--data-dir",
-            str(tmp_path / "demo"),
-        ],
+        [str(command), "demo", "--port", "0", "--data-dir", str(tmp_path / "demo")],
         cwd=REPO,
         env=env,
         stdout=subprocess.PIPE,
