@@ -42,6 +42,19 @@ class SmtpSettings(BaseModel):
     timeout_s: float = 30.0
 
 
+class ElasticsearchSettings(BaseModel):
+    """Where the production store lives and how to reach it safely."""
+
+    urls: list[str] = Field(default_factory=lambda: ["http://127.0.0.1:9200"])
+    api_key: SecretStr | None = None
+    username: str | None = None
+    password: SecretStr | None = None
+    ca_certs: Path | None = Field(default=None, description="CA bundle for TLS")
+    timeout_s: float = Field(default=30.0, gt=0)
+    index_prefix: str = Field(default="mediawatch", pattern=r"^[a-z][a-z0-9_-]*$")
+    bulk_chunk: int = Field(default=500, ge=1, le=10_000)
+
+
 class DigestSettings(BaseModel):
     sender: str = "mediawatch@localhost"
     recipients: list[str] = Field(default_factory=list)
@@ -72,6 +85,7 @@ class Settings(BaseSettings):
     session_secret: SecretStr | None = None
     crawl: CrawlSettings = Field(default_factory=CrawlSettings)
     smtp: SmtpSettings = Field(default_factory=SmtpSettings)
+    elasticsearch: ElasticsearchSettings = Field(default_factory=ElasticsearchSettings)
     digest: DigestSettings = Field(default_factory=DigestSettings)
 
     @classmethod

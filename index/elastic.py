@@ -1,0 +1,537 @@
+"""The production store: Elasticsearch 8 through elasticsearch-py.
+
+Everything here works on the minimal server distribution (no analysis-common, no painless,
+no ingest, no update-by-query): text is folded in Python before it is indexed, updates are
+partial documents, and a review decision is a compare-and-set on ``_seq_no``.
+
+Items live in monthly indices (``<prefix>-items-YYYY.MM``) created from one composable
+template; new items are written through a write alias pointing at the current month, and
+every month is read through one read alias, so retention is deleting old months.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Iterator
+from datetime import UTC, datetime
+from typing import Any
+
+from elasticsearch import ApiError, ConflictError, Elasticsearch, NotFoundError, helpers
+from elasticsearch import TransportError as ElasticTransportError
+from elasticsearch import __versionstr__ as client_version
+
+from index.highlight import query_terms, snippet
+from index.query import DayCount, SearchHit, SearchPage, SearchQuery, Trends
+from index.store import ItemNotFound, ReviewConflict, Store, StoreError, UpsertResult
+from mediawatch.config import ElasticsearchSettings
+from mediawatch.model import Document, Review, ReviewDecision, utc_now
+
+_UNCHANGED_IF_EQUAL = {"fetched_at", "review"}
+_KEYWORD = {"type": "keyword"}
+_DATE = {"type": "date"}
+
+ITEM_MAPPINGS: dict[str, Any] = {
+    "dynamic": "strict",
+    "properties": {
+        "id": _KEYWORD,
+        "source_id": _KEYWORD,
+        "source_tier": _KEYWORD,
+        "title_folded": {"type": "text"},
+        "text_folded": {"type": "text"},
+        "event_time": _DATE,
+        "fetched_at": _DATE,
+        "content_hash": _KEYWORD,
+        "duplicate_of": _KEYWORD,
+        "extractor": _KEYWORD,
+        "language": _KEYWORD,
+        "topics": _KEYWORD,
+        "sentiment": _KEYWORD,
+        "risk": {"type": "float"},
+        "document": {"type": "object", "enabled": False},
+        "review_state": _KEYWORD,
+        "review_outcome": _KEYWORD,
+        "reviewer": _KEYWORD,
+        "decided_at": _DATE,
+        "review_note": {"type": "text", "index": False},
+        "review_version": {"type": "integer"},
+    },
+}
+LOG_MAPPINGS: dict[str, Any] = {
+    "dynamic": "strict",
+    "properties": {
+        "item_id": _KEYWORD,
+        "at": _DATE,
+        "reviewer": _KEYWORD,
+        "action": _KEYWORD,
+        "outcome": _KEYWORD,
+        "note": {"type": "text", "index": False},
+        "version": {"type": "integer"},
+    },
+}
+
+
+def _iso(value: datetime) -> str:
+    return value.astimezone(UTC).isoformat(timespec="seconds")
+
+
+class ElasticStore(Store):
+    def __init__(
+        self, settings: ElasticsearchSettings, client: Elasticsearch | None = None
+    ) -> None:
+        self.settings = settings
+        prefix = settings.index_prefix
+        self.read_alias = f"{prefix}-items"
+        self.write_alias = f"{prefix}-items-write"
+        self.log_index = f"{prefix}-review-log"
+        self.client = client or Elasticsearch(
+            settings.urls,
+            api_key=settings.api_key.get_secret_value() if settings.api_key else None,
+            basic_auth=(
+                (settings.username, settings.password.get_secret_value())
+                if settings.username and settings.password
+                else None
+            ),
+            ca_certs=str(settings.ca_certs) if settings.ca_certs else None,
+            request_timeout=settings.timeout_s,
+            retry_on_timeout=True,
+            max_retries=3,
+        )
+        self._check_versions()
+        self._install_templates()
+
+    # -- set-up ----------------------------------------------------------------------------
+
+    def _check_versions(self) -> None:
+        try:
+            nodes = self.client.nodes.info(node_id="_local", filter_path="nodes.*.version")
+        except (ApiError, ElasticTransportError) as error:
+            raise StoreError(
+                f"Elasticsearch at {self.settings.urls} is not reachable: {error}"
+            ) from error
+        versions = {node["version"] for node in nodes["nodes"].values()}
+        client_major = client_version.split(".")[0]
+        for version in versions:
+            if version.split(".")[0] != client_major:
+                raise StoreError(
+                    f"Elasticsearch server {version} does not match client {client_version}: "
+                    f"install elasticsearch>={version.split('.')[0]},<"
+                    f"{int(version.split('.')[0]) + 1} or use a {client_major}.x server"
+                )
+
+    def _install_templates(self) -> None:
+        prefix = self.settings.index_prefix
+        self.client.indices.put_index_template(
+            name=f"{prefix}-items",
+            index_patterns=[f"{prefix}-items-*"],
+            template={
+                "settings": {"number_of_replicas": 0, "max_result_window": 10_200},
+                "mappings": ITEM_MAPPINGS,
+                "aliases": {self.read_alias: {}},
+            },
+            priority=100,
+        )
+        if not self.client.indices.exists(index=self.log_index):
+            self.client.indices.create(
+                index=self.log_index,
+                settings={"number_of_replicas": 0},
+                mappings=LOG_MAPPINGS,
+            )
+
+    def _current_write_index(self) -> str:
+        """Point the write alias at this month's index, creating it when the month turns."""
+        index = f"{self.settings.index_prefix}-items-{utc_now():%Y.%m}"
+        try:
+            current = set(self.client.indices.get_alias(name=self.write_alias))
+        except NotFoundError:
+            current = set()
+        if current != {index}:
+            if not self.client.indices.exists(index=index):
+                self.client.indices.create(index=index)
+            actions: list[dict] = [
+                {"remove": {"index": old, "alias": self.write_alias}} for old in current
+            ]
+            actions.append(
+                {"add": {"index": index, "alias": self.write_alias, "is_write_index": True}}
+            )
+            self.client.indices.update_aliases(actions=actions)
+        return self.write_alias
+
+    def delete_everything(self) -> None:
+        """Drop this prefix's indices and template (tests and rebuilds only)."""
+        prefix = self.settings.index_prefix
+        # By name: servers refuse wildcard deletes (action.destructive_requires_name).
+        names = list(
+            self.client.indices.get(
+                index=f"{prefix}-items-*,{self.log_index}",
+                ignore_unavailable=True,
+                allow_no_indices=True,
+            )
+        )
+        if names:
+            self.client.indices.delete(index=",".join(names))
+        self.client.options(ignore_status=404).indices.delete_index_template(name=f"{prefix}-items")
+
+    # -- writing -----------------------------------------------------------------------------
+
+    @staticmethod
+    def _fields(document: Document) -> dict[str, Any]:
+        classification = document.classification
+        content = document.model_dump(mode="json", exclude=_UNCHANGED_IF_EQUAL)
+        return {
+            "id": document.id,
+            "source_id": document.source_id,
+            "source_tier": document.source_tier.value,
+            "title_folded": document.title_folded or "",
+            "text_folded": document.text_folded or "",
+            "event_time": _iso(document.event_time),
+            "content_hash": document.content_hash,
+            "duplicate_of": document.duplicate_of,
+            "extractor": document.extractor,
+            "language": document.language,
+            "topics": [t.id for t in classification.topics] if classification else [],
+            "sentiment": classification.sentiment.value if classification else None,
+            "risk": classification.risk if classification else 0.0,
+            "document": content,
+        }
+
+    def _existing(self, ids: list[str]) -> dict[str, dict]:
+        found: dict[str, dict] = {}
+        for start in range(0, len(ids), 1000):
+            chunk = ids[start : start + 1000]
+            response = self.client.search(
+                index=self.read_alias,
+                query={"ids": {"values": chunk}},
+                size=len(chunk),
+                source_includes=["document"],
+                ignore_unavailable=True,
+            )
+            for hit in response["hits"]["hits"]:
+                found[hit["_id"]] = {"index": hit["_index"], "document": hit["_source"]["document"]}
+        return found
+
+    def upsert(self, documents: Iterable[Document]) -> UpsertResult:
+        batch = {document.id: document for document in documents}  # last one wins
+        if not batch:
+            return UpsertResult()
+        existing = self._existing(list(batch))
+        actions: list[dict[str, Any]] = []
+        inserted = updated = unchanged = 0
+        write_index = None
+        for item_id, document in batch.items():
+            fields = self._fields(document)
+            before = existing.get(item_id)
+            if before is None:
+                write_index = write_index or self._current_write_index()
+                review = Review()
+                fields |= {
+                    "fetched_at": _iso(document.fetched_at),
+                    "review_state": review.state.value,
+                    "review_version": review.version,
+                }
+                actions.append(
+                    {"_op_type": "create", "_index": write_index, "_id": item_id, "_source": fields}
+                )
+                inserted += 1
+            elif before["document"] == fields["document"]:
+                unchanged += 1
+            else:
+                actions.append(
+                    {"_op_type": "update", "_index": before["index"], "_id": item_id, "doc": fields}
+                )
+                updated += 1
+        self._bulk(actions)
+        return UpsertResult(inserted, updated, unchanged)
+
+    def _bulk(self, actions: list[dict[str, Any]]) -> None:
+        """Retries 429s with backoff; any item that still fails is reported, never dropped."""
+        if not actions:
+            return
+        failures = []
+        for ok, result in helpers.streaming_bulk(
+            self.client,
+            actions,
+            chunk_size=self.settings.bulk_chunk,
+            max_retries=5,
+            initial_backoff=1,
+            raise_on_error=False,
+            raise_on_exception=False,
+            refresh="wait_for",
+        ):
+            if not ok:
+                failures.append(result)
+        if failures:
+            raise StoreError(
+                f"{len(failures)} of {len(actions)} writes failed, first: "
+                f"{json.dumps(failures[0], ensure_ascii=False)[:500]}"
+            )
+
+    # -- reading -----------------------------------------------------------------------------
+
+    @staticmethod
+    def _document(source: dict) -> Document:
+        data = dict(source["document"])
+        data["fetched_at"] = source["fetched_at"]
+        data["review"] = Review(
+            state=source["review_state"],
+            outcome=source.get("review_outcome"),
+            reviewer=source.get("reviewer"),
+            decided_at=source.get("decided_at"),
+            note=source.get("review_note"),
+            version=source["review_version"],
+        )
+        return Document.model_validate(data)
+
+    def _hit(self, item_id: str) -> dict | None:
+        response = self.client.search(
+            index=self.read_alias,
+            query={"ids": {"values": [item_id]}},
+            size=1,
+            seq_no_primary_term=True,
+            ignore_unavailable=True,
+        )
+        hits = response["hits"]["hits"]
+        return hits[0] if hits else None
+
+    def get(self, item_id: str) -> Document | None:
+        hit = self._hit(item_id)
+        return self._document(hit["_source"]) if hit else None
+
+    def find_by_content_hash(self, content_hash: str) -> str | None:
+        response = self.client.search(
+            index=self.read_alias,
+            query={"term": {"content_hash": content_hash}},
+            size=1,
+            sort=[{"fetched_at": "asc"}, {"id": "asc"}],
+            source_includes=["id"],
+            ignore_unavailable=True,
+        )
+        hits = response["hits"]["hits"]
+        return hits[0]["_id"] if hits else None
+
+    def _iterate(self, query: dict, fields: list[str]) -> Iterator[dict]:
+        """Every matching item, in pages, through a point in time and search_after."""
+        try:
+            pit = self.client.open_point_in_time(index=self.read_alias, keep_alive="2m")["id"]
+        except NotFoundError:
+            return
+        search_after = None
+        try:
+            while True:
+                response = self.client.search(
+                    pit={"id": pit, "keep_alive": "2m"},
+                    query=query,
+                    size=1000,
+                    sort=[{"id": "asc"}],
+                    search_after=search_after,
+                    source_includes=fields,
+                )
+                hits = response["hits"]["hits"]
+                if not hits:
+                    return
+                pit = response.get("pit_id", pit)
+                yield from (hit["_source"] for hit in hits)
+                search_after = hits[-1]["sort"]
+        finally:
+            self.client.close_point_in_time(id=pit)
+
+    def known_ids(self, source_ids: Iterable[str], since: datetime) -> set[str]:
+        sources = list(source_ids)
+        if not sources:
+            return set()
+        query = {
+            "bool": {
+                "filter": [
+                    {"terms": {"source_id": sources}},
+                    {"range": {"fetched_at": {"gte": _iso(since)}}},
+                ],
+                "must_not": [{"term": {"extractor": "feed-summary"}}],
+            }
+        }
+        return {source["id"] for source in self._iterate(query, ["id"])}
+
+    def search(self, query: SearchQuery) -> SearchPage:
+        must: list[dict] = []
+        filters: list[dict] = []
+        terms = query_terms(query.text)
+        for term in terms:
+            must.append(
+                {
+                    "multi_match": {
+                        "query": term,
+                        "type": "phrase",
+                        "fields": ["title_folded", "text_folded"],
+                    }
+                }
+            )
+        time_range = {}
+        if query.since:
+            time_range["gte"] = _iso(query.since)
+        if query.until:
+            time_range["lt"] = _iso(query.until)
+        if time_range:
+            filters.append({"range": {"event_time": time_range}})
+        for field, values in (
+            ("topics", query.topics),
+            ("source_id", query.source_ids),
+            ("sentiment", [s.value for s in query.sentiments]),
+        ):
+            if values:
+                filters.append({"terms": {field: values}})
+        if query.min_risk is not None:
+            filters.append({"range": {"risk": {"gte": query.min_risk}}})
+        if query.review_state:
+            filters.append({"term": {"review_state": query.review_state.value}})
+        must_not = [] if query.include_duplicates else [{"exists": {"field": "duplicate_of"}}]
+        sort = {
+            "newest": [{"event_time": "desc"}, {"id": "asc"}],
+            "risk": [{"risk": "desc"}, {"event_time": "desc"}, {"id": "asc"}],
+            "relevance": ([{"_score": "desc"}] if terms else [])
+            + [{"event_time": "desc"}, {"id": "asc"}],
+        }[query.sort]
+        body = {"bool": {"must": must, "filter": filters, "must_not": must_not}}
+        return self._page(body, sort, query.limit, query.offset, query.text)
+
+    def _page(
+        self, body: dict, sort: list, limit: int, offset: int, text: str | None
+    ) -> SearchPage:
+        response = self.client.search(
+            index=self.read_alias,
+            query=body,
+            sort=sort,
+            size=limit,
+            from_=offset,
+            track_total_hits=True,
+            ignore_unavailable=True,
+        )
+        terms = query_terms(text)
+        hits = []
+        for hit in response["hits"]["hits"]:
+            document = self._document(hit["_source"])
+            hits.append(SearchHit(document=document, snippet=snippet(document.text, terms)))
+        return SearchPage(
+            total=response["hits"]["total"]["value"], limit=limit, offset=offset, hits=hits
+        )
+
+    def review_queue(self, threshold: float, limit: int = 20, offset: int = 0) -> SearchPage:
+        body = {
+            "bool": {
+                "filter": [
+                    {"term": {"review_state": "new"}},
+                    {"range": {"risk": {"gte": threshold}}},
+                ],
+                "must_not": [{"exists": {"field": "duplicate_of"}}],
+            }
+        }
+        sort = [{"risk": "desc"}, {"event_time": "desc"}, {"id": "asc"}]
+        return self._page(body, sort, limit, offset, None)
+
+    def trends(self, since: datetime, until: datetime, timezone: str) -> Trends:
+        response = self.client.search(
+            index=self.read_alias,
+            size=0,
+            ignore_unavailable=True,
+            query={"range": {"event_time": {"gte": _iso(since), "lt": _iso(until)}}},
+            aggs={
+                "days": {
+                    "date_histogram": {
+                        "field": "event_time",
+                        "calendar_interval": "day",
+                        "time_zone": timezone,
+                        "min_doc_count": 1,
+                        "format": "yyyy-MM-dd",
+                    },
+                    "aggs": {
+                        "topics": {"terms": {"field": "topics", "size": 100}},
+                        "sentiments": {"terms": {"field": "sentiment", "size": 10}},
+                    },
+                }
+            },
+        )
+        buckets = response.get("aggregations", {}).get("days", {}).get("buckets", [])
+        totals, topics, sentiments = [], [], []
+        for bucket in buckets:
+            day = bucket["key_as_string"]
+            totals.append(DayCount(day=day, key="all", count=bucket["doc_count"]))
+            topics += [
+                DayCount(day=day, key=b["key"], count=b["doc_count"])
+                for b in sorted(bucket["topics"]["buckets"], key=lambda b: b["key"])
+            ]
+            sentiments += [
+                DayCount(day=day, key=b["key"], count=b["doc_count"])
+                for b in sorted(bucket["sentiments"]["buckets"], key=lambda b: b["key"])
+            ]
+        return Trends(
+            since=since, until=until, total_per_day=totals, by_topic=topics, by_sentiment=sentiments
+        )
+
+    # -- reviewing ---------------------------------------------------------------------------
+
+    def record_review(self, item_id: str, decision: ReviewDecision, reviewer: str) -> Document:
+        hit = self._hit(item_id)
+        if hit is None:
+            raise ItemNotFound(item_id)
+        source = hit["_source"]
+        version = source["review_version"]
+        if decision.expected_version is not None and decision.expected_version != version:
+            raise ReviewConflict(
+                f"item {item_id} changed since version {decision.expected_version} "
+                f"(now version {version}, last decided by {source.get('reviewer')})"
+            )
+        if decision.expected_version is None and source["review_state"] == "decided":
+            raise ReviewConflict(
+                f"item {item_id} was already decided by {source.get('reviewer')} at "
+                f"{source.get('decided_at')}; send expected_version={version} to replace it"
+            )
+        now = _iso(utc_now())
+        try:
+            self.client.update(
+                index=hit["_index"],
+                id=item_id,
+                if_seq_no=hit["_seq_no"],
+                if_primary_term=hit["_primary_term"],
+                refresh="wait_for",
+                doc={
+                    "review_state": "decided",
+                    "review_outcome": decision.outcome.value,
+                    "reviewer": reviewer,
+                    "decided_at": now,
+                    "review_note": decision.note,
+                    "review_version": version + 1,
+                },
+            )
+        except ConflictError as error:
+            raise ReviewConflict(
+                f"item {item_id} changed since version {version} (decided at the same time)"
+            ) from error
+        self.client.index(
+            index=self.log_index,
+            op_type="create",
+            refresh="wait_for",
+            document={
+                "item_id": item_id,
+                "at": now,
+                "reviewer": reviewer,
+                "action": "decide",
+                "outcome": decision.outcome.value,
+                "note": decision.note,
+                "version": version + 1,
+            },
+        )
+        document = self.get(item_id)
+        assert document is not None
+        return document
+
+    def review_log(self, item_id: str) -> list[dict]:
+        response = self.client.search(
+            index=self.log_index,
+            query={"term": {"item_id": item_id}},
+            size=1000,
+            sort=[{"version": "asc"}, {"at": "asc"}],
+        )
+        return [
+            {
+                key: hit["_source"].get(key)
+                for key in ("item_id", "at", "reviewer", "action", "outcome", "note", "version")
+            }
+            for hit in response["hits"]["hits"]
+        ]

@@ -1,0 +1,207 @@
+from datetime import UTC, date, datetime, timedelta
+
+import pytest
+
+from index.query import SearchQuery
+from index.store import ItemNotFound, ReviewConflict
+from mediawatch.model import ReviewDecision, ReviewOutcome, ReviewState, Sentiment
+from tests.factories import make_document
+
+NOW = datetime.now(UTC).replace(microsecond=0)
+
+
+@pytest.fixture
+def items():
+    return [
+        make_document(
+            "https://a.vn/1",
+            "Thu hồi đất ở Lạc Dương",
+            "Người dân xã Lạc Dương lo thu hồi đất đai.",
+            risk=0.9,
+            topics=("land",),
+            sentiment=Sentiment.NEGATIVE,
+            published_at=NOW - timedelta(hours=1),
+        ),
+        make_document(
+            "https://a.vn/2",
+            "Giá cà phê tăng",
+            "Giá cà phê Di Linh tăng kỷ lục, nông dân phấn khởi.",
+            risk=0.2,
+            topics=("agriculture",),
+            sentiment=Sentiment.POSITIVE,
+            published_at=NOW - timedelta(hours=2),
+            source_id="other-source",
+        ),
+        make_document(
+            "https://a.vn/3",
+            "Quy hoạch đất đai Đà Lạt",
+            "Công bố quy hoạch sử dụng đất đai mới.",
+            risk=0.6,
+            topics=("land", "planning_construction"),
+            published_at=NOW - timedelta(days=3),
+        ),
+    ]
+
+
+def test_upsert_is_idempotent_and_counts_what_changed(store, items):
+    first = store.upsert(items)
+    assert (first.inserted, first.updated, first.unchanged) == (3, 0, 0)
+    again = store.upsert(items)
+    assert (again.inserted, again.updated, again.unchanged) == (0, 0, 3)
+    edited = items[0].model_copy(update={"title": "Thu hồi đất ở Lạc Dương (cập nhật)"})
+    third = store.upsert([edited])
+    assert (third.inserted, third.updated) == (0, 1)
+    assert store.search(SearchQuery()).total == 3
+    assert store.get(items[0].id).title.endswith("(cập nhật)")
+
+
+def test_recrawl_keeps_the_review_decision(store, items):
+    store.upsert(items)
+    store.record_review(items[0].id, ReviewDecision(outcome=ReviewOutcome.FALSE), "reviewer1")
+    store.upsert([items[0].model_copy(update={"text": items[0].text + " Thêm một câu."})])
+    kept = store.get(items[0].id)
+    assert kept.review.state is ReviewState.DECIDED
+    assert kept.review.outcome is ReviewOutcome.FALSE
+    assert kept.text.endswith("Thêm một câu.")
+
+
+def test_search_without_diacritics_finds_accented_text_and_highlights_the_original(store, items):
+    store.upsert(items)
+    page = store.search(SearchQuery(text="dat dai", sort="relevance"))
+    assert {hit.document.id for hit in page.hits} == {items[0].id, items[2].id}
+    assert page.total == 2
+    assert any("<mark>đất đai</mark>" in hit.snippet for hit in page.hits)
+
+
+def test_search_quoted_phrase_and_operators_are_safe(store, items):
+    store.upsert(items)
+    assert store.search(SearchQuery(text='"lac duong"')).total == 1
+    assert store.search(SearchQuery(text='NEAR( OR * " ) -')).total == 0
+
+
+def test_filters_combine_and_totals_match_the_lists(store, items):
+    store.upsert(items)
+    cases = [
+        (SearchQuery(topics=["land"]), {items[0].id, items[2].id}),
+        (SearchQuery(sentiments=[Sentiment.POSITIVE]), {items[1].id}),
+        (SearchQuery(source_ids=["other-source"]), {items[1].id}),
+        (SearchQuery(min_risk=0.5), {items[0].id, items[2].id}),
+        (SearchQuery(since=NOW - timedelta(days=1)), {items[0].id, items[1].id}),
+        (SearchQuery(topics=["land"], min_risk=0.7, text="lac duong"), {items[0].id}),
+    ]
+    for query, expected in cases:
+        page = store.search(query)
+        assert {hit.document.id for hit in page.hits} == expected, query
+        assert page.total == len(expected), query
+
+
+def test_sorting_and_paging(store, items):
+    store.upsert(items)
+    by_risk = store.search(SearchQuery(sort="risk"))
+    assert [h.document.id for h in by_risk.hits] == [items[0].id, items[2].id, items[1].id]
+    newest = store.search(SearchQuery(sort="newest", limit=2, offset=1))
+    assert [h.document.id for h in newest.hits] == [items[1].id, items[2].id]
+    assert newest.total == 3
+
+
+def test_trends_count_per_vietnamese_calendar_day(store):
+    late_evening_utc = datetime(2026, 11, 20, 18, 30, tzinfo=UTC)  # 01:30 on the 21st in Vietnam
+    store.upsert(
+        [
+            make_document(
+                "https://a.vn/x",
+                "Tin một",
+                "Nội dung",
+                topics=("land",),
+                published_at=late_evening_utc,
+            ),
+            make_document(
+                "https://a.vn/y",
+                "Tin hai",
+                "Nội dung khác",
+                topics=("land", "tourism"),
+                sentiment=Sentiment.POSITIVE,
+                published_at=datetime(2026, 11, 20, 10, 0, tzinfo=UTC),
+            ),
+        ]
+    )
+    trends = store.trends(
+        datetime(2026, 11, 19, tzinfo=UTC), datetime(2026, 11, 23, tzinfo=UTC), "Asia/Ho_Chi_Minh"
+    )
+    totals = {(r.day, r.count) for r in trends.total_per_day}
+    assert totals == {(date(2026, 11, 20), 1), (date(2026, 11, 21), 1)}
+    topics = {(r.day, r.key, r.count) for r in trends.by_topic}
+    assert topics == {
+        (date(2026, 11, 20), "land", 1),
+        (date(2026, 11, 20), "tourism", 1),
+        (date(2026, 11, 21), "land", 1),
+    }
+    assert {(r.day, r.key) for r in trends.by_sentiment} == {
+        (date(2026, 11, 20), "positive"),
+        (date(2026, 11, 21), "neutral"),
+    }
+
+
+def test_review_queue_holds_undecided_risky_originals_riskiest_first(store, items):
+    copy = make_document("https://copy.vn/1", items[0].title, items[0].text, risk=0.95)
+    copy = copy.model_copy(update={"duplicate_of": items[0].id})
+    store.upsert([*items, copy])
+    queue = store.review_queue(threshold=0.5)
+    assert [h.document.id for h in queue.hits] == [items[0].id, items[2].id]
+    assert queue.total == 2
+    store.record_review(items[0].id, ReviewDecision(outcome=ReviewOutcome.FALSE), "reviewer1")
+    assert [h.document.id for h in store.review_queue(threshold=0.5).hits] == [items[2].id]
+
+
+def test_review_conflicts_and_history(store, items):
+    store.upsert(items)
+    item_id = items[0].id
+    decided = store.record_review(
+        item_id,
+        ReviewDecision(
+            outcome=ReviewOutcome.MISLEADING, note="Sai lệch chính sách", expected_version=0
+        ),
+        "reviewer1",
+    )
+    assert decided.review.version == 1
+    assert decided.review.reviewer == "reviewer1"
+    with pytest.raises(ReviewConflict, match="already decided by reviewer1"):
+        store.record_review(item_id, ReviewDecision(outcome=ReviewOutcome.ACCURATE), "reviewer2")
+    with pytest.raises(ReviewConflict, match="changed since version 0"):
+        store.record_review(
+            item_id, ReviewDecision(outcome=ReviewOutcome.ACCURATE, expected_version=0), "reviewer2"
+        )
+    store.record_review(
+        item_id, ReviewDecision(outcome=ReviewOutcome.FALSE, expected_version=1), "reviewer2"
+    )
+    history = store.review_log(item_id)
+    assert [(h["reviewer"], h["outcome"], h["version"]) for h in history] == [
+        ("reviewer1", "misleading", 1),
+        ("reviewer2", "false", 2),
+    ]
+    with pytest.raises(ItemNotFound):
+        store.record_review("web:nope", ReviewDecision(outcome=ReviewOutcome.FALSE), "reviewer1")
+
+
+def test_content_hash_and_known_ids(store, items):
+    store.upsert(items)
+    assert store.find_by_content_hash(items[1].content_hash) == items[1].id
+    assert store.find_by_content_hash("0" * 64) is None
+    assert store.known_ids(["other-source"], NOW - timedelta(days=1)) == {items[1].id}
+    assert store.known_ids([], NOW) == set()
+
+
+def test_items_with_only_their_feed_summary_are_fetched_again(store, items):
+    summary_only = items[1].model_copy(update={"extractor": "feed-summary"})
+    store.upsert([items[0], summary_only])
+    assert store.known_ids(["test-source", "other-source"], NOW - timedelta(days=1)) == {
+        items[0].id
+    }
+
+
+def test_decomposed_unicode_queries_find_the_same_items(store, items):
+    import unicodedata
+
+    store.upsert(items)
+    decomposed = unicodedata.normalize("NFD", "đất đai")
+    assert store.search(SearchQuery(text=decomposed)).total == 2
