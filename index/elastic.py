@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
 
@@ -22,7 +23,14 @@ from elasticsearch import __versionstr__ as client_version
 
 from index.highlight import query_terms, snippet
 from index.query import DayCount, SearchHit, SearchPage, SearchQuery, Trends
-from index.store import ItemNotFound, ReviewConflict, Store, StoreError, UpsertResult
+from index.store import (
+    ItemNotFound,
+    ReviewConflict,
+    Store,
+    StoreError,
+    StoreUnavailable,
+    UpsertResult,
+)
 from mediawatch.config import ElasticsearchSettings
 from mediawatch.model import Document, Review, ReviewDecision, utc_now
 
@@ -68,6 +76,19 @@ LOG_MAPPINGS: dict[str, Any] = {
         "version": {"type": "integer"},
     },
 }
+
+
+@contextmanager
+def _availability() -> Iterator[None]:
+    """Connection trouble, 429 and 5xx mean "not now" (spool and retry); 4xx means "never"."""
+    try:
+        yield
+    except ApiError as error:
+        if error.meta.status == 429 or error.meta.status >= 500:
+            raise StoreUnavailable(f"Elasticsearch unavailable: {error}") from error
+        raise StoreError(f"Elasticsearch refused the request: {error}") from error
+    except ElasticTransportError as error:
+        raise StoreUnavailable(f"Elasticsearch unavailable: {error}") from error
 
 
 def _iso(value: datetime) -> str:
@@ -210,6 +231,10 @@ class ElasticStore(Store):
         return found
 
     def upsert(self, documents: Iterable[Document]) -> UpsertResult:
+        with _availability():
+            return self._upsert(documents)
+
+    def _upsert(self, documents: Iterable[Document]) -> UpsertResult:
         batch = {document.id: document for document in documents}  # last one wins
         if not batch:
             return UpsertResult()
@@ -254,7 +279,7 @@ class ElasticStore(Store):
             max_retries=5,
             initial_backoff=1,
             raise_on_error=False,
-            raise_on_exception=False,
+            raise_on_exception=True,
             refresh="wait_for",
         ):
             if not ok:
@@ -297,14 +322,15 @@ class ElasticStore(Store):
         return self._document(hit["_source"]) if hit else None
 
     def find_by_content_hash(self, content_hash: str) -> str | None:
-        response = self.client.search(
-            index=self.read_alias,
-            query={"term": {"content_hash": content_hash}},
-            size=1,
-            sort=[{"fetched_at": "asc"}, {"id": "asc"}],
-            source_includes=["id"],
-            ignore_unavailable=True,
-        )
+        with _availability():
+            response = self.client.search(
+                index=self.read_alias,
+                query={"term": {"content_hash": content_hash}},
+                size=1,
+                sort=[{"fetched_at": "asc"}, {"id": "asc"}],
+                source_includes=["id"],
+                ignore_unavailable=True,
+            )
         hits = response["hits"]["hits"]
         return hits[0]["_id"] if hits else None
 

@@ -19,6 +19,10 @@ class ItemNotFound(StoreError):
     pass
 
 
+class StoreUnavailable(StoreError):
+    """The store cannot be reached now; writes may wait in the spool and be retried."""
+
+
 class ReviewConflict(StoreError):
     """Someone else changed the item's review since the caller looked at it."""
 
@@ -28,6 +32,7 @@ class UpsertResult:
     inserted: int = 0
     updated: int = 0
     unchanged: int = 0
+    spooled: int = 0
 
 
 class Store(ABC):

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import yaml
 from pydantic import BaseModel, Field, SecretStr, ValidationError
@@ -68,6 +68,9 @@ class Settings(BaseSettings):
     )
 
     data_dir: Path = Path("var")
+    store: Literal["sqlite", "elasticsearch"] = Field(
+        default="sqlite", description="sqlite: embedded file; elasticsearch: production"
+    )
     sources_file: Path = Path("config/sources.yaml")
     models_dir: Path | None = Field(
         default=None, description="Trained model files; the ones shipped in the package if unset"

@@ -13,7 +13,7 @@ import structlog
 from classifier.service import Classifier
 from crawlers.events import FailureEvent, ItemEvent, SourceDoneEvent
 from crawlers.process import CrawlProcessError, crawl
-from index.store import Store
+from index.store import Store, StoreUnavailable
 from mediawatch.config import Settings
 from mediawatch.model import Document, Source, utc_now
 from mediawatch.normalise import normalise_document
@@ -31,6 +31,7 @@ class CrawlReport:
 
     crashed: bool = False
     stored: int = 0
+    spooled: int = 0
     updated: int = 0
     unchanged: int = 0
     duplicates: int = 0
@@ -59,7 +60,7 @@ class Pipeline:
         marked = []
         for document in documents:
             assert document.content_hash is not None
-            first = first_by_hash.get(document.content_hash) or self.store.find_by_content_hash(
+            first = first_by_hash.get(document.content_hash) or self._stored_with_hash(
                 document.content_hash
             )
             if first is None:
@@ -68,6 +69,13 @@ class Pipeline:
                 document = document.model_copy(update={"duplicate_of": first})
             marked.append(document)
         return marked
+
+    def _stored_with_hash(self, content_hash: str) -> str | None:
+        """The store's answer, or none while it is away (the item still gets spooled)."""
+        try:
+            return self.store.find_by_content_hash(content_hash)
+        except StoreUnavailable:
+            return None
 
     def classify(self, documents: list[Document]) -> list[Document]:
         results = self.classifier.classify_batch(
@@ -101,6 +109,7 @@ class Pipeline:
         report.stored += result.inserted
         report.updated += result.updated
         report.unchanged += result.unchanged
+        report.spooled += result.spooled
         report.duplicates += sum(d.duplicate_of is not None for d in documents)
 
     def crawl(self, sources: list[Source]) -> CrawlReport:
@@ -109,7 +118,10 @@ class Pipeline:
         report = CrawlReport()
         if not enabled:
             return report
-        known = self.store.known_ids([s.id for s in enabled], utc_now() - KNOWN_WINDOW)
+        try:
+            known = self.store.known_ids([s.id for s in enabled], utc_now() - KNOWN_WINDOW)
+        except StoreUnavailable:
+            known = set()  # fetch everything again; writing it twice changes nothing
         log_file = Path(self.settings.data_dir) / "logs" / "crawl.log"
 
         def documents() -> Iterable[Document]:

@@ -12,7 +12,10 @@ from pydantic import SecretStr
 
 from api.app import create_app
 from classifier.service import Classifier
+from index.elastic import ElasticStore
+from index.spool import Spool, SpoolingStore
 from index.sqlite import SQLiteStore
+from index.store import Store
 from mediawatch.config import Settings
 from mediawatch.digest import deliver_digest
 from mediawatch.model import Source
@@ -47,9 +50,16 @@ def with_credentials(settings: Settings) -> tuple[Settings, Credentials]:
     return updated, Credentials(settings.admin_username, password, first_token)
 
 
+def build_store(settings: Settings) -> Store:
+    """The configured backend; Elasticsearch writes go through a durable spool."""
+    if settings.store == "elasticsearch":
+        spool = Spool(settings.data_dir / "spool" / "items.jsonl")
+        return SpoolingStore(ElasticStore(settings.elasticsearch), spool)
+    return SQLiteStore(settings.database_path)
+
+
 def build_pipeline(settings: Settings) -> Pipeline:
-    store = SQLiteStore(settings.database_path)
-    return Pipeline(store, Classifier.load(settings.models_dir), settings)
+    return Pipeline(build_store(settings), Classifier.load(settings.models_dir), settings)
 
 
 def bind(host: str, port: int) -> socket.socket:
@@ -79,6 +89,8 @@ def serve(
         digest=lambda: deliver_digest(pipeline.store, settings, topic_labels),
         crawl_now=crawl_now,
     )
+    if isinstance(pipeline.store, SpoolingStore):
+        scheduler.add_job(pipeline.store.flush, "interval", minutes=1, id="spool-flush")
     server = uvicorn.Server(uvicorn.Config(app, log_level="warning", access_log=False))
     scheduler.start()
     try:
