@@ -35,6 +35,7 @@ from mediawatch.config import ElasticsearchSettings
 from mediawatch.model import Document, Review, ReviewDecision, utc_now
 
 _UNCHANGED_IF_EQUAL = {"fetched_at", "review"}
+_LOG_FIELDS = ("item_id", "at", "reviewer", "action", "outcome", "note", "version")
 _KEYWORD = {"type": "keyword"}
 _DATE = {"type": "date"}
 
@@ -232,9 +233,24 @@ class ElasticStore(Store):
 
     def upsert(self, documents: Iterable[Document]) -> UpsertResult:
         with _availability():
-            return self._upsert(documents)
+            return self._upsert(documents, keep_review=False)
 
-    def _upsert(self, documents: Iterable[Document]) -> UpsertResult:
+    def import_documents(self, documents: Iterable[Document]) -> UpsertResult:
+        with _availability():
+            return self._upsert(documents, keep_review=True)
+
+    @staticmethod
+    def _review_fields(review: Review) -> dict[str, Any]:
+        return {
+            "review_state": review.state.value,
+            "review_outcome": review.outcome.value if review.outcome else None,
+            "reviewer": review.reviewer,
+            "decided_at": _iso(review.decided_at) if review.decided_at else None,
+            "review_note": review.note,
+            "review_version": review.version,
+        }
+
+    def _upsert(self, documents: Iterable[Document], keep_review: bool) -> UpsertResult:
         batch = {document.id: document for document in documents}  # last one wins
         if not batch:
             return UpsertResult()
@@ -247,19 +263,19 @@ class ElasticStore(Store):
             before = existing.get(item_id)
             if before is None:
                 write_index = write_index or self._current_write_index()
-                review = Review()
-                fields |= {
-                    "fetched_at": _iso(document.fetched_at),
-                    "review_state": review.state.value,
-                    "review_version": review.version,
-                }
+                fields |= {"fetched_at": _iso(document.fetched_at)}
+                fields |= self._review_fields(document.review if keep_review else Review())
                 actions.append(
                     {"_op_type": "create", "_index": write_index, "_id": item_id, "_source": fields}
                 )
                 inserted += 1
-            elif before["document"] == fields["document"]:
+            elif before["document"] == fields["document"] and not keep_review:
                 unchanged += 1
             else:
+                if keep_review:
+                    fields |= self._review_fields(document.review) | {
+                        "fetched_at": _iso(document.fetched_at)
+                    }
                 actions.append(
                     {"_op_type": "update", "_index": before["index"], "_id": item_id, "doc": fields}
                 )
@@ -334,10 +350,15 @@ class ElasticStore(Store):
         hits = response["hits"]["hits"]
         return hits[0]["_id"] if hits else None
 
-    def _iterate(self, query: dict, fields: list[str]) -> Iterator[dict]:
-        """Every matching item, in pages, through a point in time and search_after."""
+    def _iterate(
+        self, query: dict, fields: list[str], index: str | None = None, sort: list | None = None
+    ) -> Iterator[dict]:
+        """Every match (all fields if ``fields`` is empty), in pages, through a point in time
+        and search_after, so deep paging neither skips nor repeats."""
         try:
-            pit = self.client.open_point_in_time(index=self.read_alias, keep_alive="2m")["id"]
+            pit = self.client.open_point_in_time(index=index or self.read_alias, keep_alive="2m")[
+                "id"
+            ]
         except NotFoundError:
             return
         search_after = None
@@ -347,9 +368,9 @@ class ElasticStore(Store):
                     pit={"id": pit, "keep_alive": "2m"},
                     query=query,
                     size=1000,
-                    sort=[{"id": "asc"}],
+                    sort=sort or [{"id": "asc"}],
                     search_after=search_after,
-                    source_includes=fields,
+                    source_includes=fields or None,
                 )
                 hits = response["hits"]["hits"]
                 if not hits:
@@ -546,6 +567,32 @@ class ElasticStore(Store):
         document = self.get(item_id)
         assert document is not None
         return document
+
+    def export_documents(self) -> Iterator[Document]:
+        for source in self._iterate({"match_all": {}}, []):
+            yield self._document(source)
+
+    def export_review_log(self) -> Iterator[dict]:
+        for source in self._iterate(
+            {"match_all": {}},
+            [],
+            index=self.log_index,
+            sort=[{"at": "asc"}, {"item_id": "asc"}, {"version": "asc"}],
+        ):
+            yield {key: source.get(key) for key in _LOG_FIELDS}
+
+    def import_review_log(self, entries: Iterable[dict]) -> int:
+        actions = [
+            {
+                "_op_type": "create",
+                "_index": self.log_index,
+                "_source": {key: entry.get(key) for key in _LOG_FIELDS},
+            }
+            for entry in entries
+        ]
+        with _availability():
+            self._bulk(actions)
+        return len(actions)
 
     def review_log(self, item_id: str) -> list[dict]:
         response = self.client.search(

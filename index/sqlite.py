@@ -370,6 +370,64 @@ class SQLiteStore(Store):
         assert document is not None
         return document
 
+    def export_documents(self) -> Iterator[Document]:
+        with self._connect() as connection:
+            for row in connection.execute("SELECT * FROM items ORDER BY seq"):
+                yield self._document(row)
+
+    def import_documents(self, documents: Iterable[Document]) -> UpsertResult:
+        batch = list(documents)
+        result = self.upsert(batch)
+        with self._transaction() as connection:
+            connection.executemany(
+                "UPDATE items SET review_state = ?, review_outcome = ?, reviewer = ?, "
+                "decided_at = ?, review_note = ?, review_version = ?, fetched_at = ? "
+                "WHERE id = ?",
+                [
+                    (
+                        d.review.state.value,
+                        d.review.outcome.value if d.review.outcome else None,
+                        d.review.reviewer,
+                        _iso(d.review.decided_at) if d.review.decided_at else None,
+                        d.review.note,
+                        d.review.version,
+                        _iso(d.fetched_at),
+                        d.id,
+                    )
+                    for d in batch
+                ],
+            )
+        return result
+
+    def export_review_log(self) -> Iterator[dict]:
+        with self._connect() as connection:
+            for row in connection.execute(
+                "SELECT item_id, at, reviewer, action, outcome, note, version FROM review_log "
+                "ORDER BY seq"
+            ):
+                yield dict(row)
+
+    def import_review_log(self, entries: Iterable[dict]) -> int:
+        rows = [
+            (
+                e["item_id"],
+                e["at"],
+                e["reviewer"],
+                e["action"],
+                e["outcome"],
+                e["note"],
+                e["version"],
+            )
+            for e in entries
+        ]
+        with self._transaction() as connection:
+            connection.executemany(
+                "INSERT INTO review_log (item_id, at, reviewer, action, outcome, note, version) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?)",
+                rows,
+            )
+        return len(rows)
+
     def review_log(self, item_id: str) -> list[dict]:
         with self._connect() as connection:
             rows = connection.execute(

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -76,3 +76,21 @@ class Store(ABC):
     @abstractmethod
     def review_log(self, item_id: str) -> list[dict]:
         """The item's review history, oldest first, as the append-only log holds it."""
+
+    # -- moving a whole store to another backend (mediawatch index rebuild) ---------------
+
+    @abstractmethod
+    def export_documents(self) -> Iterator[Document]:
+        """Every item with its review fields, in a stable order."""
+
+    @abstractmethod
+    def import_documents(self, documents: Iterable[Document]) -> UpsertResult:
+        """Write items keeping their review fields as given (a migration, not a crawl)."""
+
+    @abstractmethod
+    def export_review_log(self) -> Iterator[dict]:
+        """Every review-log entry, oldest first."""
+
+    @abstractmethod
+    def import_review_log(self, entries: Iterable[dict]) -> int:
+        """Append entries to the review log; for an empty target store."""

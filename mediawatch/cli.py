@@ -123,6 +123,33 @@ def run(
 
 
 @app.command()
+def worker(
+    sources_file: Annotated[
+        Path | None, typer.Option("--sources", help="Source registry (YAML)")
+    ] = None,
+) -> None:
+    """Crawl on schedule, flush the spool and send the digest, without serving the API."""
+    import signal
+    import threading
+
+    from mediawatch.service import background_jobs, build_pipeline
+
+    settings = Settings()
+    sources = _load_sources_or_exit(sources_file or settings.sources_file)
+    scheduler = background_jobs(settings, build_pipeline(settings), sources, crawl_now=True)
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    scheduler.start()
+    console.print(f"worker: {sum(s.enabled for s in sources)} nguồn đang bật; Ctrl+C để dừng")
+    try:
+        stop.wait()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        scheduler.shutdown(wait=True)
+
+
+@app.command()
 def crawl(
     sources_file: Annotated[
         Path | None, typer.Option("--sources", help="Source registry (YAML)")
@@ -180,6 +207,33 @@ def train(
                 f" · without diacritics {folded.get('macro_f1')}"
             )
             progress.advance(bar)
+
+
+index_app = typer.Typer(help="The store: move it between backends.", no_args_is_help=True)
+app.add_typer(index_app, name="index")
+
+
+@index_app.command("rebuild")
+def index_rebuild(
+    source: Annotated[str, typer.Option("--from", help="sqlite or elasticsearch")],
+    target: Annotated[str, typer.Option("--to", help="sqlite or elasticsearch")],
+) -> None:
+    """Copy every item (with its review state) and the review log from one store to another."""
+    from mediawatch.rebuild import rebuild
+    from mediawatch.service import build_store
+
+    backends = {"sqlite", "elasticsearch"}
+    if {source, target} - backends or source == target:
+        console.print(f"[red]--from and --to must be two different of: {', '.join(backends)}")
+        raise typer.Exit(2)
+    settings = Settings()
+    stores = {
+        name: build_store(settings.model_copy(update={"store": name})) for name in (source, target)
+    }
+    with Progress(console=console) as progress:
+        bar = progress.add_task(f"{source} → {target}", total=None)
+        copied = rebuild(stores[source], stores[target], lambda n: progress.advance(bar, n))
+    console.print(f"Đã chép {copied} tin từ {source} sang {target}.")
 
 
 @app.command()

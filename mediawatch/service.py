@@ -8,10 +8,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import uvicorn
+from apscheduler.schedulers.background import BackgroundScheduler
 from pydantic import SecretStr
 
 from api.app import create_app
 from classifier.service import Classifier
+from classifier.taxonomy import Taxonomy
 from index.elastic import ElasticStore
 from index.spool import Spool, SpoolingStore
 from index.sqlite import SQLiteStore
@@ -71,6 +73,23 @@ def bind(host: str, port: int) -> socket.socket:
     return sock
 
 
+def background_jobs(
+    settings: Settings, pipeline: Pipeline, sources: list[Source], crawl_now: bool
+) -> BackgroundScheduler:
+    """Crawls on their schedules, the morning digest, and the spool flush when there is one."""
+    topic_labels = Taxonomy.load().labels_vi
+    scheduler = build_scheduler(
+        settings,
+        sources,
+        crawl=pipeline.crawl,
+        digest=lambda: deliver_digest(pipeline.store, settings, topic_labels),
+        crawl_now=crawl_now,
+    )
+    if isinstance(pipeline.store, SpoolingStore):
+        scheduler.add_job(pipeline.store.flush, "interval", minutes=1, id="spool-flush")
+    return scheduler
+
+
 def serve(
     settings: Settings,
     pipeline: Pipeline,
@@ -81,16 +100,7 @@ def serve(
 ) -> None:
     """Run until interrupted; the scheduler stops with the web server."""
     app = create_app(settings, pipeline.store)
-    topic_labels = app.state.topic_labels
-    scheduler = build_scheduler(
-        settings,
-        sources,
-        crawl=pipeline.crawl,
-        digest=lambda: deliver_digest(pipeline.store, settings, topic_labels),
-        crawl_now=crawl_now,
-    )
-    if isinstance(pipeline.store, SpoolingStore):
-        scheduler.add_job(pipeline.store.flush, "interval", minutes=1, id="spool-flush")
+    scheduler = background_jobs(settings, pipeline, sources, crawl_now)
     server = uvicorn.Server(uvicorn.Config(app, log_level="warning", access_log=False))
     scheduler.start()
     try:

@@ -1,0 +1,18 @@
+# The mediawatch image: API, dashboards and the worker (scheduler + crawlers) run from it.
+FROM python:3.11-slim
+ENV PYTHONUNBUFFERED=1 PIP_NO_CACHE_DIR=1
+WORKDIR /app
+COPY pyproject.toml README.md ./
+COPY mediawatch mediawatch
+COPY crawlers crawlers
+COPY classifier classifier
+COPY index index
+COPY api api
+COPY dashboards dashboards
+COPY config config
+RUN pip install . && useradd --system --home /app mediawatch && mkdir -p /data \
+    && chown mediawatch /data
+USER mediawatch
+ENV MEDIAWATCH_DATA_DIR=/data
+EXPOSE 8000
+CMD ["mediawatch", "run"]
