@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import os
 import threading
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from datetime import datetime
 from pathlib import Path
 
@@ -111,3 +111,15 @@ class SpoolingStore(Store):
 
     def review_log(self, item_id: str) -> list[dict]:
         return self.backend.review_log(item_id)
+
+    def export_documents(self) -> Iterator[Document]:
+        return self.backend.export_documents()
+
+    def import_documents(self, documents: Iterable[Document]) -> UpsertResult:
+        return self.backend.import_documents(documents)
+
+    def export_review_log(self) -> Iterator[dict]:
+        return self.backend.export_review_log()
+
+    def import_review_log(self, entries: Iterable[dict]) -> int:
+        return self.backend.import_review_log(entries)
