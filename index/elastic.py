@@ -22,8 +22,19 @@ from elasticsearch import TransportError as ElasticTransportError
 from elasticsearch import __versionstr__ as client_version
 
 from index.highlight import query_terms, snippet
-from index.query import DayCount, SearchHit, SearchPage, SearchQuery, Trends
+from index.query import (
+    CURSOR_START,
+    Cursor,
+    DayCount,
+    SearchHit,
+    SearchPage,
+    SearchQuery,
+    Trends,
+    decode_cursor,
+    encode_cursor,
+)
 from index.store import (
+    CursorExpired,
     ItemNotFound,
     ReviewConflict,
     Store,
@@ -35,6 +46,7 @@ from mediawatch.config import ElasticsearchSettings
 from mediawatch.model import Document, Review, ReviewDecision, utc_now
 
 _UNCHANGED_IF_EQUAL = {"fetched_at", "review"}
+CURSOR_KEEP_ALIVE = "5m"
 _LOG_FIELDS = ("item_id", "at", "reviewer", "action", "outcome", "note", "version")
 _KEYWORD = {"type": "keyword"}
 _DATE = {"type": "date"}
@@ -436,7 +448,45 @@ class ElasticStore(Store):
             + [{"event_time": "desc"}, {"id": "asc"}],
         }[query.sort]
         body = {"bool": {"must": must, "filter": filters, "must_not": must_not}}
+        if query.cursor is not None:
+            return self._cursor_page(body, sort, query)
         return self._page(body, sort, query.limit, query.offset, query.text)
+
+    def _cursor_page(self, body: dict, sort: list, query: SearchQuery) -> SearchPage:
+        """Deep paging on a point in time: every page sees the same snapshot."""
+        if query.cursor == CURSOR_START:
+            try:
+                pit = self.client.open_point_in_time(
+                    index=self.read_alias, keep_alive=CURSOR_KEEP_ALIVE
+                )["id"]
+            except NotFoundError:  # nothing indexed yet
+                return SearchPage(total=0, limit=query.limit, offset=0, hits=[])
+            after = None
+        else:
+            cursor = decode_cursor(query.cursor or "")
+            pit, after = cursor.snapshot, cursor.after
+        try:
+            response = self.client.search(
+                pit={"id": pit, "keep_alive": CURSOR_KEEP_ALIVE},
+                query=body,
+                sort=sort,
+                size=query.limit,
+                search_after=after,
+                track_total_hits=True,
+            )
+        except NotFoundError as error:
+            raise CursorExpired(
+                f"the cursor's snapshot expired after {CURSOR_KEEP_ALIVE}; start again"
+            ) from error
+        page = self._to_page(response, query.limit, 0, query.text)
+        raw_hits = response["hits"]["hits"]
+        if len(raw_hits) == query.limit:
+            page.next_cursor = encode_cursor(
+                Cursor(after=raw_hits[-1]["sort"], snapshot=response.get("pit_id", pit))
+            )
+        else:
+            self.client.options(ignore_status=404).close_point_in_time(id=pit)
+        return page
 
     def _page(
         self, body: dict, sort: list, limit: int, offset: int, text: str | None
@@ -450,6 +500,9 @@ class ElasticStore(Store):
             track_total_hits=True,
             ignore_unavailable=True,
         )
+        return self._to_page(response, limit, offset, text)
+
+    def _to_page(self, response: Any, limit: int, offset: int, text: str | None) -> SearchPage:
         terms = query_terms(text)
         hits = []
         for hit in response["hits"]["hits"]:

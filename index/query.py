@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+import binascii
 from datetime import date
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
@@ -10,6 +12,27 @@ from mediawatch.model import Document, ReviewState, Sentiment, SortOrder, UtcDat
 
 MAX_PAGE = 100
 MAX_OFFSET = 10_000
+
+
+CURSOR_START = "*"
+
+
+class Cursor(BaseModel):
+    """Where a walk stands: the last hit's sort values, and the backend's snapshot if any."""
+
+    after: list[str | int | float]
+    snapshot: str | None = None
+
+
+def encode_cursor(cursor: Cursor) -> str:
+    return base64.urlsafe_b64encode(cursor.model_dump_json().encode()).decode()
+
+
+def decode_cursor(token: str) -> Cursor:
+    try:
+        return Cursor.model_validate_json(base64.urlsafe_b64decode(token.encode()))
+    except (ValueError, binascii.Error) as error:
+        raise ValueError("cursor is not one this server issued") from error
 
 
 class SearchQuery(BaseModel):
@@ -29,11 +52,24 @@ class SearchQuery(BaseModel):
     sort: SortOrder = "newest"
     limit: int = Field(default=20, ge=1, le=MAX_PAGE)
     offset: int = Field(default=0, ge=0, le=MAX_OFFSET)
+    cursor: str | None = Field(
+        default=None,
+        max_length=4000,
+        description='Deep paging: "*" starts a walk (sort newest or risk), then pass each '
+        "page's next_cursor; no offset limit, no item skipped or repeated",
+    )
 
     @model_validator(mode="after")
     def _check_range(self) -> SearchQuery:
         if self.since and self.until and self.since >= self.until:
             raise ValueError("'since' must be earlier than 'until'")
+        if self.cursor is not None:
+            if self.sort == "relevance":
+                raise ValueError("cursor paging needs sort 'newest' or 'risk'")
+            if self.offset:
+                raise ValueError("use either offset or cursor, not both")
+            if self.cursor != CURSOR_START:
+                decode_cursor(self.cursor)
         return self
 
 
@@ -47,6 +83,9 @@ class SearchPage(BaseModel):
     limit: int
     offset: int
     hits: list[SearchHit]
+    next_cursor: str | None = Field(
+        default=None, description="Pass as cursor for the next page; absent on the last one"
+    )
 
 
 class DayCount(BaseModel):

@@ -15,7 +15,17 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from index.highlight import query_terms, snippet
-from index.query import DayCount, SearchHit, SearchPage, SearchQuery, Trends
+from index.query import (
+    CURSOR_START,
+    Cursor,
+    DayCount,
+    SearchHit,
+    SearchPage,
+    SearchQuery,
+    Trends,
+    decode_cursor,
+    encode_cursor,
+)
 from index.store import ItemNotFound, ReviewConflict, Store, UpsertResult
 from mediawatch.model import Document, Review, ReviewDecision, ReviewState, utc_now
 
@@ -73,6 +83,21 @@ _UNCHANGED_IF_EQUAL = {"fetched_at", "review"}
 
 def _iso(value: datetime) -> str:
     return value.astimezone(UTC).isoformat(timespec="seconds")
+
+
+# Rows after the cursor's last hit, in the sort's own order (id breaks ties).
+_KEYSET = {
+    "newest": "(items.event_time < ? OR (items.event_time = ? AND items.id > ?))",
+    "risk": "(items.risk < ? OR (items.risk = ? AND (items.event_time < ? OR "
+    "(items.event_time = ? AND items.id > ?))))",
+}
+
+
+def _keyset_params(after: list[str | float]) -> list[str | float]:
+    """[time, id] → time, time, id; [risk, time, id] → risk, risk, time, time, id."""
+    if len(after) == 2:
+        return [after[0], after[0], after[1]]
+    return [after[0], after[0], after[1], after[1], after[2]]
 
 
 def _fts_query(text: str | None) -> str | None:
@@ -261,7 +286,17 @@ class SQLiteStore(Store):
             "risk": "items.risk DESC, items.event_time DESC, items.id",
             "relevance": ("bm25(items_fts), " if match else "") + "items.event_time DESC, items.id",
         }[query.sort]
-        return self._page(clauses, params, order, query.limit, query.offset, query.text)
+        keyset = None
+        if query.cursor not in (None, CURSOR_START):
+            keyset = _KEYSET[query.sort], decode_cursor(query.cursor).after
+        page = self._page(clauses, params, order, query.limit, query.offset, query.text, keyset)
+        if query.cursor is not None and len(page.hits) == query.limit:
+            last = page.hits[-1].document
+            after: list[str | float] = [_iso(last.event_time), last.id]
+            if query.sort == "risk":
+                after.insert(0, last.classification.risk if last.classification else 0.0)
+            page.next_cursor = encode_cursor(Cursor(after=after))
+        return page
 
     def _page(
         self,
@@ -271,14 +306,21 @@ class SQLiteStore(Store):
         limit: int,
         offset: int,
         text: str | None,
+        keyset: tuple[str, list[str | float]] | None = None,
     ) -> SearchPage:
+        """One page; ``keyset`` (clause, values) narrows the rows, never the total."""
         source = "items JOIN items_fts ON items_fts.rowid = items.seq"
         where = f"WHERE {' AND '.join(clauses)}" if clauses else ""
+        row_where, row_params = where, list(params)
+        if keyset:
+            clause, values = keyset
+            row_where = f"{where} AND {clause}" if where else f"WHERE {clause}"
+            row_params += _keyset_params(values)
         with self._connect() as connection:
             total = connection.execute(f"SELECT count(*) FROM {source} {where}", params).fetchone()
             rows = connection.execute(
-                f"SELECT items.* FROM {source} {where} ORDER BY {order} LIMIT ? OFFSET ?",
-                [*params, limit, offset],
+                f"SELECT items.* FROM {source} {row_where} ORDER BY {order} LIMIT ? OFFSET ?",
+                [*row_params, limit, offset],
             ).fetchall()
         terms = query_terms(text)
         hits = []

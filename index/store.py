@@ -19,6 +19,10 @@ class ItemNotFound(StoreError):
     pass
 
 
+class CursorExpired(StoreError):
+    """A deep-paging cursor whose snapshot the store no longer keeps: start the walk again."""
+
+
 class StoreUnavailable(StoreError):
     """The store cannot be reached now; writes may wait in the spool and be retried."""
 

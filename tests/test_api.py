@@ -191,3 +191,13 @@ def test_openapi_is_served_to_token_holders(api_client):
     schema = api_client.get("/api/openapi.json").json()
     assert "/api/items" in schema["paths"]
     assert "/api/items/{item_id}/review" in schema["paths"]
+
+
+def test_cursor_paging_through_the_api(api_client, stored):
+    first = api_client.get("/api/items", params={"cursor": "*", "limit": 1}).json()
+    assert len(first["hits"]) == 1 and first["next_cursor"]
+    second = api_client.get("/api/items", params={"cursor": first["next_cursor"], "limit": 1})
+    assert second.json()["hits"][0]["document"]["id"] != first["hits"][0]["document"]["id"]
+    bad = api_client.get("/api/items", params={"cursor": "not-ours"})
+    assert bad.status_code == 422
+    assert "cursor" in bad.json()["detail"]

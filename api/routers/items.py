@@ -8,6 +8,7 @@ from fastapi import APIRouter, HTTPException, Query, status
 
 from api.deps import PrincipalDep, StoreDep
 from index.query import SearchPage, SearchQuery
+from index.store import CursorExpired
 from mediawatch.model import Document
 
 router = APIRouter(prefix="/api/items", tags=["items"])
@@ -17,8 +18,14 @@ router = APIRouter(prefix="/api/items", tags=["items"])
 def search_items(
     query: Annotated[SearchQuery, Query()], store: StoreDep, _principal: PrincipalDep
 ) -> SearchPage:
-    """Full text over the folded text ("dat dai" finds "đất đai"), with filters and snippets."""
-    return store.search(query)
+    """Full text over the folded text ("dat dai" finds "đất đai"), with filters and snippets.
+
+    Page with offset, or walk everything with ``cursor=*`` and each page's ``next_cursor``.
+    """
+    try:
+        return store.search(query)
+    except CursorExpired as error:
+        raise HTTPException(status.HTTP_410_GONE, str(error)) from error
 
 
 @router.get("/{item_id}", response_model=Document, summary="Một tin (one item)")

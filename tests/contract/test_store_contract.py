@@ -1,3 +1,4 @@
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
@@ -205,3 +206,61 @@ def test_decomposed_unicode_queries_find_the_same_items(store, items):
     store.upsert(items)
     decomposed = unicodedata.normalize("NFD", "đất đai")
     assert store.search(SearchQuery(text=decomposed)).total == 2
+
+
+def test_two_reviewers_at_once_one_wins(store):
+    document = make_document("https://a.vn/1", "Tin đồn", "Nội dung", risk=0.9)
+    store.upsert([document])
+
+    def decide(reviewer: str) -> str:
+        try:
+            store.record_review(
+                document.id,
+                ReviewDecision(outcome=ReviewOutcome.FALSE, expected_version=0),
+                reviewer,
+            )
+        except ReviewConflict:
+            return "conflict"
+        return "ok"
+
+    with ThreadPoolExecutor(4) as pool:
+        results = list(pool.map(decide, ["r1", "r2", "r3", "r4"]))
+    assert sorted(results) == ["conflict", "conflict", "conflict", "ok"]
+    assert len(store.review_log(document.id)) == 1
+
+
+@pytest.mark.parametrize("sort", ["newest", "risk"])
+def test_cursor_walks_every_item_once_past_the_offset_limit(store, sort):
+    documents = [
+        make_document(
+            f"https://a.vn/{i}",
+            f"Tin {i}",
+            "Nội dung",
+            risk=round((i % 7) / 7, 3),
+            published_at=NOW - timedelta(minutes=i % 13),
+        )
+        for i in range(230)
+    ]
+    store.upsert(documents)
+    seen: list[str] = []
+    cursor = "*"
+    pages = 0
+    while cursor:
+        page = store.search(SearchQuery(sort=sort, limit=50, cursor=cursor))
+        assert page.total == 230
+        seen += [hit.document.id for hit in page.hits]
+        cursor = page.next_cursor
+        pages += 1
+    assert pages == 5
+    assert sorted(seen) == sorted(d.id for d in documents)
+    by_offset = [h.document.id for h in store.search(SearchQuery(sort=sort, limit=100)).hits]
+    assert seen[:100] == by_offset
+
+
+def test_bad_cursors_are_refused():
+    with pytest.raises(ValueError, match="not one this server issued"):
+        SearchQuery(cursor="garbage!")
+    with pytest.raises(ValueError, match="needs sort"):
+        SearchQuery(cursor="*", sort="relevance")
+    with pytest.raises(ValueError, match="either offset or cursor"):
+        SearchQuery(cursor="*", offset=20)

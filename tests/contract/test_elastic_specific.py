@@ -1,0 +1,59 @@
+"""What only the Elasticsearch backend has to prove: its setup, its failures, its months."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+
+import index.elastic as elastic_module
+from index.elastic import ElasticStore
+from index.query import SearchQuery
+from index.store import StoreError
+from mediawatch.config import ElasticsearchSettings
+from tests.conftest import free_port
+from tests.contract.conftest import elastic_settings
+from tests.factories import make_document
+
+
+@pytest.fixture
+def elastic():
+    store = ElasticStore(elastic_settings())
+    yield store
+    store.delete_everything()
+
+
+def test_unreachable_server_gives_a_clear_error():
+    settings = ElasticsearchSettings(urls=[f"http://127.0.0.1:{free_port()}"], timeout_s=2)
+    with pytest.raises(StoreError, match=r"Elasticsearch at .* is not reachable"):
+        ElasticStore(settings)
+
+
+def test_a_write_the_server_refuses_is_reported_not_dropped(elastic):
+    elastic.upsert([make_document("https://a.vn/1", "Tin", "Nội dung")])
+    bad = [
+        {
+            "_op_type": "create",
+            "_index": elastic.write_alias,
+            "_id": "x",
+            "_source": {"not_in_mapping": 1},
+        }
+    ]
+    with pytest.raises(StoreError, match=r"1 of 1 writes failed.*strict_dynamic_mapping"):
+        elastic._bulk(bad)
+
+
+def test_a_new_month_gets_a_new_index_and_old_items_stay_writable(elastic, monkeypatch):
+    november = make_document("https://a.vn/11", "Tháng mười một", "Nội dung")
+    elastic.upsert([november])
+    monkeypatch.setattr(elastic_module, "utc_now", lambda: datetime(2031, 1, 5, tzinfo=UTC))
+    december = make_document("https://a.vn/1", "Tháng một", "Nội dung khác")
+    elastic.upsert([december])
+    indices = elastic.client.indices.get_alias(name=elastic.read_alias)
+    assert f"{elastic.settings.index_prefix}-items-2031.01" in indices
+    assert len(indices) == 2
+    writer = elastic.client.indices.get_alias(name=elastic.write_alias)
+    assert list(writer) == [f"{elastic.settings.index_prefix}-items-2031.01"]
+    elastic.upsert([november.model_copy(update={"title": "Tháng mười một (sửa)"})])
+    assert elastic.search(SearchQuery()).total == 2
+    assert elastic.get(november.id).title == "Tháng mười một (sửa)"
