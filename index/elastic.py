@@ -68,6 +68,10 @@ ITEM_MAPPINGS: dict[str, Any] = {
         "topics": _KEYWORD,
         "sentiment": _KEYWORD,
         "risk": {"type": "float"},
+        "reasons": {
+            "type": "nested",
+            "properties": {"code": _KEYWORD, "weight": {"type": "float"}},
+        },
         "document": {"type": "object", "enabled": False},
         "review_state": _KEYWORD,
         "review_outcome": _KEYWORD,
@@ -225,6 +229,10 @@ class ElasticStore(Store):
             "topics": [t.id for t in classification.topics] if classification else [],
             "sentiment": classification.sentiment.value if classification else None,
             "risk": classification.risk if classification else 0.0,
+            "reasons": [
+                {"code": r.code, "weight": r.weight}
+                for r in (classification.reasons if classification else [])
+            ],
             "document": content,
         }
 

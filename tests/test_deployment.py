@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 
+import pytest
 import typer
 import yaml
 
@@ -38,3 +40,39 @@ def test_production_api_refuses_to_start_without_shared_secrets():
     assert result.returncode != 0
     assert "MEDIAWATCH_ADMIN_PASSWORD" in result.stderr
     assert "MEDIAWATCH_SESSION_SECRET" in result.stderr
+
+
+def compose_command() -> list[str]:
+    if shutil.which("docker-compose"):
+        return ["docker-compose"]
+    probe = subprocess.run(["docker", "compose", "version"], capture_output=True)
+    if shutil.which("docker") and probe.returncode == 0:
+        return ["docker", "compose"]
+    message = "needs docker-compose (Debian package) to check docker-compose.yml"
+    if os.environ.get("CI"):
+        pytest.fail(message)
+    pytest.skip(message)
+
+
+def test_compose_accepts_the_file_with_secrets_and_refuses_it_without(tmp_path):
+    command = compose_command()
+    example = (REPO / ".env.example").read_text(encoding="utf-8")
+    filled = "\n".join(
+        f"{line}secret-{i}" if line.endswith("=") else line
+        for i, line in enumerate(example.splitlines())
+    )
+    env_file = tmp_path / ".env"
+    env_file.write_text(filled + "\n", encoding="utf-8")
+    base = [*command, "--project-directory", str(REPO), "-f", str(REPO / "docker-compose.yml")]
+    accepted = subprocess.run(
+        [*base, "--env-file", str(env_file), "config"], capture_output=True, text=True, timeout=60
+    )
+    assert accepted.returncode == 0, accepted.stderr
+    assert "MEDIAWATCH_STORE: elasticsearch" in accepted.stdout
+    empty = tmp_path / "empty.env"
+    empty.write_text("", encoding="utf-8")
+    refused = subprocess.run(
+        [*base, "--env-file", str(empty), "config"], capture_output=True, text=True, timeout=60
+    )
+    assert refused.returncode != 0
+    assert "set ELASTIC_PASSWORD in .env" in refused.stderr

@@ -57,3 +57,24 @@ def test_a_new_month_gets_a_new_index_and_old_items_stay_writable(elastic, monke
     elastic.upsert([november.model_copy(update={"title": "Tháng mười một (sửa)"})])
     assert elastic.search(SearchQuery()).total == 2
     assert elastic.get(november.id).title == "Tháng mười một (sửa)"
+
+
+def test_reasons_are_indexed_for_analysts_queries(elastic):
+    elastic.upsert([make_document("https://a.vn/1", "Tin đồn", "Nội dung", risk=0.8)])
+    found = elastic.client.search(
+        index=elastic.read_alias,
+        query={
+            "nested": {
+                "path": "reasons",
+                "query": {
+                    "bool": {
+                        "filter": [
+                            {"term": {"reasons.code": "model_unreliable"}},
+                            {"range": {"reasons.weight": {"gte": 0.5}}},
+                        ]
+                    }
+                },
+            }
+        },
+    )
+    assert found["hits"]["total"]["value"] == 1
