@@ -13,6 +13,7 @@ from index.elastic import ElasticStore
 from index.query import SearchQuery
 from index.spool import Spool, SpoolingStore
 from mediawatch.config import ElasticsearchSettings
+from mediawatch.pipeline import Pipeline
 from tests.conftest import REPO
 from tests.factories import make_document
 
@@ -44,24 +45,27 @@ def own_server() -> Iterator[str]:
         elasticsearch("stop")
 
 
-def test_outage_mid_ingest_loses_nothing_and_duplicates_nothing(own_server, tmp_path):
+def test_outage_mid_ingest_loses_nothing_and_duplicates_nothing(
+    own_server, tmp_path, classifier, settings
+):
     backend = ElasticStore(ElasticsearchSettings(urls=[own_server], index_prefix="mwspool"))
     store = SpoolingStore(backend, Spool(tmp_path / "spool" / "items.jsonl"))
+    pipeline = Pipeline(store, classifier, settings)
     documents = [
         make_document(f"https://bao.vn/tin/{i}", f"Tin số {i}", f"Nội dung về đất đai số {i}.")
         for i in range(60)
     ]
-    assert store.upsert(documents[:20]).inserted == 20
+    assert pipeline.ingest(documents[:20]).stored == 20
 
     elasticsearch("stop")
-    assert store.upsert(documents[20:40]).spooled == 20
-    assert store.upsert(documents[10:45]).spooled == 35  # a re-crawl overlapping the outage
+    assert pipeline.ingest(documents[20:40]).spooled == 20  # crawling goes on
+    assert pipeline.ingest(documents[10:45]).spooled == 35  # a re-crawl overlapping the outage
     assert store.spool.pending() == 55
     assert store.flush() == 0  # still away: nothing lost, nothing written
 
     elasticsearch("resume")
-    result = store.upsert(documents[45:60])
-    assert result.inserted == 15
+    report = pipeline.ingest(documents[45:60])
+    assert report.stored == 15
     assert store.spool.pending() == 0
     page = backend.search(SearchQuery(limit=100))
     ids = [hit.document.id for hit in page.hits]

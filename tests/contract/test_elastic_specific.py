@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 
 import pytest
@@ -78,3 +79,30 @@ def test_reasons_are_indexed_for_analysts_queries(elastic):
         },
     )
     assert found["hits"]["total"]["value"] == 1
+
+
+def test_the_api_on_elasticsearch_answers_a_simultaneous_decision_with_409(elastic, settings):
+    import httpx
+
+    from api.app import create_app
+    from tests.conftest import API_TOKEN, OTHER_TOKEN, LiveServer
+
+    document = make_document("https://a.vn/1", "Tin đồn", "Nội dung", risk=0.9)
+    elastic.upsert([document])
+    with LiveServer(create_app(settings, elastic)) as server:
+
+        def decide(token: str) -> int:
+            return httpx.post(
+                f"{server.url}/api/items/{document.id}/review",
+                json={"outcome": "false", "expected_version": 0},
+                headers={"Authorization": f"Bearer {token}"},
+                timeout=30,
+            ).status_code
+
+        with ThreadPoolExecutor(2) as pool:
+            codes = sorted(pool.map(decide, [API_TOKEN, OTHER_TOKEN]))
+        assert codes == [200, 409]
+        queue = httpx.get(
+            f"{server.url}/api/review/queue", headers={"Authorization": f"Bearer {API_TOKEN}"}
+        ).json()
+        assert queue["total"] == 0
