@@ -18,7 +18,7 @@ from api.security import TokenRegistry
 from classifier.taxonomy import Taxonomy
 from dashboards import STATIC_DIR
 from dashboards.formatting import install_filters
-from index.store import Store
+from index.store import Store, StoreUnavailable
 from mediawatch import __version__
 from mediawatch.config import Settings
 
@@ -33,6 +33,14 @@ def _validation_error(request: Request, error: RequestValidationError) -> Respon
     return JSONResponse(
         {"detail": f"Yêu cầu không hợp lệ (invalid request): {summary}", "errors": problems},
         status_code=status.HTTP_422_UNPROCESSABLE_CONTENT,
+    )
+
+
+def _store_unavailable(request: Request, error: StoreUnavailable) -> Response:
+    return JSONResponse(
+        {"detail": f"Kho dữ liệu tạm thời không truy cập được (store unavailable): {error}"},
+        status_code=status.HTTP_503_SERVICE_UNAVAILABLE,
+        headers={"Retry-After": "30"},
     )
 
 
@@ -65,6 +73,7 @@ def create_app(settings: Settings, store: Store) -> FastAPI:
     )
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(web.LoginRequired, _login_redirect)
+    app.add_exception_handler(StoreUnavailable, _store_unavailable)
     install_filters(web.templates.env, settings.timezone)
     app.include_router(items.router)
     app.include_router(review.router)

@@ -12,12 +12,20 @@ every month is read through one read alias, so retention is deleting old months.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager, suppress
 from datetime import UTC, datetime
-from typing import Any
+from functools import wraps
+from typing import Any, Concatenate, ParamSpec, TypeVar
 
-from elasticsearch import ApiError, ConflictError, Elasticsearch, NotFoundError, helpers
+from elasticsearch import (
+    ApiError,
+    BadRequestError,
+    ConflictError,
+    Elasticsearch,
+    NotFoundError,
+    helpers,
+)
 from elasticsearch import TransportError as ElasticTransportError
 from elasticsearch import __versionstr__ as client_version
 
@@ -108,6 +116,25 @@ def _availability() -> Iterator[None]:
         raise StoreUnavailable(f"Elasticsearch unavailable: {error}") from error
 
 
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+def _available(
+    method: Callable[Concatenate[ElasticStore, P], R],
+) -> Callable[Concatenate[ElasticStore, P], R]:
+    """Every public operation: set up if the server was away at start, and translate
+    transport trouble into StoreUnavailable (spool, 503) and refusals into StoreError."""
+
+    @wraps(method)
+    def guarded(self: ElasticStore, *args: P.args, **kwargs: P.kwargs) -> R:
+        with _availability():
+            self._ensure_ready()
+            return method(self, *args, **kwargs)
+
+    return guarded
+
+
 def _iso(value: datetime) -> str:
     return value.astimezone(UTC).isoformat(timespec="seconds")
 
@@ -134,16 +161,34 @@ class ElasticStore(Store):
             retry_on_timeout=True,
             max_retries=3,
         )
-        self._check_versions()
-        self._install_templates()
+        self._known_indices: set[str] = set()
+        self._write_index: str | None = None
+        self._ready = False
+        with suppress(StoreUnavailable):  # server away at start: writes spool, set-up retried
+            self._ensure_ready()
+
+    def _ensure_ready(self) -> None:
+        if not self._ready:
+            self._check_versions()
+            with _availability():
+                self._install_templates()
+            self._ready = True
 
     # -- set-up ----------------------------------------------------------------------------
 
     def _check_versions(self) -> None:
+        """Every node's major version must be the client's (GET / is absent on the minimal zip)."""
         try:
-            nodes = self.client.nodes.info(node_id="_local", filter_path="nodes.*.version")
-        except (ApiError, ElasticTransportError) as error:
-            raise StoreError(
+            nodes = self.client.nodes.info(filter_path="nodes.*.version")
+        except ApiError as error:
+            if error.meta.status in (401, 403):
+                raise StoreError(
+                    f"Elasticsearch at {self.settings.urls} refused our credentials "
+                    f"({error.meta.status}): check the API key or user, and the monitor privilege"
+                ) from error
+            raise StoreError(f"Elasticsearch at {self.settings.urls} answered: {error}") from error
+        except ElasticTransportError as error:
+            raise StoreUnavailable(
                 f"Elasticsearch at {self.settings.urls} is not reachable: {error}"
             ) from error
         versions = {node["version"] for node in nodes["nodes"].values()}
@@ -162,36 +207,63 @@ class ElasticStore(Store):
             name=f"{prefix}-items",
             index_patterns=[f"{prefix}-items-*"],
             template={
-                "settings": {"number_of_replicas": 0, "max_result_window": 10_200},
+                "settings": {
+                    "auto_expand_replicas": self.settings.replicas,
+                    "max_result_window": 10_200,
+                },
                 "mappings": ITEM_MAPPINGS,
                 "aliases": {self.read_alias: {}},
             },
             priority=100,
         )
-        if not self.client.indices.exists(index=self.log_index):
-            self.client.indices.create(
-                index=self.log_index,
-                settings={"number_of_replicas": 0},
-                mappings=LOG_MAPPINGS,
-            )
+        self._create_index(
+            self.log_index,
+            settings={"auto_expand_replicas": self.settings.replicas},
+            mappings=LOG_MAPPINGS,
+        )
+
+    def _create_index(self, index: str, **body: Any) -> None:
+        """Create unless it exists; several workers starting at once all get here."""
+        if index in self._known_indices:
+            return
+        try:
+            self.client.indices.create(index=index, **body)
+        except BadRequestError as error:
+            if error.error != "resource_already_exists_exception":
+                raise
+        self._known_indices.add(index)
+
+    def _month_index(self, moment: datetime) -> str:
+        return f"{self.settings.index_prefix}-items-{moment.astimezone(UTC):%Y.%m}"
+
+    def _index_for_new(self, document: Document) -> str:
+        """The month the item was first seen: re-crawls land now, a rebuild keeps old months."""
+        index = self._month_index(document.fetched_at)
+        if index != self._month_index(utc_now()):
+            self._create_index(index)
+            return index
+        return self._current_write_index()
 
     def _current_write_index(self) -> str:
         """Point the write alias at this month's index, creating it when the month turns."""
-        index = f"{self.settings.index_prefix}-items-{utc_now():%Y.%m}"
+        index = self._month_index(utc_now())
+        if self._write_index == index:
+            return self.write_alias
+        self._create_index(index)
         try:
             current = set(self.client.indices.get_alias(name=self.write_alias))
         except NotFoundError:
             current = set()
         if current != {index}:
-            if not self.client.indices.exists(index=index):
-                self.client.indices.create(index=index)
             actions: list[dict] = [
-                {"remove": {"index": old, "alias": self.write_alias}} for old in current
+                {"remove": {"index": old, "alias": self.write_alias, "must_exist": False}}
+                for old in current - {index}
             ]
             actions.append(
                 {"add": {"index": index, "alias": self.write_alias, "is_write_index": True}}
             )
             self.client.indices.update_aliases(actions=actions)
+        self._write_index = index
         return self.write_alias
 
     def delete_everything(self) -> None:
@@ -251,13 +323,13 @@ class ElasticStore(Store):
                 found[hit["_id"]] = {"index": hit["_index"], "document": hit["_source"]["document"]}
         return found
 
+    @_available
     def upsert(self, documents: Iterable[Document]) -> UpsertResult:
-        with _availability():
-            return self._upsert(documents, keep_review=False)
+        return self._upsert(documents, keep_review=False)
 
+    @_available
     def import_documents(self, documents: Iterable[Document]) -> UpsertResult:
-        with _availability():
-            return self._upsert(documents, keep_review=True)
+        return self._upsert(documents, keep_review=True)
 
     @staticmethod
     def _review_fields(review: Review) -> dict[str, Any]:
@@ -277,16 +349,19 @@ class ElasticStore(Store):
         existing = self._existing(list(batch))
         actions: list[dict[str, Any]] = []
         inserted = updated = unchanged = 0
-        write_index = None
         for item_id, document in batch.items():
             fields = self._fields(document)
             before = existing.get(item_id)
             if before is None:
-                write_index = write_index or self._current_write_index()
                 fields |= {"fetched_at": _iso(document.fetched_at)}
                 fields |= self._review_fields(document.review if keep_review else Review())
                 actions.append(
-                    {"_op_type": "create", "_index": write_index, "_id": item_id, "_source": fields}
+                    {
+                        "_op_type": "create",
+                        "_index": self._index_for_new(document),
+                        "_id": item_id,
+                        "_source": fields,
+                    }
                 )
                 inserted += 1
             elif before["document"] == fields["document"] and not keep_review:
@@ -304,10 +379,17 @@ class ElasticStore(Store):
         return UpsertResult(inserted, updated, unchanged)
 
     def _bulk(self, actions: list[dict[str, Any]]) -> None:
-        """Retries 429s with backoff; any item that still fails is reported, never dropped."""
+        """Retries 429s with backoff; any item that still fails is reported, never dropped.
+
+        A create answered 409 was already written (a retried request, or another worker):
+        that is success. Items refused for 429/5xx mean "not now" (StoreUnavailable: the
+        caller spools the batch, and idempotent upserts make the replay harmless); any
+        other refusal is a real error.
+        """
         if not actions:
             return
         failures = []
+        transient = 0
         for ok, result in helpers.streaming_bulk(
             self.client,
             actions,
@@ -318,8 +400,19 @@ class ElasticStore(Store):
             raise_on_exception=True,
             refresh="wait_for",
         ):
-            if not ok:
-                failures.append(result)
+            if ok:
+                continue
+            operation, outcome = next(iter(result.items()))
+            status = outcome.get("status", 500)
+            if operation == "create" and status == 409:
+                continue
+            failures.append(result)
+            transient += status == 429 or status >= 500
+        if transient:
+            raise StoreUnavailable(
+                f"{transient} of {len(actions)} writes refused for now (429/5xx), first: "
+                f"{json.dumps(failures[0], ensure_ascii=False)[:500]}"
+            )
         if failures:
             raise StoreError(
                 f"{len(failures)} of {len(actions)} writes failed, first: "
@@ -353,20 +446,22 @@ class ElasticStore(Store):
         hits = response["hits"]["hits"]
         return hits[0] if hits else None
 
+    @_available
     def get(self, item_id: str) -> Document | None:
         hit = self._hit(item_id)
         return self._document(hit["_source"]) if hit else None
 
+    @_available
     def find_by_content_hash(self, content_hash: str) -> str | None:
-        with _availability():
-            response = self.client.search(
-                index=self.read_alias,
-                query={"term": {"content_hash": content_hash}},
-                size=1,
-                sort=[{"fetched_at": "asc"}, {"id": "asc"}],
-                source_includes=["id"],
-                ignore_unavailable=True,
-            )
+        """The earliest seen (first-seen time, then id): the same rule as SQLite."""
+        response = self.client.search(
+            index=self.read_alias,
+            query={"term": {"content_hash": content_hash}},
+            size=1,
+            sort=[{"fetched_at": "asc"}, {"id": "asc"}],
+            source_includes=["id"],
+            ignore_unavailable=True,
+        )
         hits = response["hits"]["hits"]
         return hits[0]["_id"] if hits else None
 
@@ -401,6 +496,7 @@ class ElasticStore(Store):
         finally:
             self.client.close_point_in_time(id=pit)
 
+    @_available
     def known_ids(self, source_ids: Iterable[str], since: datetime) -> set[str]:
         sources = list(source_ids)
         if not sources:
@@ -416,6 +512,7 @@ class ElasticStore(Store):
         }
         return {source["id"] for source in self._iterate(query, ["id"])}
 
+    @_available
     def search(self, query: SearchQuery) -> SearchPage:
         must: list[dict] = []
         filters: list[dict] = []
@@ -520,6 +617,7 @@ class ElasticStore(Store):
             total=response["hits"]["total"]["value"], limit=limit, offset=offset, hits=hits
         )
 
+    @_available
     def review_queue(self, threshold: float, limit: int = 20, offset: int = 0) -> SearchPage:
         body = {
             "bool": {
@@ -533,6 +631,7 @@ class ElasticStore(Store):
         sort = [{"risk": "desc"}, {"event_time": "desc"}, {"id": "asc"}]
         return self._page(body, sort, limit, offset, None)
 
+    @_available
     def trends(self, since: datetime, until: datetime, timezone: str) -> Trends:
         response = self.client.search(
             index=self.read_alias,
@@ -574,60 +673,77 @@ class ElasticStore(Store):
 
     # -- reviewing ---------------------------------------------------------------------------
 
+    @_available
     def record_review(self, item_id: str, decision: ReviewDecision, reviewer: str) -> Document:
-        hit = self._hit(item_id)
-        if hit is None:
+        """Compare-and-set on _seq_no. A re-crawl also bumps _seq_no, so a lost race is only
+        a conflict when the review itself moved; otherwise read again and retry."""
+        located = self._hit(item_id)
+        if located is None:
             raise ItemNotFound(item_id)
-        source = hit["_source"]
-        version = source["review_version"]
-        if decision.expected_version is not None and decision.expected_version != version:
-            raise ReviewConflict(
-                f"item {item_id} changed since version {decision.expected_version} "
-                f"(now version {version}, last decided by {source.get('reviewer')})"
-            )
-        if decision.expected_version is None and source["review_state"] == "decided":
-            raise ReviewConflict(
-                f"item {item_id} was already decided by {source.get('reviewer')} at "
-                f"{source.get('decided_at')}; send expected_version={version} to replace it"
-            )
-        now = _iso(utc_now())
-        try:
-            self.client.update(
-                index=hit["_index"],
-                id=item_id,
-                if_seq_no=hit["_seq_no"],
-                if_primary_term=hit["_primary_term"],
-                refresh="wait_for",
-                doc={
-                    "review_state": "decided",
-                    "review_outcome": decision.outcome.value,
-                    "reviewer": reviewer,
-                    "decided_at": now,
-                    "review_note": decision.note,
-                    "review_version": version + 1,
-                },
-            )
-        except ConflictError as error:
-            raise ReviewConflict(
-                f"item {item_id} changed since version {version} (decided at the same time)"
-            ) from error
-        self.client.index(
-            index=self.log_index,
-            op_type="create",
-            refresh="wait_for",
-            document={
-                "item_id": item_id,
-                "at": now,
-                "reviewer": reviewer,
-                "action": "decide",
-                "outcome": decision.outcome.value,
-                "note": decision.note,
-                "version": version + 1,
-            },
-        )
+        for _attempt in range(5):
+            # A realtime get: a search could still show the state before a rival's decision.
+            hit = self.client.get(index=located["_index"], id=item_id)
+            source = hit["_source"]
+            version = source["review_version"]
+            if decision.expected_version is not None and decision.expected_version != version:
+                raise ReviewConflict(
+                    f"item {item_id} changed since version {decision.expected_version} "
+                    f"(now version {version}, last decided by {source.get('reviewer')})"
+                )
+            if decision.expected_version is None and source["review_state"] == "decided":
+                raise ReviewConflict(
+                    f"item {item_id} was already decided by {source.get('reviewer')} at "
+                    f"{source.get('decided_at')}; send expected_version={version} to replace it"
+                )
+            now = _iso(utc_now())
+            try:
+                self.client.update(
+                    index=hit["_index"],
+                    id=item_id,
+                    if_seq_no=hit["_seq_no"],
+                    if_primary_term=hit["_primary_term"],
+                    refresh="wait_for",
+                    doc={
+                        "review_state": "decided",
+                        "review_outcome": decision.outcome.value,
+                        "reviewer": reviewer,
+                        "decided_at": now,
+                        "review_note": decision.note,
+                        "review_version": version + 1,
+                    },
+                )
+                break
+            except ConflictError as error:
+                latest = self.client.get(index=located["_index"], id=item_id)
+                if latest["_source"]["review_version"] != version:
+                    raise ReviewConflict(
+                        f"item {item_id} changed since version {version} (decided at the same time)"
+                    ) from error
+        else:
+            raise StoreUnavailable(f"item {item_id} kept changing; try the decision again")
+        entry = {
+            "item_id": item_id,
+            "at": now,
+            "reviewer": reviewer,
+            "action": "decide",
+            "outcome": decision.outcome.value,
+            "note": decision.note,
+            "version": version + 1,
+        }
+        self._bulk([self._log_action(entry)])
         document = self.get(item_id)
         assert document is not None
         return document
+
+    def _log_action(self, entry: dict) -> dict[str, Any]:
+        """One id per item and review version: a repeated write (retry, re-run rebuild) is a
+        409 on create, which _bulk takes as "already there"."""
+        return {
+            "_op_type": "create",
+            "_index": self.log_index,
+            "_id": f"{entry['item_id']}:{entry['version']}",
+            "_source": {key: entry.get(key) for key in _LOG_FIELDS},
+        }
 
     def export_documents(self) -> Iterator[Document]:
         for source in self._iterate({"match_all": {}}, []):
@@ -642,19 +758,13 @@ class ElasticStore(Store):
         ):
             yield {key: source.get(key) for key in _LOG_FIELDS}
 
+    @_available
     def import_review_log(self, entries: Iterable[dict]) -> int:
-        actions = [
-            {
-                "_op_type": "create",
-                "_index": self.log_index,
-                "_source": {key: entry.get(key) for key in _LOG_FIELDS},
-            }
-            for entry in entries
-        ]
-        with _availability():
-            self._bulk(actions)
+        actions = [self._log_action(entry) for entry in entries]
+        self._bulk(actions)
         return len(actions)
 
+    @_available
     def review_log(self, item_id: str) -> list[dict]:
         response = self.client.search(
             index=self.log_index,

@@ -54,7 +54,7 @@ class SearchQuery(BaseModel):
     offset: int = Field(default=0, ge=0, le=MAX_OFFSET)
     cursor: str | None = Field(
         default=None,
-        max_length=4000,
+        max_length=32_000,  # an Elasticsearch snapshot id grows with the number of indices
         description='Deep paging: "*" starts a walk (sort newest or risk), then pass each '
         "page's next_cursor; no offset limit, no item skipped or repeated",
     )

@@ -8,16 +8,18 @@ still leaves every item there exactly once.
 
 from __future__ import annotations
 
+import fcntl
 import os
 import threading
 from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
 
 import structlog
 
 from index.query import SearchPage, SearchQuery, Trends
-from index.store import Store, StoreUnavailable, UpsertResult
+from index.store import Store, StoreError, StoreUnavailable, UpsertResult
 from mediawatch.model import Document, ReviewDecision
 
 log = structlog.get_logger("index.spool")
@@ -25,36 +27,105 @@ DRAIN_BATCH = 500
 
 
 class Spool:
+    """The spool file, shared safely by threads and by processes (a worker and a one-off
+    ``mediawatch crawl``): every operation holds an exclusive lock on a lock file."""
+
     def __init__(self, path: Path) -> None:
         self.path = path
+        self.draining = path.with_suffix(path.suffix + ".draining")
+        self.dead_letters = path.with_suffix(path.suffix + ".rejected")
         path.parent.mkdir(parents=True, exist_ok=True)
-        self._lock = threading.Lock()
+        self._lock_path = path.with_suffix(path.suffix + ".lock")
+        self._thread_lock = threading.Lock()
+
+    @contextmanager
+    def _locked(self) -> Iterator[None]:
+        with self._thread_lock, self._lock_path.open("a") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(lock, fcntl.LOCK_UN)
 
     def append(self, documents: list[Document]) -> None:
         lines = "".join(d.model_dump_json() + "\n" for d in documents)
-        with self._lock, self.path.open("a", encoding="utf-8") as handle:
-            handle.write(lines)
-            handle.flush()
-            os.fsync(handle.fileno())
+        with self._locked():
+            created = not self.path.exists()
+            with self.path.open("a+b") as handle:
+                if handle.tell():  # a line torn by a crash must stay alone, to be set aside
+                    handle.seek(-1, os.SEEK_END)
+                    if handle.read(1) != b"\n":
+                        handle.write(b"\n")
+                handle.write(lines.encode("utf-8"))
+                handle.flush()
+                os.fsync(handle.fileno())
+            if created:  # the new name itself must survive a crash
+                directory = os.open(self.path.parent, os.O_RDONLY)
+                try:
+                    os.fsync(directory)
+                finally:
+                    os.close(directory)
 
     def pending(self) -> int:
-        with self._lock:
-            if not self.path.exists():
-                return 0
-            with self.path.open(encoding="utf-8") as handle:
-                return sum(1 for line in handle if line.strip())
+        with self._locked():
+            return sum(
+                sum(1 for line in path.open(encoding="utf-8") if line.strip())
+                for path in (self.draining, self.path)
+                if path.exists()
+            )
+
+    def _read(self, path: Path) -> list[Document]:
+        """Documents of a spool file; a torn or unreadable line goes to the rejected file."""
+        documents = []
+        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+            if not line.strip():
+                continue
+            try:
+                documents.append(Document.model_validate_json(line))
+            except ValueError as error:
+                log.error(
+                    "unreadable spool line set aside",
+                    file=str(path),
+                    line=number,
+                    error=str(error)[:200],
+                )
+                with self.dead_letters.open("a", encoding="utf-8") as rejected:
+                    rejected.write(line + "\n")
+        return documents
 
     def drain(self, store: Store) -> int:
-        """Write everything spooled to ``store``; StoreUnavailable leaves the spool whole."""
-        with self._lock:
-            if not self.path.exists():
-                return 0
-            with self.path.open(encoding="utf-8") as handle:
-                documents = [Document.model_validate_json(line) for line in handle if line.strip()]
-            for start in range(0, len(documents), DRAIN_BATCH):
-                store.upsert(documents[start : start + DRAIN_BATCH])
-            self.path.unlink()
-            return len(documents)
+        """Write everything spooled to ``store``, oldest first.
+
+        The file is renamed before it is read, so appends during a drain start a new file;
+        StoreUnavailable leaves what is not written yet in place for the next drain. Items
+        the store refuses for good are set aside in the rejected file, never dropped.
+        """
+        written = 0
+        with self._locked():
+            while True:
+                if not self.draining.exists():
+                    if not self.path.exists():
+                        return written
+                    self.path.rename(self.draining)
+                written += self._write_out(self._read(self.draining), store)
+                self.draining.unlink()
+
+    def _write_out(self, documents: list[Document], store: Store) -> int:
+        for start in range(0, len(documents), DRAIN_BATCH):
+            batch = documents[start : start + DRAIN_BATCH]
+            try:
+                store.upsert(batch)
+            except StoreUnavailable:
+                raise
+            except StoreError as error:
+                log.error(
+                    "store refused spooled items; set aside",
+                    items=len(batch),
+                    error=str(error)[:300],
+                )
+                with self.dead_letters.open("a", encoding="utf-8") as rejected:
+                    rejected.writelines(d.model_dump_json() + "\n" for d in batch)
+        return len(documents)
 
 
 class SpoolingStore(Store):

@@ -71,6 +71,7 @@ CREATE TABLE IF NOT EXISTS review_log (
     note TEXT,
     version INTEGER NOT NULL
 );
+CREATE UNIQUE INDEX IF NOT EXISTS review_log_item_version ON review_log(item_id, version);
 CREATE TRIGGER IF NOT EXISTS review_log_no_update BEFORE UPDATE ON review_log
 BEGIN SELECT RAISE(ABORT, 'review_log is append-only'); END;
 CREATE TRIGGER IF NOT EXISTS review_log_no_delete BEFORE DELETE ON review_log
@@ -229,7 +230,7 @@ class SQLiteStore(Store):
     def find_by_content_hash(self, content_hash: str) -> str | None:
         with self._connect() as connection:
             row = connection.execute(
-                "SELECT id FROM items WHERE content_hash = ? ORDER BY seq LIMIT 1",
+                "SELECT id FROM items WHERE content_hash = ? ORDER BY fetched_at, id LIMIT 1",
                 (content_hash,),
             ).fetchone()
         return row["id"] if row else None
@@ -464,7 +465,8 @@ class SQLiteStore(Store):
         ]
         with self._transaction() as connection:
             connection.executemany(
-                "INSERT INTO review_log (item_id, at, reviewer, action, outcome, note, version) "
+                "INSERT OR IGNORE INTO review_log "
+                "(item_id, at, reviewer, action, outcome, note, version) "
                 "VALUES (?, ?, ?, ?, ?, ?, ?)",
                 rows,
             )

@@ -97,4 +97,5 @@ class Store(ABC):
 
     @abstractmethod
     def import_review_log(self, entries: Iterable[dict]) -> int:
-        """Append entries to the review log; for an empty target store."""
+        """Append entries to the review log; an entry already there (same item and
+        version) is left as it is, so a repeated rebuild adds nothing."""

@@ -53,6 +53,9 @@ class ElasticsearchSettings(BaseModel):
     timeout_s: float = Field(default=30.0, gt=0)
     index_prefix: str = Field(default="mediawatch", pattern=r"^[a-z][a-z0-9_-]*$")
     bulk_chunk: int = Field(default=500, ge=1, le=10_000)
+    replicas: str = Field(
+        default="0-1", pattern=r"^\d+-(\d+|all)$", description="auto_expand_replicas"
+    )
 
 
 class DigestSettings(BaseModel):

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import subprocess
+import sys
 from collections.abc import Iterator
 
 import pytest
@@ -71,3 +72,39 @@ def test_outage_mid_ingest_loses_nothing_and_duplicates_nothing(
     ids = [hit.document.id for hit in page.hits]
     assert page.total == 60
     assert sorted(ids) == sorted(d.id for d in documents)
+
+
+def test_a_torn_line_is_set_aside_and_the_rest_is_written(tmp_path, store):
+    spool = Spool(tmp_path / "spool" / "items.jsonl")
+    documents = [make_document(f"https://bao.vn/{i}", f"Tin {i}", "Nội dung") for i in range(3)]
+    spool.append(documents[:2])
+    with spool.path.open("a", encoding="utf-8") as handle:
+        handle.write('{"id": "web:torn", "url": "https://bao.v')  # a crash mid-append
+    spool.append(documents[2:])  # after a crash: must not be glued onto the torn line
+    assert spool.drain(store) == 3
+    assert spool.pending() == 0
+    assert all(store.get(d.id) for d in documents)
+    assert "web:torn" in spool.dead_letters.read_text(encoding="utf-8")
+
+
+def test_appends_during_an_outage_from_two_processes_are_all_kept(tmp_path, store):
+    path = tmp_path / "spool" / "items.jsonl"
+    script = (
+        "import sys; from index.spool import Spool; from pathlib import Path\n"
+        "from tests.factories import make_document\n"
+        "spool = Spool(Path(sys.argv[1]))\n"
+        "for i in range(50):\n"
+        "    spool.append([make_document(f'https://p{sys.argv[2]}.vn/{i}', 'Tin', 'Nội dung')])\n"
+    )
+    writers = [
+        subprocess.Popen([sys.executable, "-c", script, str(path), str(n)], cwd=REPO)
+        for n in range(2)
+    ]
+    spool = Spool(path)
+    drained = 0
+    while any(w.poll() is None for w in writers):
+        drained += spool.drain(store)
+    drained += spool.drain(store)
+    assert all(w.returncode == 0 for w in writers)
+    assert drained == 100
+    assert store.search(SearchQuery(limit=1)).total == 100

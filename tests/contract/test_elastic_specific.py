@@ -10,7 +10,7 @@ import pytest
 import index.elastic as elastic_module
 from index.elastic import ElasticStore
 from index.query import SearchQuery
-from index.store import StoreError
+from index.store import StoreError, StoreUnavailable
 from mediawatch.config import ElasticsearchSettings
 from tests.conftest import free_port
 from tests.contract.conftest import elastic_settings
@@ -24,10 +24,11 @@ def elastic():
     store.delete_everything()
 
 
-def test_unreachable_server_gives_a_clear_error():
+def test_unreachable_server_gives_a_clear_error_and_the_store_still_starts():
     settings = ElasticsearchSettings(urls=[f"http://127.0.0.1:{free_port()}"], timeout_s=2)
-    with pytest.raises(StoreError, match=r"Elasticsearch at .* is not reachable"):
-        ElasticStore(settings)
+    store = ElasticStore(settings)  # a worker restarting during an outage must come up
+    with pytest.raises(StoreUnavailable, match=r"Elasticsearch at .* is not reachable"):
+        store.search(SearchQuery())
 
 
 def test_a_write_the_server_refuses_is_reported_not_dropped(elastic):
@@ -48,7 +49,10 @@ def test_a_new_month_gets_a_new_index_and_old_items_stay_writable(elastic, monke
     november = make_document("https://a.vn/11", "Tháng mười một", "Nội dung")
     elastic.upsert([november])
     monkeypatch.setattr(elastic_module, "utc_now", lambda: datetime(2031, 1, 5, tzinfo=UTC))
-    december = make_document("https://a.vn/1", "Tháng một", "Nội dung khác")
+    january = datetime(2031, 1, 5, tzinfo=UTC)
+    december = make_document("https://a.vn/1", "Tháng một", "Nội dung khác").model_copy(
+        update={"fetched_at": january}
+    )
     elastic.upsert([december])
     indices = elastic.client.indices.get_alias(name=elastic.read_alias)
     assert f"{elastic.settings.index_prefix}-items-2031.01" in indices
@@ -106,3 +110,14 @@ def test_the_api_on_elasticsearch_answers_a_simultaneous_decision_with_409(elast
             f"{server.url}/api/review/queue", headers={"Authorization": f"Bearer {API_TOKEN}"}
         ).json()
         assert queue["total"] == 0
+
+
+def test_rebuilt_items_keep_their_month(elastic):
+    old = make_document("https://a.vn/old", "Tin cũ", "Nội dung").model_copy(
+        update={"fetched_at": datetime(2024, 3, 9, tzinfo=UTC)}
+    )
+    elastic.import_documents([old])
+    assert f"{elastic.settings.index_prefix}-items-2024.03" in elastic.client.indices.get_alias(
+        name=elastic.read_alias
+    )
+    assert elastic.get(old.id).fetched_at == old.fetched_at

@@ -44,6 +44,9 @@ def test_round_trip_through_elasticsearch_keeps_everything(tmp_path: Path):
             assert [e["outcome"] for e in store.review_log(documents[7].id)] == ["false"]
             assert store.review_queue(0.99).total == original.review_queue(0.99).total
         assert rebuild(original, elastic) == 1200  # again: items unchanged, no duplicates
-        assert elastic.search(SearchQuery(limit=1)).total == 1200
+        assert rebuild(elastic, back) == 1200
+        for store in (elastic, back):
+            assert store.search(SearchQuery(limit=1)).total == 1200
+            assert len(store.review_log(documents[7].id)) == 1
     finally:
         elastic.delete_everything()
