@@ -16,6 +16,7 @@ from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager, suppress
 from datetime import UTC, datetime
 from functools import wraps
+from itertools import chain
 from typing import Any, Concatenate, ParamSpec, TypeVar
 
 from elasticsearch import (
@@ -378,6 +379,20 @@ class ElasticStore(Store):
         self._bulk(actions)
         return UpsertResult(inserted, updated, unchanged)
 
+    def _stream(self, actions: list[dict[str, Any]], refresh: bool | str) -> Iterator[tuple]:
+        if not actions:
+            return iter(())
+        return helpers.streaming_bulk(
+            self.client,
+            actions,
+            chunk_size=self.settings.bulk_chunk,
+            max_retries=5,
+            initial_backoff=1,
+            raise_on_error=False,
+            raise_on_exception=True,
+            refresh=refresh,
+        )
+
     def _bulk(self, actions: list[dict[str, Any]]) -> None:
         """Retries 429s with backoff; any item that still fails is reported, never dropped.
 
@@ -390,16 +405,14 @@ class ElasticStore(Store):
             return
         failures = []
         transient = 0
-        for ok, result in helpers.streaming_bulk(
-            self.client,
-            actions,
-            chunk_size=self.settings.bulk_chunk,
-            max_retries=5,
-            initial_backoff=1,
-            raise_on_error=False,
-            raise_on_exception=True,
-            refresh="wait_for",
-        ):
+        # Only the last request waits for a refresh: that makes everything before it
+        # searchable too (totals match lists at once) without a refresh per chunk.
+        split = max(len(actions) - self.settings.bulk_chunk, 0)
+        results = chain(
+            self._stream(actions[:split], refresh=False),
+            self._stream(actions[split:], refresh="wait_for"),
+        )
+        for ok, result in results:
             if ok:
                 continue
             operation, outcome = next(iter(result.items()))
