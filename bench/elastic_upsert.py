@@ -52,6 +52,7 @@ def main() -> None:
         started = time.perf_counter()
         for start in range(0, len(documents), 5000):
             store.upsert(documents[start : start + 5000])
+        client.indices.refresh(index=store.read_alias)  # searchable at the end, as raw is
         ours = time.perf_counter() - started
 
         actions = (

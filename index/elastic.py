@@ -376,8 +376,19 @@ class ElasticStore(Store):
                     {"_op_type": "update", "_index": before["index"], "_id": item_id, "doc": fields}
                 )
                 updated += 1
-        self._bulk(actions)
-        return UpsertResult(inserted, updated, unchanged)
+        existed = self._bulk(actions)
+        result = UpsertResult(inserted - len(existed), updated, unchanged)
+        if existed:
+            # Written moments ago and not yet searchable (or by another worker): now that
+            # they are, compare and update them like any stored item.
+            self.client.indices.refresh(index=self.read_alias)
+            again = self._upsert([batch[item_id] for item_id in existed], keep_review)
+            result = UpsertResult(
+                result.inserted + again.inserted,
+                result.updated + again.updated,
+                result.unchanged + again.unchanged,
+            )
+        return result
 
     def _stream(self, actions: list[dict[str, Any]], refresh: bool | str) -> Iterator[tuple]:
         if not actions:
@@ -393,24 +404,28 @@ class ElasticStore(Store):
             refresh=refresh,
         )
 
-    def _bulk(self, actions: list[dict[str, Any]]) -> None:
+    def _bulk(self, actions: list[dict[str, Any]]) -> set[str]:
         """Retries 429s with backoff; any item that still fails is reported, never dropped.
 
-        A create answered 409 was already written (a retried request, or another worker):
-        that is success. Items refused for 429/5xx mean "not now" (StoreUnavailable: the
-        caller spools the batch, and idempotent upserts make the replay harmless); any
-        other refusal is a real error.
+        A create answered 409 found the item already there (a retried request, another
+        worker, or a write not yet searchable): its id is returned for the caller to
+        handle. Items refused for 429/5xx mean "not now" (StoreUnavailable: the caller
+        spools the batch, and idempotent upserts make the replay harmless); any other
+        refusal is a real error.
         """
         if not actions:
-            return
+            return set()
         failures = []
         transient = 0
-        # Only the last request waits for a refresh: that makes everything before it
-        # searchable too (totals match lists at once) without a refresh per chunk.
+        existed: set[str] = set()
+        # With refresh_writes, only the last request waits for a refresh: that makes
+        # everything before it searchable too, without a refresh per chunk.
         split = max(len(actions) - self.settings.bulk_chunk, 0)
         results = chain(
             self._stream(actions[:split], refresh=False),
-            self._stream(actions[split:], refresh="wait_for"),
+            self._stream(
+                actions[split:], refresh="wait_for" if self.settings.refresh_writes else False
+            ),
         )
         for ok, result in results:
             if ok:
@@ -418,6 +433,7 @@ class ElasticStore(Store):
             operation, outcome = next(iter(result.items()))
             status = outcome.get("status", 500)
             if operation == "create" and status == 409:
+                existed.add(outcome["_id"])
                 continue
             failures.append(result)
             transient += status == 429 or status >= 500
@@ -431,6 +447,7 @@ class ElasticStore(Store):
                 f"{len(failures)} of {len(actions)} writes failed, first: "
                 f"{json.dumps(failures[0], ensure_ascii=False)[:500]}"
             )
+        return existed
 
     # -- reading -----------------------------------------------------------------------------
 

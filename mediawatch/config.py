@@ -53,6 +53,11 @@ class ElasticsearchSettings(BaseModel):
     timeout_s: float = Field(default=30.0, gt=0)
     index_prefix: str = Field(default="mediawatch", pattern=r"^[a-z][a-z0-9_-]*$")
     bulk_chunk: int = Field(default=500, ge=1, le=10_000)
+    refresh_writes: bool = Field(
+        default=False,
+        description="Wait until written items are searchable (tests reading their own "
+        "writes); off, they are within the index refresh interval (1 s) and bulk is faster",
+    )
     replicas: str = Field(
         default="0-1", pattern=r"^\d+-(\d+|all)$", description="auto_expand_replicas"
     )

@@ -49,7 +49,9 @@ def own_server() -> Iterator[str]:
 def test_outage_mid_ingest_loses_nothing_and_duplicates_nothing(
     own_server, tmp_path, classifier, settings
 ):
-    backend = ElasticStore(ElasticsearchSettings(urls=[own_server], index_prefix="mwspool"))
+    backend = ElasticStore(
+        ElasticsearchSettings(urls=[own_server], index_prefix="mwspool", refresh_writes=True)
+    )
     store = SpoolingStore(backend, Spool(tmp_path / "spool" / "items.jsonl"))
     pipeline = Pipeline(store, classifier, settings)
     documents = [

@@ -8,7 +8,7 @@ from fastapi import APIRouter, HTTPException, Query, status
 
 from api.deps import PrincipalDep, StoreDep
 from index.query import SearchPage, SearchQuery
-from index.store import CursorExpired
+from index.store import CursorExpired, StoreError, StoreUnavailable
 from mediawatch.model import Document
 
 router = APIRouter(prefix="/api/items", tags=["items"])
@@ -26,6 +26,12 @@ def search_items(
         return store.search(query)
     except CursorExpired as error:
         raise HTTPException(status.HTTP_410_GONE, str(error)) from error
+    except StoreUnavailable:
+        raise
+    except StoreError as error:  # e.g. a cursor tampered with: the store refused the query
+        raise HTTPException(
+            status.HTTP_400_BAD_REQUEST, f"Yêu cầu không hợp lệ (invalid request): {error}"
+        ) from error
 
 
 @router.get("/{item_id}", response_model=Document, summary="Một tin (one item)")

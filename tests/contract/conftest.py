@@ -24,7 +24,9 @@ def elastic_settings() -> ElasticsearchSettings:
         if os.environ.get("CI"):
             pytest.fail(message)
         pytest.skip(message)
-    return ElasticsearchSettings(urls=[url], index_prefix=f"mwtest-{uuid.uuid4().hex[:10]}")
+    return ElasticsearchSettings(
+        urls=[url], index_prefix=f"mwtest-{uuid.uuid4().hex[:10]}", refresh_writes=True
+    )
 
 
 @pytest.fixture(params=["sqlite", "elasticsearch"])

@@ -121,3 +121,33 @@ def test_rebuilt_items_keep_their_month(elastic):
         name=elastic.read_alias
     )
     assert elastic.get(old.id).fetched_at == old.fetched_at
+
+
+def test_a_tampered_cursor_is_a_400_not_a_500(elastic, settings):
+    import httpx
+
+    from api.app import create_app
+    from index.query import Cursor, encode_cursor
+    from tests.conftest import API_TOKEN, LiveServer
+
+    elastic.upsert([make_document(f"https://a.vn/{i}", "Tin", "Nội dung") for i in range(3)])
+    forged = encode_cursor(Cursor(after=["not-a-date", "x"], snapshot="bogus"))
+    with LiveServer(create_app(settings, elastic)) as server:
+        response = httpx.get(
+            f"{server.url}/api/items",
+            params={"cursor": forged},
+            headers={"Authorization": f"Bearer {API_TOKEN}"},
+            timeout=30,
+        )
+    assert response.status_code in (400, 410)
+
+
+def test_an_update_right_after_a_create_is_not_lost_without_refresh_waits(elastic):
+    elastic.settings.refresh_writes = False
+    first = make_document("https://a.vn/1", "Tin", "Nội dung")
+    elastic.upsert([first])
+    result = elastic.upsert([first.model_copy(update={"title": "Tin (sửa)"})])
+    assert (result.inserted, result.updated) == (0, 1)
+    elastic.client.indices.refresh(index=elastic.read_alias)
+    assert elastic.get(first.id).title == "Tin (sửa)"
+    assert elastic.search(SearchQuery()).total == 1
