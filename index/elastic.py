@@ -50,6 +50,7 @@ from index.store import (
     StoreError,
     StoreUnavailable,
     UpsertResult,
+    check_review_allowed,
 )
 from mediawatch.config import ElasticsearchSettings
 from mediawatch.model import Document, Review, ReviewDecision, utc_now
@@ -714,17 +715,8 @@ class ElasticStore(Store):
             # A realtime get: a search could still show the state before a rival's decision.
             hit = self.client.get(index=located["_index"], id=item_id)
             source = hit["_source"]
+            check_review_allowed(item_id, decision, source)
             version = source["review_version"]
-            if decision.expected_version is not None and decision.expected_version != version:
-                raise ReviewConflict(
-                    f"item {item_id} changed since version {decision.expected_version} "
-                    f"(now version {version}, last decided by {source.get('reviewer')})"
-                )
-            if decision.expected_version is None and source["review_state"] == "decided":
-                raise ReviewConflict(
-                    f"item {item_id} was already decided by {source.get('reviewer')} at "
-                    f"{source.get('decided_at')}; send expected_version={version} to replace it"
-                )
             now = _iso(utc_now())
             try:
                 self.client.update(

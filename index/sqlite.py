@@ -26,7 +26,7 @@ from index.query import (
     decode_cursor,
     encode_cursor,
 )
-from index.store import ItemNotFound, ReviewConflict, Store, UpsertResult
+from index.store import ItemNotFound, Store, UpsertResult, check_review_allowed
 from mediawatch.model import Document, Review, ReviewDecision, ReviewState, utc_now
 
 SCHEMA = """
@@ -387,17 +387,8 @@ class SQLiteStore(Store):
             ).fetchone()
             if row is None:
                 raise ItemNotFound(item_id)
+            check_review_allowed(item_id, decision, dict(row))
             version = row["review_version"]
-            if decision.expected_version is not None and decision.expected_version != version:
-                raise ReviewConflict(
-                    f"item {item_id} changed since version {decision.expected_version} "
-                    f"(now version {version}, last decided by {row['reviewer']})"
-                )
-            if decision.expected_version is None and row["review_state"] == "decided":
-                raise ReviewConflict(
-                    f"item {item_id} was already decided by {row['reviewer']} at "
-                    f"{row['decided_at']}; send expected_version={version} to replace it"
-                )
             connection.execute(
                 "UPDATE items SET review_state = 'decided', review_outcome = ?, reviewer = ?, "
                 "decided_at = ?, review_note = ?, review_version = review_version + 1 "

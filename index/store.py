@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from index.query import SearchPage, SearchQuery, Trends
 from mediawatch.model import Document, ReviewDecision
@@ -29,6 +30,24 @@ class StoreUnavailable(StoreError):
 
 class ReviewConflict(StoreError):
     """Someone else changed the item's review since the caller looked at it."""
+
+
+def check_review_allowed(
+    item_id: str, decision: ReviewDecision, current: Mapping[str, Any]
+) -> None:
+    """The one rule both stores apply before a decision: the reviewer saw the latest
+    version, and replacing an earlier decision is asked for explicitly."""
+    version = current["review_version"]
+    if decision.expected_version is not None and decision.expected_version != version:
+        raise ReviewConflict(
+            f"item {item_id} changed since version {decision.expected_version} "
+            f"(now version {version}, last decided by {current.get('reviewer')})"
+        )
+    if decision.expected_version is None and current["review_state"] == "decided":
+        raise ReviewConflict(
+            f"item {item_id} was already decided by {current.get('reviewer')} at "
+            f"{current.get('decided_at')}; send expected_version={version} to replace it"
+        )
 
 
 @dataclass(frozen=True, slots=True)
