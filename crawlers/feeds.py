@@ -6,11 +6,13 @@ import calendar
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from urllib.parse import urljoin, urlsplit
+from xml.sax import SAXException
 
 import feedparser
 import lxml.html
 from lxml.etree import ParserError
 
+import crawlers.dates  # noqa: F401 - registers the Vietnamese date handlers with feedparser
 from mediawatch.text import normalize
 
 
@@ -72,9 +74,9 @@ def _plain_text(fragment: str) -> str:
 
 def parse_feed(body: bytes, url: str, content_type: str | None = None) -> ParsedFeed:
     """Parse RSS/Atom bytes fetched from ``url``; FeedError when nothing usable is there."""
-    headers = {"content-location": url}
-    if content_type:
-        headers["content-type"] = content_type
+    # Without a declared type (a file, not a response) read it as XML rather than have
+    # feedparser flag every such feed as served with a non-XML type.
+    headers = {"content-location": url, "content-type": content_type or "application/xml"}
     parsed = feedparser.parse(body, response_headers=headers, sanitize_html=True)
     warning = None
     if parsed.bozo:
@@ -99,6 +101,7 @@ def parse_feed(body: bytes, url: str, content_type: str | None = None) -> Parsed
     if rejected:
         note = f"{rejected} entries without a usable http(s) link skipped"
         warning = f"{warning}; {note}" if warning else note
-    if not entries and (parsed.bozo or not parsed.get("version")):
+    broken_xml = parsed.bozo and isinstance(parsed.bozo_exception, SAXException)
+    if not entries and (broken_xml or not parsed.get("version")):
         raise FeedError(f"not a usable feed ({warning or 'no RSS or Atom root element'})")
     return ParsedFeed(title=parsed.feed.get("title", ""), entries=entries, warning=warning)
