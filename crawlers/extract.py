@@ -7,6 +7,7 @@ from datetime import datetime, time
 from zoneinfo import ZoneInfo
 
 import trafilatura
+from w3lib.encoding import html_to_unicode
 
 _VIETNAM = ZoneInfo("Asia/Ho_Chi_Minh")
 
@@ -35,6 +36,14 @@ def _split_authors(value: str | None) -> list[str]:
     if not value:
         return []
     return [name.strip() for name in value.replace(";", ",").split(",") if name.strip()]
+
+
+def decode_html(body: bytes, content_type: str | None = None) -> str:
+    """Page bytes to text: BOM, then the HTTP charset, then <meta>, else UTF-8 — never
+    Latin-1 by default, which turns every Vietnamese letter of a late-declared page into
+    mojibake."""
+    _encoding, text = html_to_unicode(content_type, body)
+    return text
 
 
 def extract_article(html: str, url: str | None = None) -> ExtractedArticle:

@@ -237,6 +237,43 @@ def index_rebuild(
 
 
 @app.command()
+def extract(
+    file: Annotated[Path, typer.Argument(help="An HTML page (.html or .html.gz)")],
+    url: Annotated[str | None, typer.Option(help="The page's address, for links and dates")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON")] = False,
+) -> None:
+    """Extract one page's article the way the crawler does: text, title, date, authors."""
+    import gzip
+    import json
+
+    from crawlers.extract import decode_html, extract_article
+
+    try:
+        body = file.read_bytes()
+        if body[:2] == b"\x1f\x8b":
+            body = gzip.decompress(body)
+    except (OSError, EOFError) as error:
+        console.print(f"[red]{file}: cannot read: {error}[/red]")
+        raise typer.Exit(2) from error
+    article = extract_article(decode_html(body), url)
+    record = {
+        "title": article.title,
+        "published": article.published.isoformat() if article.published else None,
+        "authors": article.authors,
+        "extractor": article.extractor,
+        "text": article.text,
+    }
+    if as_json:
+        typer.echo(json.dumps(record, ensure_ascii=False, indent=2))
+        return
+    console.print(f"[bold]{record['title'] or '(không có tiêu đề)'}[/bold]", highlight=False)
+    console.print(
+        f"{record['published'] or 'không rõ ngày'} · {', '.join(article.authors)}", highlight=False
+    )
+    console.print(article.text or "(không tìm thấy bài viết)", highlight=False, markup=False)
+
+
+@app.command()
 def digest(
     send: Annotated[bool, typer.Option(help="Send it (or keep it in the outbox)")] = False,
 ) -> None:

@@ -5,11 +5,14 @@ from __future__ import annotations
 import gzip
 import json
 import re
+import subprocess
+import sys
 from collections import Counter
+from pathlib import Path
 
 import pytest
 
-from crawlers.extract import extract_article
+from crawlers.extract import decode_html, extract_article
 from crawlers.spiders.feed import MIN_ARTICLE_CHARS
 from mediawatch.demo.site import DemoSite, load_corpus
 from tests.conftest import shared_path
@@ -66,3 +69,46 @@ def test_extraction_benchmark_scores_like_published_trafilatura():
     mean = sum(scores) / len(scores)
     assert len(scores) >= 90
     assert mean >= 0.93, f"mean token F1 {mean:.3f}"
+
+
+VIETNAMESE_LETTERS = re.compile(r"[ạảấầẩẫậắằẳẵặẹẻẽếềểễệỉịọỏốồổỗộớờởỡợụủứừửữựỳỵỷỹđươ]")
+
+
+def test_pages_that_declare_their_charset_late_are_not_mojibake():
+    folder = shared_path("fixtures/vn-listing-pages")
+    pages = sorted(folder.glob("*.html.gz"))
+    assert len(pages) == 8
+    for page in pages:
+        text = decode_html(gzip.decompress(page.read_bytes()))
+        assert "á»" not in text and "Ä‘" not in text and "Æ°" not in text, page.name  # mojibake
+        assert len(VIETNAMESE_LETTERS.findall(text)) > 100, page.name
+
+
+def test_extract_command_reads_a_file_like_the_crawler(site, tmp_path):
+    item = next(i for i in site.corpus.items if i.outlet == "tincaonguyen")
+    _status, _type, body = site.render(site.article_path(item))
+    late = body.replace(b'<meta charset="utf-8">', b"").replace(
+        b"</head>", b'<meta charset="utf-8"></head>'
+    )
+    page = tmp_path / "bai.html.gz"
+    page.write_bytes(gzip.compress(late))
+    command = Path(sys.executable).with_name("mediawatch")
+    result = subprocess.run(
+        [str(command), "extract", str(page), "--url", site.base_url + "/x.html", "--json"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
+    record = json.loads(result.stdout)
+    assert record["title"] == item.title
+    assert item.paragraphs[0][:50] in record["text"]
+    assert record["published"].startswith(site.published(item).date().isoformat())
+    missing = subprocess.run(
+        [str(command), "extract", str(tmp_path / "none.html")],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert missing.returncode == 2
+    assert "cannot read" in missing.stdout + missing.stderr
