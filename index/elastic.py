@@ -51,11 +51,11 @@ from index.store import (
     StoreUnavailable,
     UpsertResult,
     check_review_allowed,
+    published_content,
 )
 from mediawatch.config import ElasticsearchSettings
 from mediawatch.model import Document, Review, ReviewDecision, utc_now
 
-_UNCHANGED_IF_EQUAL = {"fetched_at", "review"}
 CURSOR_KEEP_ALIVE = "5m"
 _LOG_FIELDS = ("item_id", "at", "reviewer", "action", "outcome", "note", "version")
 _KEYWORD = {"type": "keyword"}
@@ -288,7 +288,7 @@ class ElasticStore(Store):
     @staticmethod
     def _fields(document: Document) -> dict[str, Any]:
         classification = document.classification
-        content = document.model_dump(mode="json", exclude=_UNCHANGED_IF_EQUAL)
+        content = published_content(document)
         return {
             "id": document.id,
             "source_id": document.source_id,

@@ -26,7 +26,13 @@ from index.query import (
     decode_cursor,
     encode_cursor,
 )
-from index.store import ItemNotFound, Store, UpsertResult, check_review_allowed
+from index.store import (
+    ItemNotFound,
+    Store,
+    UpsertResult,
+    check_review_allowed,
+    published_content,
+)
 from mediawatch.model import Document, Review, ReviewDecision, ReviewState, utc_now
 
 SCHEMA = """
@@ -77,9 +83,6 @@ BEGIN SELECT RAISE(ABORT, 'review_log is append-only'); END;
 CREATE TRIGGER IF NOT EXISTS review_log_no_delete BEFORE DELETE ON review_log
 BEGIN SELECT RAISE(ABORT, 'review_log is append-only'); END;
 """
-
-# Fields that describe what the source published; anything else is ours and survives re-crawls.
-_UNCHANGED_IF_EQUAL = {"fetched_at", "review"}
 
 
 def _iso(value: datetime) -> str:
@@ -146,7 +149,7 @@ class SQLiteStore(Store):
                 row = connection.execute(
                     "SELECT seq, document, fetched_at FROM items WHERE id = ?", (document.id,)
                 ).fetchone()
-                content = document.model_dump(mode="json", exclude=_UNCHANGED_IF_EQUAL)
+                content = published_content(document)
                 if row is None:
                     rowid = self._insert(connection, document, content)
                     inserted += 1

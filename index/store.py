@@ -32,6 +32,12 @@ class ReviewConflict(StoreError):
     """Someone else changed the item's review since the caller looked at it."""
 
 
+def published_content(document: Document) -> dict[str, Any]:
+    """What the source published, as JSON: the part a re-crawl may change. First-seen time
+    and review state are ours, so two crawls of an unchanged page compare equal."""
+    return document.model_dump(mode="json", exclude={"fetched_at", "review"})
+
+
 def check_review_allowed(
     item_id: str, decision: ReviewDecision, current: Mapping[str, Any]
 ) -> None:
