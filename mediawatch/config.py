@@ -33,6 +33,17 @@ class CrawlSettings(BaseModel):
     max_crawl_s: int = Field(default=3600, ge=60, description="A crawl stops after this long")
 
 
+class SocialSettings(BaseModel):
+    """Credentials and endpoints of the social connectors; endpoints move only for tests."""
+
+    youtube_api_key: SecretStr | None = None
+    youtube_api_url: str = "https://www.googleapis.com/youtube/v3"
+    facebook_access_token: SecretStr | None = None
+    facebook_graph_url: str = "https://graph.facebook.com/v21.0"
+    max_items_per_source: int = Field(default=200, ge=1, le=5000)
+    timeout_s: float = Field(default=20.0, gt=0)
+
+
 class SmtpSettings(BaseModel):
     host: str = "127.0.0.1"
     port: int = 25
@@ -95,6 +106,7 @@ class Settings(BaseSettings):
     admin_password: SecretStr | None = None
     session_secret: SecretStr | None = None
     crawl: CrawlSettings = Field(default_factory=CrawlSettings)
+    social: SocialSettings = Field(default_factory=SocialSettings)
     smtp: SmtpSettings = Field(default_factory=SmtpSettings)
     elasticsearch: ElasticsearchSettings = Field(default_factory=ElasticsearchSettings)
     digest: DigestSettings = Field(default_factory=DigestSettings)
@@ -117,6 +129,11 @@ class Settings(BaseSettings):
     @property
     def database_path(self) -> Path:
         return self.data_dir / "mediawatch.db"
+
+    @property
+    def crawl_state_path(self) -> Path:
+        """Per-worker crawl memory (validators, intervals, health, story signatures)."""
+        return self.data_dir / "crawl-state.db"
 
     @property
     def base_url(self) -> str:

@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, HttpUrl
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, HttpUrl, model_validator
 
 
 def _as_utc(value: datetime | None) -> datetime | None:
@@ -34,7 +34,60 @@ class SourceTier(StrEnum):
 
 
 class SourceKind(StrEnum):
+    """How a source is read: web kinds go through the Scrapy crawl, social kinds through APIs."""
+
     FEED = "feed"
+    SITEMAP = "sitemap"
+    LISTING = "listing"
+    YOUTUBE = "youtube"
+    FACEBOOK = "facebook"
+    TELEGRAM = "telegram"
+
+    @property
+    def is_social(self) -> bool:
+        return self in {SourceKind.YOUTUBE, SourceKind.FACEBOOK, SourceKind.TELEGRAM}
+
+
+class SourceScope(StrEnum):
+    """Provincial outlets are kept whole; national ones only where they concern the province."""
+
+    PROVINCIAL = "provincial"
+    NATIONAL = "national"
+
+
+class ListingRules(BaseModel):
+    """Which links of a section page are articles, and how to reach the next page."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    links_css: str | None = None
+    links_xpath: str | None = None
+    next_css: str | None = None
+    next_xpath: str | None = None
+    max_pages: int = Field(default=3, ge=1, le=50)
+
+    @model_validator(mode="after")
+    def _one_link_rule(self) -> ListingRules:
+        if (self.links_css is None) == (self.links_xpath is None):
+            raise ValueError("give exactly one of links_css or links_xpath")
+        if self.next_css is not None and self.next_xpath is not None:
+            raise ValueError("give at most one of next_css or next_xpath")
+        return self
+
+
+class PollBounds(BaseModel):
+    """How far adaptive polling may move a source's interval away from its schedule."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    floor_minutes: int = Field(default=10, ge=1)
+    ceiling_minutes: int = Field(default=360, ge=1)
+
+    @model_validator(mode="after")
+    def _ordered(self) -> PollBounds:
+        if self.floor_minutes > self.ceiling_minutes:
+            raise ValueError("floor_minutes must not exceed ceiling_minutes")
+        return self
 
 
 class Source(BaseModel):
@@ -47,9 +100,29 @@ class Source(BaseModel):
     kind: SourceKind
     url: HttpUrl
     tier: SourceTier
+    scope: SourceScope = SourceScope.PROVINCIAL
     schedule: str = "every 30m"
+    poll: PollBounds = Field(default_factory=PollBounds)
     enabled: bool = True
     language: str = "vi"
+    fetch_pages: bool = Field(
+        default=True, description="Fetch each entry's page; off for feeds carrying full text"
+    )
+    listing: ListingRules | None = None
+    account: str | None = Field(
+        default=None, description="YouTube channel id, Facebook page id or Telegram channel"
+    )
+    query: str | None = Field(default=None, description="YouTube search terms")
+
+    @model_validator(mode="after")
+    def _kind_needs(self) -> Source:
+        if (self.kind == SourceKind.LISTING) != (self.listing is not None):
+            raise ValueError("'listing' rules are required for kind listing, and only there")
+        if self.kind in {SourceKind.FACEBOOK, SourceKind.TELEGRAM} and not self.account:
+            raise ValueError(f"kind {self.kind} needs 'account'")
+        if self.kind == SourceKind.YOUTUBE and not (self.account or self.query):
+            raise ValueError("kind youtube needs 'account' (channel id) or 'query'")
+        return self
 
 
 class TopicMatch(BaseModel):
@@ -132,7 +205,16 @@ class Document(BaseModel):
     published_at: UtcDatetime | None = None
     fetched_at: UtcDatetime
     extractor: str = "unknown"
+    date_source: str | None = Field(
+        default=None, description="Where published_at came from: feed, json-ld, meta, htmldate…"
+    )
     language: str | None = None
+    places: list[str] = Field(
+        default_factory=list, description="Gazetteer ids of the province's places it names"
+    )
+    story_id: str | None = Field(
+        default=None, description="Near-duplicates across sources share one story"
+    )
     text_folded: str | None = None
     title_folded: str | None = None
     content_hash: str | None = None
