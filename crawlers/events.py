@@ -26,12 +26,22 @@ class FailureEvent(BaseModel):
     detail: str = ""
 
 
+class Validators(BaseModel):
+    """What a source sent to make the next read conditional (ETag, Last-Modified)."""
+
+    etag: str | None = None
+    last_modified: str | None = None
+
+
 class SourceDoneEvent(BaseModel):
     event: Literal["source_done"] = "source_done"
     source_id: str
     entries: int
     skipped_known: int
     warning: str | None = None
+    not_modified: bool = False
+    etag: str | None = None
+    last_modified: str | None = None
 
 
 CrawlEvent = Annotated[ItemEvent | FailureEvent | SourceDoneEvent, Field(discriminator="event")]

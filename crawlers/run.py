@@ -14,7 +14,7 @@ from pathlib import Path
 from pydantic import BaseModel, Field
 from scrapy.crawler import CrawlerProcess
 
-from crawlers.events import EventWriter
+from crawlers.events import EventWriter, Validators
 from crawlers.settings import scrapy_settings
 from crawlers.spiders.feed import FeedSpider
 from mediawatch.config import CrawlSettings
@@ -25,6 +25,7 @@ class CrawlJob(BaseModel):
     sources: list[Source]
     crawl: CrawlSettings = Field(default_factory=CrawlSettings)
     known_ids: list[str] = Field(default_factory=list)
+    validators: dict[str, Validators] = Field(default_factory=dict)
     log_file: Path | None = None
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -15,12 +16,15 @@ from crawlers.events import FailureEvent, ItemEvent, SourceDoneEvent
 from crawlers.process import CrawlProcessError, crawl
 from index.store import Store, StoreUnavailable
 from mediawatch.config import Settings
+from mediawatch.crawlstate import CrawlState
 from mediawatch.model import Document, Source, utc_now
 from mediawatch.normalise import normalise_document
 
 log = structlog.get_logger("mediawatch.pipeline")
 
 BATCH_SIZE = 50
+# A slow crawl still stores what it has this often, so a killed crawl loses little.
+BATCH_MAX_WAIT_S = 2.0
 # Pages stored this recently are not fetched again when their feed still lists them.
 KNOWN_WINDOW = timedelta(days=30)
 
@@ -39,6 +43,8 @@ class CrawlReport:
     failures: Counter[tuple[str, str, str]] = field(
         default_factory=Counter, metadata={"key": "(source id, stage, cause)"}
     )
+    done: dict[str, SourceDoneEvent] = field(default_factory=dict)
+    failure_events: list[FailureEvent] = field(default_factory=list)
 
     @property
     def failed_sources(self) -> set[str]:
@@ -49,10 +55,17 @@ class CrawlReport:
 
 
 class Pipeline:
-    def __init__(self, store: Store, classifier: Classifier, settings: Settings) -> None:
+    def __init__(
+        self,
+        store: Store,
+        classifier: Classifier,
+        settings: Settings,
+        state: CrawlState | None = None,
+    ) -> None:
         self.store = store
         self.classifier = classifier
         self.settings = settings
+        self.state = state or CrawlState(settings.crawl_state_path, settings.timezone)
 
     def dedupe(self, documents: list[Document]) -> list[Document]:
         """Mark texts already stored (or earlier in the batch) under another URL."""
@@ -92,10 +105,13 @@ class Pipeline:
         """Process and store documents in batches; safe to call with the same items again."""
         report = report or CrawlReport()
         batch: list[Document] = []
+        batch_started = 0.0
         try:
             for document in documents:
+                if not batch:
+                    batch_started = time.monotonic()
                 batch.append(normalise_document(document))
-                if len(batch) >= BATCH_SIZE:
+                if len(batch) >= BATCH_SIZE or time.monotonic() - batch_started >= BATCH_MAX_WAIT_S:
                     self._store_batch(batch, report)
                     batch = []
         finally:
@@ -112,6 +128,10 @@ class Pipeline:
         report.spooled += result.spooled
         report.duplicates += sum(d.duplicate_of is not None for d in documents)
 
+    def crawl_due(self, sources: list[Source]) -> CrawlReport:
+        """Crawl the sources whose next read has come (schedule and adaptive interval)."""
+        return self.crawl(self.state.due(sources, utc_now()))
+
     def crawl(self, sources: list[Source]) -> CrawlReport:
         """Crawl the sources and store what they give; each failed source is one log line."""
         enabled = [source for source in sources if source.enabled]
@@ -123,13 +143,16 @@ class Pipeline:
         except StoreUnavailable:
             known = set()  # fetch everything again; writing it twice changes nothing
         log_file = Path(self.settings.data_dir) / "logs" / "crawl.log"
+        started = utc_now()
+        validators = self.state.validators(s.id for s in enabled)
 
         def documents() -> Iterable[Document]:
-            for event in crawl(enabled, self.settings.crawl, log_file, known):
+            for event in crawl(enabled, self.settings.crawl, log_file, known, validators):
                 if isinstance(event, ItemEvent):
                     yield event.document
                 elif isinstance(event, FailureEvent):
                     report.failures[(event.source_id, event.stage, event.reason)] += 1
+                    report.failure_events.append(event)
                     log_method = log.error if event.stage == "feed" else log.warning
                     log_method(
                         "source failed" if event.stage == "feed" else "article not extracted",
@@ -140,6 +163,7 @@ class Pipeline:
                     )
                 elif isinstance(event, SourceDoneEvent):
                     report.entries[event.source_id] += event.entries
+                    report.done[event.source_id] = event
                     if event.warning:
                         log.warning(
                             "feed parsed with problems",
@@ -156,6 +180,13 @@ class Pipeline:
                 stored=report.stored,
                 error=str(error)[:500],
             )
+        self.state.record(
+            enabled,
+            started,
+            report.done,
+            report.failure_events,
+            no_answer_cause="crawl_crashed" if report.crashed else "no_answer",
+        )
         log.info(
             "crawl finished",
             sources=len(enabled),

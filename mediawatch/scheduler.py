@@ -1,8 +1,7 @@
-"""APScheduler jobs: each group of sources on its schedule, the digest every morning."""
+"""APScheduler jobs: the crawl of whichever sources are due, the digest every morning."""
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Callable
 from datetime import datetime
 from zoneinfo import ZoneInfo
@@ -10,12 +9,13 @@ from zoneinfo import ZoneInfo
 import structlog
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.cron import CronTrigger
+from apscheduler.triggers.interval import IntervalTrigger
 
 from mediawatch.config import Settings
-from mediawatch.model import Source
-from mediawatch.schedule import parse_schedule
 
 log = structlog.get_logger("mediawatch.scheduler")
+
+CRAWL_TICK_S = 60
 
 
 def _guarded(name: str, job: Callable[[], object]) -> Callable[[], None]:
@@ -32,12 +32,12 @@ def _guarded(name: str, job: Callable[[], object]) -> Callable[[], None]:
 
 def build_scheduler(
     settings: Settings,
-    sources: list[Source],
-    crawl: Callable[[list[Source]], object],
+    crawl_due: Callable[[], object],
     digest: Callable[[], object],
     crawl_now: bool = False,
 ) -> BackgroundScheduler:
-    """Sources sharing a schedule crawl together: one crawl process, one polite engine."""
+    """Every minute, the sources due then crawl together: one crawl process, one polite
+    engine. Which are due is the crawl state's call (schedules, adaptive intervals)."""
     zone = ZoneInfo(settings.timezone)
     scheduler = BackgroundScheduler(
         timezone=zone,
@@ -47,18 +47,13 @@ def build_scheduler(
             "digest": {"type": "threadpool", "max_workers": 1},  # never queued behind crawls
         },
     )
-    groups: dict[str, list[Source]] = defaultdict(list)
-    for source in sources:
-        if source.enabled:
-            groups[source.schedule].append(source)
-    for schedule, group in groups.items():
-        scheduler.add_job(
-            _guarded(f"crawl {schedule}", lambda group=group: crawl(group)),
-            trigger=parse_schedule(schedule, settings.timezone),
-            id=f"crawl:{schedule}",
-            name=f"crawl {len(group)} source(s) {schedule}",
-            next_run_time=datetime.now(zone) if crawl_now else None,
-        )
+    scheduler.add_job(
+        _guarded("crawl", crawl_due),
+        trigger=IntervalTrigger(seconds=CRAWL_TICK_S, timezone=zone),
+        id="crawl",
+        name="crawl the sources that are due",
+        next_run_time=datetime.now(zone) if crawl_now else None,
+    )
     hour, minute = (int(part) for part in settings.digest.send_at.split(":"))
     scheduler.add_job(
         _guarded("digest", digest),

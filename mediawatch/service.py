@@ -80,8 +80,7 @@ def background_jobs(
     topic_labels = Taxonomy.load().labels_vi
     scheduler = build_scheduler(
         settings,
-        sources,
-        crawl=pipeline.crawl,
+        crawl_due=lambda: pipeline.crawl_due(sources),
         digest=lambda: deliver_digest(pipeline.store, settings, topic_labels),
         crawl_now=crawl_now,
     )
