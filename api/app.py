@@ -14,6 +14,7 @@ from starlette.middleware.sessions import SessionMiddleware
 from api import web
 from api.deps import PrincipalDep
 from api.routers import items, review, trends
+from api.routers import sources as sources_router
 from api.security import TokenRegistry
 from classifier.taxonomy import Taxonomy
 from dashboards import STATIC_DIR
@@ -21,6 +22,8 @@ from dashboards.formatting import install_filters
 from index.store import Store, StoreUnavailable
 from mediawatch import __version__
 from mediawatch.config import Settings
+from mediawatch.crawlstate import CrawlState
+from mediawatch.model import Source
 
 
 def _validation_error(request: Request, error: RequestValidationError) -> Response:
@@ -49,7 +52,14 @@ def _login_redirect(request: Request, _error: web.LoginRequired) -> Response:
     return RedirectResponse(f"/login?next={quote(target, safe='/')}", status.HTTP_303_SEE_OTHER)
 
 
-def create_app(settings: Settings, store: Store) -> FastAPI:
+def create_app(
+    settings: Settings,
+    store: Store,
+    sources: list[Source] | None = None,
+    crawl_state: CrawlState | None = None,
+) -> FastAPI:
+    """``sources`` and ``crawl_state`` are the worker's when it serves the API itself;
+    otherwise the configured registry file and state file are read."""
     app = FastAPI(
         title="mediawatch",
         version=__version__,
@@ -60,6 +70,8 @@ def create_app(settings: Settings, store: Store) -> FastAPI:
     )
     app.state.settings = settings
     app.state.store = store
+    app.state.sources = sources
+    app.state.crawl_state = crawl_state or CrawlState(settings.crawl_state_path, settings.timezone)
     app.state.tokens = TokenRegistry(settings)
     app.state.topic_labels = Taxonomy.load().labels_vi
     secret = settings.session_secret.get_secret_value() if settings.session_secret else None
@@ -78,6 +90,7 @@ def create_app(settings: Settings, store: Store) -> FastAPI:
     app.include_router(items.router)
     app.include_router(review.router)
     app.include_router(trends.router)
+    app.include_router(sources_router.router)
     app.include_router(web.router)
 
     @app.get("/api/openapi.json", include_in_schema=False)

@@ -9,7 +9,9 @@ from fastapi.security import HTTPAuthorizationCredentials
 
 from api.security import Principal, authenticate, bearer_scheme
 from index.store import Store
-from mediawatch.config import Settings
+from mediawatch.config import Settings, load_sources
+from mediawatch.crawlstate import CrawlState
+from mediawatch.model import Source
 
 
 def get_store(request: Request) -> Store:
@@ -18,6 +20,16 @@ def get_store(request: Request) -> Store:
 
 def get_settings(request: Request) -> Settings:
     return request.app.state.settings
+
+
+def get_sources(request: Request) -> list[Source]:
+    """The registry the service was started with, else the configured file as it is now."""
+    sources = request.app.state.sources
+    return sources if sources is not None else load_sources(get_settings(request).sources_file)
+
+
+def get_crawl_state(request: Request) -> CrawlState:
+    return request.app.state.crawl_state
 
 
 def get_principal(
@@ -30,3 +42,5 @@ def get_principal(
 StoreDep = Annotated[Store, Depends(get_store)]
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 PrincipalDep = Annotated[Principal, Depends(get_principal)]
+SourcesDep = Annotated[list[Source], Depends(get_sources)]
+CrawlStateDep = Annotated[CrawlState, Depends(get_crawl_state)]

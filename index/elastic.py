@@ -74,7 +74,10 @@ ITEM_MAPPINGS: dict[str, Any] = {
         "content_hash": _KEYWORD,
         "duplicate_of": _KEYWORD,
         "extractor": _KEYWORD,
+        "date_source": _KEYWORD,
         "language": _KEYWORD,
+        "places": _KEYWORD,
+        "story_id": _KEYWORD,
         "topics": _KEYWORD,
         "sentiment": _KEYWORD,
         "risk": {"type": "float"},
@@ -218,6 +221,12 @@ class ElasticStore(Store):
             },
             priority=100,
         )
+        # Indices made under an older template learn the fields added since (adding is safe).
+        self.client.indices.put_mapping(
+            index=f"{prefix}-items-*",
+            properties=ITEM_MAPPINGS["properties"],
+            allow_no_indices=True,
+        )
         self._create_index(
             self.log_index,
             settings={"auto_expand_replicas": self.settings.replicas},
@@ -299,7 +308,10 @@ class ElasticStore(Store):
             "content_hash": document.content_hash,
             "duplicate_of": document.duplicate_of,
             "extractor": document.extractor,
+            "date_source": document.date_source,
             "language": document.language,
+            "places": document.places,
+            "story_id": document.story_id,
             "topics": [t.id for t in classification.topics] if classification else [],
             "sentiment": classification.sentiment.value if classification else None,
             "risk": classification.risk if classification else 0.0,
@@ -701,6 +713,33 @@ class ElasticStore(Store):
         return Trends(
             since=since, until=until, total_per_day=totals, by_topic=topics, by_sentiment=sentiments
         )
+
+    @_available
+    def source_day_counts(self, since: datetime, until: datetime, timezone: str) -> list[DayCount]:
+        response = self.client.search(
+            index=self.read_alias,
+            size=0,
+            ignore_unavailable=True,
+            query={"range": {"fetched_at": {"gte": _iso(since), "lt": _iso(until)}}},
+            aggs={
+                "days": {
+                    "date_histogram": {
+                        "field": "fetched_at",
+                        "calendar_interval": "day",
+                        "time_zone": timezone,
+                        "min_doc_count": 1,
+                        "format": "yyyy-MM-dd",
+                    },
+                    "aggs": {"sources": {"terms": {"field": "source_id", "size": 10_000}}},
+                }
+            },
+        )
+        buckets = response.get("aggregations", {}).get("days", {}).get("buckets", [])
+        return [
+            DayCount(day=bucket["key_as_string"], key=source["key"], count=source["doc_count"])
+            for bucket in buckets
+            for source in sorted(bucket["sources"]["buckets"], key=lambda b: b["key"])
+        ]
 
     # -- reviewing ---------------------------------------------------------------------------
 

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import structlog
 
-from index.query import SearchPage, SearchQuery, Trends
+from index.query import DayCount, SearchPage, SearchQuery, Trends
 from index.store import Store, StoreError, StoreUnavailable, UpsertResult
 from mediawatch.model import Document, ReviewDecision
 
@@ -173,6 +173,9 @@ class SpoolingStore(Store):
 
     def trends(self, since: datetime, until: datetime, timezone: str) -> Trends:
         return self.backend.trends(since, until, timezone)
+
+    def source_day_counts(self, since: datetime, until: datetime, timezone: str) -> list[DayCount]:
+        return self.backend.source_day_counts(since, until, timezone)
 
     def review_queue(self, threshold: float, limit: int = 20, offset: int = 0) -> SearchPage:
         return self.backend.review_queue(threshold, limit, offset)

@@ -379,6 +379,16 @@ class SQLiteStore(Store):
             by_sentiment=counts(sentiments),
         )
 
+    def source_day_counts(self, since: datetime, until: datetime, timezone: str) -> list[DayCount]:
+        offset = ZoneInfo(timezone).utcoffset(until) or timedelta()
+        with self._connect() as connection:
+            rows = connection.execute(
+                "SELECT date(fetched_at, ?) AS day, source_id AS key, count(*) AS n FROM items "
+                "WHERE fetched_at >= ? AND fetched_at < ? GROUP BY day, key ORDER BY day, key",
+                [f"{int(offset.total_seconds())} seconds", _iso(since), _iso(until)],
+            ).fetchall()
+        return [DayCount(day=r["day"], key=r["key"], count=r["n"]) for r in rows]
+
     # -- reviewing -----------------------------------------------------------------------
 
     def record_review(self, item_id: str, decision: ReviewDecision, reviewer: str) -> Document:

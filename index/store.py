@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from index.query import SearchPage, SearchQuery, Trends
+from index.query import DayCount, SearchPage, SearchQuery, Trends
 from mediawatch.model import Document, ReviewDecision
 
 
@@ -93,6 +93,11 @@ class Store(ABC):
     @abstractmethod
     def trends(self, since: datetime, until: datetime, timezone: str) -> Trends:
         """Counts per calendar day (in ``timezone``), by topic and by sentiment."""
+
+    @abstractmethod
+    def source_day_counts(self, since: datetime, until: datetime, timezone: str) -> list[DayCount]:
+        """Items first stored per source (``key``) and calendar day, by when we collected
+        them: what source health compares with each source's own history."""
 
     @abstractmethod
     def review_queue(self, threshold: float, limit: int = 20, offset: int = 0) -> SearchPage:

@@ -50,6 +50,7 @@ def stored(store):
         "/api/review/queue",
         "/api/openapi.json",
         "/api/items/x/review-log",
+        "/api/sources",
     ],
 )
 def test_every_endpoint_needs_a_token(live_api, path):

@@ -143,6 +143,42 @@ def test_trends_count_per_vietnamese_calendar_day(store):
     }
 
 
+def test_source_day_counts_follow_collection_time_per_vietnamese_day(store):
+    def collected(url: str, source_id: str, at: datetime):
+        document = make_document(url, "Tin", f"Nội dung {url}", source_id=source_id)
+        return document.model_copy(update={"fetched_at": at})
+
+    store.upsert(
+        [
+            collected("https://a.vn/1", "a", datetime(2026, 11, 20, 18, 30, tzinfo=UTC)),
+            collected("https://a.vn/2", "a", datetime(2026, 11, 20, 9, 0, tzinfo=UTC)),
+            collected("https://b.vn/1", "b", datetime(2026, 11, 20, 9, 0, tzinfo=UTC)),
+            collected("https://b.vn/old", "b", datetime(2026, 10, 1, tzinfo=UTC)),
+        ]
+    )
+    counts = store.source_day_counts(
+        datetime(2026, 11, 19, tzinfo=UTC), datetime(2026, 11, 23, tzinfo=UTC), "Asia/Ho_Chi_Minh"
+    )
+    assert {(c.day, c.key, c.count) for c in counts} == {
+        (date(2026, 11, 20), "a", 1),
+        (date(2026, 11, 21), "a", 1),
+        (date(2026, 11, 20), "b", 1),
+    }
+
+
+def test_places_story_and_date_source_are_kept(store):
+    document = make_document("https://a.vn/p", "Đà Lạt", "Tin về Đà Lạt và Bảo Lộc").model_copy(
+        update={"places": ["da-lat", "bao-loc"], "story_id": "story:1", "date_source": "json-ld"}
+    )
+    store.upsert([document])
+    kept = store.get(document.id)
+    assert (kept.places, kept.story_id, kept.date_source) == (
+        ["da-lat", "bao-loc"],
+        "story:1",
+        "json-ld",
+    )
+
+
 def test_review_queue_holds_undecided_risky_originals_riskiest_first(store, items):
     copy = make_document("https://copy.vn/1", items[0].title, items[0].text, risk=0.95)
     copy = copy.model_copy(update={"duplicate_of": items[0].id})
