@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -12,6 +13,7 @@ class Route:
     body: bytes
     content_type: str = "text/html; charset=utf-8"
     status: int = 200
+    delay_s: float = 0.0
 
 
 @dataclass
@@ -27,6 +29,7 @@ class RouteSite:
                 site.requested.append(self.path)
                 route = site.routes.get(self.path.split("?")[0]) or Route(b"not found", status=404)
                 body = route.body.replace(b"{base}", site.base_url.encode())
+                time.sleep(route.delay_s)
                 self.send_response(route.status)
                 self.send_header("Content-Type", route.content_type)
                 self.send_header("Content-Length", str(len(body)))
