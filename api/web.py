@@ -1,4 +1,4 @@
-"""Dashboard pages for people: login, the review queue, one item, search, trends."""
+"""Dashboard pages for people: login, the review queue, one item, search, trends, sources."""
 
 from __future__ import annotations
 
@@ -12,14 +12,15 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 from pydantic import ValidationError
 
-from api.deps import SettingsDep, StoreDep
+from api.deps import CrawlStateDep, SettingsDep, SourcesDep, StoreDep
 from api.security import SESSION_USER, check_password
 from dashboards import TEMPLATES_DIR
 from index.highlight import mark, query_terms
 from index.query import SearchQuery
 from index.store import ItemNotFound, ReviewConflict
 from mediawatch.clock import recent_days
-from mediawatch.model import Document, ReviewDecision, ReviewOutcome
+from mediawatch.health import HealthStatus, source_health
+from mediawatch.model import Document, ReviewDecision, ReviewOutcome, utc_now
 
 router = APIRouter(include_in_schema=False)
 templates = Jinja2Templates(directory=TEMPLATES_DIR)
@@ -216,6 +217,20 @@ def trends_page(
         chart=daily_chart(trends.total_per_day, trends.by_sentiment),
         topic_labels=request.app.state.topic_labels,
     )
+
+
+@router.get("/sources", response_class=HTMLResponse)
+def sources_page(
+    request: Request,
+    store: StoreDep,
+    settings: SettingsDep,
+    sources: SourcesDep,
+    state: CrawlStateDep,
+    user: UserDep,
+) -> Response:
+    health = source_health(sources, state, store, utc_now(), settings.timezone)
+    attention = [h for h in health if h.status in (HealthStatus.FAILING, HealthStatus.VOLUME_DROP)]
+    return render(request, "sources.html", health=health, attention=attention)
 
 
 def daily_chart(totals: list, by_sentiment: list) -> dict:

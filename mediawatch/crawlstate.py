@@ -37,6 +37,13 @@ CREATE TABLE IF NOT EXISTS source_state (
     last_error_detail TEXT,
     consecutive_failures INTEGER NOT NULL DEFAULT 0
 );
+CREATE TABLE IF NOT EXISTS passed_over (
+    item_id TEXT PRIMARY KEY,
+    source_id TEXT NOT NULL,
+    reason TEXT NOT NULL,
+    at TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS passed_over_source ON passed_over(source_id, at);
 CREATE TABLE IF NOT EXISTS source_failures (
     source_id TEXT NOT NULL,
     day TEXT NOT NULL,
@@ -102,6 +109,27 @@ class CrawlState:
             for row in rows
             if row["etag"] or row["last_modified"]
         }
+
+    def pass_over(self, items: Iterable[tuple[str, str, str]], at: datetime) -> None:
+        """Remember (item id, source id, reason) of items read and deliberately not stored
+        (a national item not about the province), so the next crawl does not fetch them."""
+        with self._connect() as connection:
+            connection.executemany(
+                "INSERT INTO passed_over VALUES (?, ?, ?, ?) ON CONFLICT (item_id) "
+                "DO UPDATE SET at = excluded.at",
+                [(item_id, source_id, reason, _iso(at)) for item_id, source_id, reason in items],
+            )
+
+    def passed_over(self, source_ids: Iterable[str], since: datetime) -> set[str]:
+        ids = list(source_ids)
+        with self._connect() as connection:
+            connection.execute("DELETE FROM passed_over WHERE at < ?", (_iso(since),))
+            rows = connection.execute(
+                f"SELECT item_id FROM passed_over WHERE at >= ? "
+                f"AND source_id IN ({','.join('?' * len(ids))})",
+                [_iso(since), *ids],
+            ).fetchall()
+        return {row["item_id"] for row in rows}
 
     def due(self, sources: Iterable[Source], now: datetime) -> list[Source]:
         """Enabled sources whose next read is due; one never read is due at once."""

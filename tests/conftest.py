@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import socket
 import threading
@@ -145,6 +146,15 @@ class Mailbox:
         self.envelopes.append(envelope)
         self.messages.append(message_from_bytes(envelope.content))
         return "250 Message accepted for delivery"
+
+
+def login(client: httpx.Client, username: str, password: str) -> httpx.Response:
+    """Log in through the form, as a person does (CSRF token and all)."""
+    page = client.get("/login")
+    csrf = re.search(r'name="csrf" value="([^"]+)"', page.text).group(1)
+    return client.post(
+        "/login", data={"username": username, "password": password, "csrf": csrf, "next": "/"}
+    )
 
 
 @pytest.fixture

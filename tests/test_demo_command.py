@@ -14,7 +14,7 @@ from pathlib import Path
 
 import httpx
 
-from tests.conftest import REPO
+from tests.conftest import REPO, login
 
 
 def read_until(process: subprocess.Popen, pattern: str, timeout: float) -> tuple[re.Match, str]:
@@ -36,14 +36,6 @@ def read_until(process: subprocess.Popen, pattern: str, timeout: float) -> tuple
         if found:
             return found, seen
     raise AssertionError(f"no {pattern!r} in demo output:\n{seen}")
-
-
-def login(client: httpx.Client, username: str, password: str) -> httpx.Response:
-    page = client.get("/login")
-    csrf = re.search(r'name="csrf" value="([^"]+)"', page.text).group(1)
-    return client.post(
-        "/login", data={"username": username, "password": password, "csrf": csrf, "next": "/"}
-    )
 
 
 def test_demo_serves_a_dashboard_with_a_non_empty_queue(tmp_path):

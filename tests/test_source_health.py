@@ -12,7 +12,7 @@ from index.query import SearchQuery
 from mediawatch.crawlstate import CrawlState
 from mediawatch.health import HealthStatus, source_health
 from mediawatch.model import Source, SourceKind, SourceTier
-from tests.conftest import API_TOKEN, LiveServer
+from tests.conftest import ADMIN_PASSWORD, API_TOKEN, LiveServer, login
 from tests.factories import make_document
 from tests.http_site import Route, RouteSite
 from tests.test_crawl import ARTICLE, BODY, rss
@@ -115,6 +115,12 @@ def test_api_sources_shows_a_real_crawl_as_it_went(settings, store, pipeline):
         response = httpx.get(
             f"{server.url}/api/sources", headers={"Authorization": f"Bearer {API_TOKEN}"}
         )
+        with httpx.Client(base_url=server.url) as browser:
+            login(browser, settings.admin_username, ADMIN_PASSWORD)
+            page = browser.get("/sources")
+    assert page.status_code == 200
+    assert "1 nguồn cần chú ý" in page.text and "Đang lỗi" in page.text
+    assert "http_500" in page.text
     assert response.status_code == 200
     health = {h["id"]: h for h in response.json()}
     stored = store.search(SearchQuery(source_ids=["good"], limit=1)).total
