@@ -17,12 +17,12 @@ from api.routers import items, review, trends
 from api.routers import sources as sources_router
 from api.security import TokenRegistry
 from classifier.taxonomy import Taxonomy
+from crawlers.state import CrawlState
 from dashboards import STATIC_DIR
 from dashboards.formatting import install_filters
 from index.store import Store, StoreUnavailable
 from mediawatch import __version__
 from mediawatch.config import Settings
-from mediawatch.crawlstate import CrawlState
 from mediawatch.model import Source
 
 

@@ -8,9 +8,9 @@ from fastapi import Depends, Request, Security
 from fastapi.security import HTTPAuthorizationCredentials
 
 from api.security import Principal, authenticate, bearer_scheme
+from crawlers.state import CrawlState
 from index.store import Store
 from mediawatch.config import Settings, load_sources
-from mediawatch.crawlstate import CrawlState
 from mediawatch.model import Source
 
 

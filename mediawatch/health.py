@@ -14,8 +14,8 @@ from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, Field
 
+from crawlers.state import CrawlState
 from index.store import Store
-from mediawatch.crawlstate import CrawlState
 from mediawatch.model import Source, SourceKind, SourceTier
 
 HISTORY_DAYS = 14

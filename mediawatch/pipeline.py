@@ -14,9 +14,9 @@ import structlog
 from classifier.service import Classifier
 from crawlers.events import FailureEvent, ItemEvent, SourceDoneEvent
 from crawlers.process import CrawlProcessError, crawl
+from crawlers.state import CrawlState
 from index.store import Store, StoreUnavailable
 from mediawatch.config import Settings
-from mediawatch.crawlstate import CrawlState
 from mediawatch.model import Document, Source, utc_now
 from mediawatch.normalise import normalise_document
 

@@ -5,9 +5,9 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from crawlers.events import FailureEvent, SourceDoneEvent
-from mediawatch.crawlstate import CrawlState
+from crawlers.polling import PollOutcome, next_interval
+from crawlers.state import CrawlState
 from mediawatch.model import PollBounds, Source, SourceKind, SourceTier
-from mediawatch.polling import PollOutcome, next_interval
 
 NOON = datetime(2026, 11, 26, 5, 0, tzinfo=UTC)  # 12:00 in Vietnam
 

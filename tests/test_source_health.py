@@ -8,8 +8,8 @@ import httpx
 
 from api.app import create_app
 from crawlers.events import FailureEvent, SourceDoneEvent
+from crawlers.state import CrawlState
 from index.query import SearchQuery
-from mediawatch.crawlstate import CrawlState
 from mediawatch.health import HealthStatus, source_health
 from mediawatch.model import Source, SourceKind, SourceTier
 from tests.conftest import ADMIN_PASSWORD, API_TOKEN, LiveServer, login

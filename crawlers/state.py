@@ -17,8 +17,8 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from crawlers.events import FailureEvent, SourceDoneEvent, Validators
+from crawlers.polling import PollOutcome, base_interval, next_interval
 from mediawatch.model import Source
-from mediawatch.polling import PollOutcome, base_interval, next_interval
 from mediawatch.schedule import parse_schedule
 
 FAILURE_HISTORY = timedelta(days=90)
