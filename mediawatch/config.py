@@ -105,6 +105,9 @@ class Settings(BaseSettings):
     admin_username: str = "admin"
     admin_password: SecretStr | None = None
     session_secret: SecretStr | None = None
+    crawl_state_file: Path | None = Field(
+        default=None, description="The worker's crawl state; <data_dir>/crawl-state.db if unset"
+    )
     crawl: CrawlSettings = Field(default_factory=CrawlSettings)
     social: SocialSettings = Field(default_factory=SocialSettings)
     smtp: SmtpSettings = Field(default_factory=SmtpSettings)
@@ -132,8 +135,8 @@ class Settings(BaseSettings):
 
     @property
     def crawl_state_path(self) -> Path:
-        """Per-worker crawl memory (validators, intervals, health, story signatures)."""
-        return self.data_dir / "crawl-state.db"
+        """The worker's crawl memory (validators, intervals, failures)."""
+        return self.crawl_state_file or self.data_dir / "crawl-state.db"
 
     @property
     def base_url(self) -> str:
