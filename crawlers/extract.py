@@ -38,8 +38,8 @@ log = structlog.get_logger("mediawatch.extract")
 
 # trafilatura text shorter than this may have missed the article: try the fallbacks
 FALLBACK_BELOW = 1000
-# a fallback must find this many times more text, and contain this share of trafilatura's
-# 4-token shingles, to replace it
+# a fallback must find this many times more distinct text, and contain this share of
+# trafilatura's 4-token shingles, to replace it
 FALLBACK_GAIN = 2.0
 FALLBACK_AGREEMENT = 0.5
 AGREEMENT_FROM_SHINGLES = 40
@@ -87,6 +87,12 @@ def _split_authors(value: str | None) -> list[str]:
 def _shingles(text: str) -> Counter[str]:
     words = _WORD.findall(text)
     return Counter(" ".join(words[i : i + 4]) for i in range(max(1, len(words) - 3)))
+
+
+def _gains(short: str, long: str) -> bool:
+    """True when ``long`` holds many times more distinct 4-token shingles: repeating the
+    same paragraphs (which trafilatura drops) is not more article."""
+    return len(_shingles(long)) > FALLBACK_GAIN * len(_shingles(short))
 
 
 def _agrees(short: str, long: str) -> bool:
@@ -144,7 +150,7 @@ def _fallback(
         except Exception as error:  # a broken fallback must not lose the page
             log.warning("fallback_failed", extractor=name, url=url, error=repr(error)[:200])
             continue
-        if len(candidate) > FALLBACK_GAIN * len(text) and _agrees(text, candidate):
+        if _gains(text, candidate) and _agrees(text, candidate):
             return name, candidate
     return None
 
