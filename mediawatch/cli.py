@@ -261,6 +261,9 @@ def extract(
         "published": article.published.isoformat() if article.published else None,
         "authors": article.authors,
         "extractor": article.extractor,
+        "date_source": article.date_source,
+        "language": article.language,
+        "problem": article.problem,
         "text": article.text,
     }
     if as_json:
@@ -270,6 +273,8 @@ def extract(
     console.print(
         f"{record['published'] or 'không rõ ngày'} · {', '.join(article.authors)}", highlight=False
     )
+    if article.problem:
+        console.print(f"[yellow]Trang không có bài viết: {article.problem}[/yellow]")
     console.print(article.text or "(không tìm thấy bài viết)", highlight=False, markup=False)
 
 
