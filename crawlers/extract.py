@@ -2,12 +2,19 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from datetime import datetime, time
 from zoneinfo import ZoneInfo
 
 import trafilatura
-from w3lib.encoding import html_to_unicode
+from w3lib.encoding import (
+    html_body_declared_encoding,
+    html_to_unicode,
+    http_content_type_encoding,
+    read_bom,
+    to_unicode,
+)
 
 _VIETNAM = ZoneInfo("Asia/Ho_Chi_Minh")
 
@@ -42,8 +49,25 @@ def decode_html(body: bytes, content_type: str | None = None) -> str:
     """Page bytes to text: BOM, then the HTTP charset, then <meta>, else UTF-8 — never
     Latin-1 by default, which turns every Vietnamese letter of a late-declared page into
     mojibake."""
-    _encoding, text = html_to_unicode(content_type, body)
+    encoding, text = html_to_unicode(content_type, body, auto_detect_fun=_later_declaration)
+    if encoding.startswith(("utf-16", "utf-32")) and not (
+        read_bom(body)[0] or http_content_type_encoding(content_type)
+    ):
+        # A <meta> that could be read is ASCII-compatible: the HTML standard reads it as UTF-8.
+        return to_unicode(body, "utf-8")
     return text
+
+
+_META_CHARSET = re.compile(rb"<meta[^>]{0,1024}charset", re.IGNORECASE)
+
+
+def _later_declaration(body: bytes) -> str | None:
+    """The first usable <meta> charset anywhere in the page, as the HTML standard has it: w3lib
+    reads only the first 4 KB and gives up at a declaration it does not know."""
+    for found in _META_CHARSET.finditer(body):
+        if encoding := html_body_declared_encoding(body[found.start() : found.start() + 4096]):
+            return encoding
+    return None
 
 
 def extract_article(html: str, url: str | None = None) -> ExtractedArticle:
