@@ -13,8 +13,9 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from urllib.parse import urldefrag, urljoin, urlsplit
 
+import lxml.etree
 from cssselect import SelectorError
-from parsel import Selector, SelectorList
+from parsel import Selector
 from scrapy.utils.url import url_is_from_any_domain
 from w3lib.html import get_base_url
 
@@ -33,20 +34,23 @@ class ListingPage:
     next_url: str | None
 
 
-def _select(page: Selector, css: str | None, xpath: str | None) -> SelectorList[Selector]:
+def _chosen(page: Selector, css: str | None, xpath: str | None) -> list[str]:
+    """What one rule picks: each element's href, or each string it selects or builds."""
+    kind, rule = ("CSS", css) if css is not None else ("XPath", xpath or "")
     try:
-        return page.css(css) if css is not None else page.xpath(xpath or "")
+        selection = page.css(rule) if kind == "CSS" else page.xpath(rule)
     except (SelectorError, ValueError) as error:
-        kind, rule = ("CSS", css) if css is not None else ("XPath", xpath)
         raise ListingError(f"invalid {kind} selector {rule!r}: {error}") from error
-
-
-def _values(selection: SelectorList[Selector]) -> Iterator[str]:
+    values = []
     for node in selection:
         if isinstance(node.root, str):  # attribute value, text, or an XPath string result
-            yield node.root
-        elif (href := node.attrib.get("href")) is not None:
-            yield href
+            values.append(node.root)
+        elif isinstance(node.root, lxml.etree._Element):
+            values += [href] if (href := node.root.get("href")) is not None else []
+        else:  # count(), boolean(): a number or a truth value is no link
+            found = type(node.root).__name__
+            raise ListingError(f"{kind} selector {rule!r} gives a {found}, not links")
+    return values
 
 
 def _site_link(value: str, base: str, site: str) -> str | None:
@@ -72,11 +76,11 @@ def parse_listing(html: str, url: str, rules: ListingRules) -> ListingPage:
     page = Selector(text=html)
     base = get_base_url(html, url)
     site = (urlsplit(url).hostname or "").removeprefix("www.")
-    chosen = _values(_select(page, rules.links_css, rules.links_xpath))
+    chosen = _chosen(page, rules.links_css, rules.links_xpath)
     links = _first_per_page(_site_link(value, base, site) for value in chosen)
     next_url = None
     if rules.next_css is not None or rules.next_xpath is not None:
-        candidates = _values(_select(page, rules.next_css, rules.next_xpath))
+        candidates = _chosen(page, rules.next_css, rules.next_xpath)
         next_url = next(filter(None, (_site_link(value, base, site) for value in candidates)), None)
         if next_url is not None and canonical_url(next_url) == canonical_url(url):
             next_url = None  # "next" pointing back at this very page would loop forever

@@ -233,6 +233,7 @@ def test_next_link_back_to_the_same_page_is_no_next_page():
         (ListingRules(links_css="a:khong-co"), "invalid CSS selector 'a:khong-co'"),
         (ListingRules(links_xpath="//a[@class="), "invalid XPath selector '//a[@class='"),
         (ListingRules(links_css="a.t", next_xpath="//a[1"), "invalid XPath selector '//a[1'"),
+        (ListingRules(links_xpath="count(//a)"), "XPath selector 'count(//a)' gives a float"),
     ],
 )
 def test_invalid_selector_is_named(rules, named):
