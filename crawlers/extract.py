@@ -29,7 +29,13 @@ import structlog
 import trafilatura
 from lxml.html import HtmlElement, fromstring
 from trafilatura.readability_lxml import Document as Readability
-from w3lib.encoding import html_to_unicode
+from w3lib.encoding import (
+    html_body_declared_encoding,
+    html_to_unicode,
+    http_content_type_encoding,
+    read_bom,
+    to_unicode,
+)
 
 from crawlers.metadata import is_vietnamese, parse_date, read_metadata
 from crawlers.pagecheck import MIN_TEXT_CHARS, bot_challenge
@@ -74,7 +80,12 @@ def decode_html(body: bytes, content_type: str | None = None) -> str:
     """Page bytes to text: BOM, then the HTTP charset, then <meta>, else UTF-8 — never
     Latin-1 by default, which turns every Vietnamese letter of a late-declared page into
     mojibake."""
-    _encoding, text = html_to_unicode(content_type, body)
+    encoding, text = html_to_unicode(content_type, body, auto_detect_fun=_later_declaration)
+    if encoding.startswith(("utf-16", "utf-32")) and not (
+        read_bom(body)[0] or http_content_type_encoding(content_type)
+    ):
+        # A <meta> that could be read is ASCII-compatible: the HTML standard reads it as UTF-8.
+        return to_unicode(body, "utf-8")
     return text
 
 
@@ -158,6 +169,18 @@ def _fallback(
 def _strip_boilerplate(text: str) -> str:
     lines = (line.strip() for line in text.splitlines())
     return "\n".join(line for line in lines if line and not _BOILERPLATE_LINE.match(line))
+
+
+_META_CHARSET = re.compile(rb"<meta[^>]{0,1024}charset", re.IGNORECASE)
+
+
+def _later_declaration(body: bytes) -> str | None:
+    """The first usable <meta> charset anywhere in the page, as the HTML standard has it: w3lib
+    reads only the first 4 KB and gives up at a declaration it does not know."""
+    for found in _META_CHARSET.finditer(body):
+        if encoding := html_body_declared_encoding(body[found.start() : found.start() + 4096]):
+            return encoding
+    return None
 
 
 def extract_article(html: str, url: str | None = None) -> ExtractedArticle:
