@@ -89,7 +89,9 @@ class FacebookConnector:
             error = body.get("error", {}) if isinstance(body, dict) else {}
             detail = f"HTTP {status}: {error.get('type', '')} {error.get('message', '')}"
             raise SocialError(
-                _api_error(status, body), self._client.redact(detail)[:300], self._client.redact(url)
+                _api_error(status, body),
+                self._client.redact(detail)[:300],
+                self._client.redact(url),
             )
         try:
             return _Page.model_validate(body)
