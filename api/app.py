@@ -13,7 +13,7 @@ from starlette.middleware.sessions import SessionMiddleware
 
 from api import web
 from api.deps import PrincipalDep
-from api.routers import items, review, trends
+from api.routers import ingest, items, review, trends
 from api.security import TokenRegistry
 from classifier.taxonomy import Taxonomy
 from dashboards import STATIC_DIR
@@ -78,6 +78,7 @@ def create_app(settings: Settings, store: Store) -> FastAPI:
     app.include_router(items.router)
     app.include_router(review.router)
     app.include_router(trends.router)
+    app.include_router(ingest.router)
     app.include_router(web.router)
 
     @app.get("/api/openapi.json", include_in_schema=False)
