@@ -13,7 +13,7 @@ from starlette.middleware.sessions import SessionMiddleware
 
 from api import web
 from api.deps import PrincipalDep
-from api.routers import items, review, trends
+from api.routers import ingest, items, review, trends
 from api.routers import sources as sources_router
 from api.security import TokenRegistry
 from classifier.taxonomy import Taxonomy
@@ -91,6 +91,7 @@ def create_app(
     app.include_router(review.router)
     app.include_router(trends.router)
     app.include_router(sources_router.router)
+    app.include_router(ingest.router)
     app.include_router(web.router)
 
     @app.get("/api/openapi.json", include_in_schema=False)

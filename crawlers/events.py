@@ -38,6 +38,7 @@ class SourceDoneEvent(BaseModel):
     source_id: str
     entries: int
     skipped_known: int
+    skipped_empty: int = Field(default=0, description="Posts without text (media only)")
     warning: str | None = None
     not_modified: bool = False
     etag: str | None = None

@@ -278,6 +278,60 @@ def extract(
     console.print(article.text or "(không tìm thấy bài viết)", highlight=False, markup=False)
 
 
+@app.command("import")
+def import_(
+    file: Annotated[Path, typer.Argument(help="CSV or JSON Lines (.csv, .jsonl, optionally .gz)")],
+    file_format: Annotated[
+        str | None, typer.Option("--format", help="csv or jsonl; from the file name if unset")
+    ] = None,
+) -> None:
+    """Import items from a file (columns as POST /api/ingest items); bad rows go to a rejects
+    file beside it, FILE.rejects.csv or .jsonl, and never stop the good ones."""
+    from mediawatch.importer import UnreadableFile, file_format_of, import_file, rejects_path
+    from mediawatch.service import build_pipeline
+
+    try:
+        fmt = file_format_of(file, file_format)
+        size = file.stat().st_size
+    except UnreadableFile as error:
+        console.print(f"[red]{error}[/red]", highlight=False)
+        raise typer.Exit(1) from error
+    except OSError as error:
+        console.print(f"[red]{file}: không đọc được (cannot read): {error.strerror}[/red]")
+        raise typer.Exit(1) from error
+    rejects = rejects_path(file, fmt)
+    pipeline = build_pipeline(Settings())
+    with Progress(console=console) as progress:
+        bar = progress.add_task(f"Nhập {file.name}", total=size)
+        try:
+            report = import_file(
+                file, pipeline, fmt, rejects, lambda done: progress.update(bar, completed=done)
+            )
+        except UnreadableFile as error:
+            console.print(f"[red]{error}[/red]", highlight=False)
+            raise typer.Exit(1) from error
+        progress.update(bar, completed=size)
+    for rejection in report.rejected[:20]:
+        console.print(f"{file}:{rejection.line}: {rejection.reason}", highlight=False, markup=False)
+    if len(report.rejected) > 20:
+        console.print(f"… và {len(report.rejected) - 20} dòng lỗi khác (more)", highlight=False)
+    if report.ignored_fields:
+        console.print(f"Bỏ qua cột/trường không biết: {', '.join(sorted(report.ignored_fields))}")
+    if report.stopped:
+        console.print(f"[red]{report.stopped}[/red]", highlight=False)
+    done = report.pipeline
+    console.print(
+        f"Đã đọc {report.read} dòng: {done.stored} tin mới, {done.updated} cập nhật, "
+        f"{done.unchanged} không đổi, {done.duplicates} trùng nội dung, "
+        f"{len(report.rejected)} bị loại (stored/updated/unchanged/duplicates/rejected).",
+        highlight=False,
+    )
+    if report.rejected:
+        console.print(f"Dòng bị loại ghi ở (rejects): {rejects}", highlight=False)
+    if report.accepted == 0:
+        raise typer.Exit(1)
+
+
 @app.command()
 def digest(
     send: Annotated[bool, typer.Option(help="Send it (or keep it in the outbox)")] = False,

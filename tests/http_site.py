@@ -14,11 +14,15 @@ class Route:
     content_type: str = "text/html; charset=utf-8"
     status: int = 200
     delay_s: float = 0.0
+    headers: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass
 class RouteSite:
-    routes: dict[str, Route]
+    """Routes by path, or by path and query when a key has one; a list of routes is served
+    in turn (the last one repeats), for retries."""
+
+    routes: dict[str, Route | list[Route]]
     requested: list[str] = field(default_factory=list)
 
     def __post_init__(self) -> None:
@@ -27,12 +31,17 @@ class RouteSite:
         class Handler(BaseHTTPRequestHandler):
             def do_GET(self) -> None:
                 site.requested.append(self.path)
-                route = site.routes.get(self.path.split("?")[0]) or Route(b"not found", status=404)
+                found = site.routes.get(self.path) or site.routes.get(self.path.split("?")[0])
+                if isinstance(found, list):
+                    found = found.pop(0) if len(found) > 1 else found[0]
+                route = found or Route(b"not found", status=404)
                 body = route.body.replace(b"{base}", site.base_url.encode())
                 time.sleep(route.delay_s)
                 self.send_response(route.status)
                 self.send_header("Content-Type", route.content_type)
                 self.send_header("Content-Length", str(len(body)))
+                for name, value in route.headers.items():
+                    self.send_header(name, value)
                 self.end_headers()
                 self.wfile.write(body)
 
