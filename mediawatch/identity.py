@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import re
 from urllib.parse import parse_qsl, quote, unquote, urlencode, urlsplit, urlunsplit
 
 from mediawatch.text import collapse, normalize
@@ -68,6 +69,39 @@ def web_item_id(url: str) -> str:
 def social_item_id(platform: str, post_id: str) -> str:
     """Id of a social post, readable by people who know the platform."""
     return f"{platform.lower()}:{post_id}"
+
+
+_YOUTUBE_ID = re.compile(r"^[A-Za-z0-9_-]{11}$")
+_TELEGRAM_POST = re.compile(r"^/(?:s/)?([A-Za-z][A-Za-z0-9_]{3,31})/(\d+)$")
+_FACEBOOK_POST = re.compile(r"^/(\d+)/posts/(\d+)$")
+
+
+def social_post_id(url: str) -> str | None:
+    """``platform:post_id`` when the URL is a post of a platform we read, else None: the
+    same post reached by a connector, a feed link or /api/ingest is then one item."""
+    parts = urlsplit(url.strip())
+    host = (parts.hostname or "").lower().removeprefix("www.").removeprefix("m.")
+    path = parts.path.rstrip("/")
+    video = None
+    if host in ("youtube.com", "music.youtube.com"):
+        if path == "/watch":
+            video = dict(parse_qsl(parts.query)).get("v")
+        elif path.startswith("/shorts/"):
+            video = path.removeprefix("/shorts/")
+    elif host == "youtu.be":
+        video = path.lstrip("/")
+    if video and _YOUTUBE_ID.match(video):
+        return social_item_id("youtube", video)
+    if host == "t.me" and (post := _TELEGRAM_POST.match(path)):
+        return social_item_id("telegram", f"{post.group(1).lower()}/{post.group(2)}")
+    if host == "facebook.com" and (post := _FACEBOOK_POST.match(path)):
+        return social_item_id("facebook", f"{post.group(1)}_{post.group(2)}")
+    return None
+
+
+def item_id(url: str) -> str:
+    """The id of whatever the URL points at: a social post's own id, else the web page's."""
+    return social_post_id(url) or web_item_id(url)
 
 
 def content_hash(text: str) -> str:

@@ -17,7 +17,7 @@ from pydantic import (
     field_validator,
 )
 
-from mediawatch.identity import web_item_id
+from mediawatch.identity import item_id
 from mediawatch.model import Document, SourceTier, utc_now
 
 MAX_BATCH = 500
@@ -77,7 +77,7 @@ class IngestItem(BaseModel):
         """The raw document for the pipeline; its id is the canonical URL's, so a post sent
         here and read by a connector or the crawler is one item."""
         return Document(
-            id=web_item_id(self.url),
+            id=item_id(self.url),
             url=self.url,
             source_id=self.source_id,
             source_tier=self.source_tier,

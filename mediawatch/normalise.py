@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from mediawatch.identity import content_hash, web_item_id
+from mediawatch.identity import content_hash, item_id
 from mediawatch.model import Document
 from mediawatch.text import detect_language, fold, normalize
 
@@ -14,10 +14,9 @@ def normalise_document(document: Document) -> Document:
     """
     title = normalize(document.title)
     text = normalize(document.text)
-    is_web = document.id.startswith("web:")
     return document.model_copy(
         update={
-            "id": web_item_id(document.url) if is_web else document.id,
+            "id": item_id(document.url) if document.id.startswith("web:") else document.id,
             "title": title,
             "text": text,
             "authors": [normalize(a) for a in document.authors if normalize(a)],

@@ -8,7 +8,6 @@ from pathlib import Path
 from crawlers.events import FailureEvent, ItemEvent, SourceDoneEvent
 from crawlers.social import collect
 from mediawatch.config import Settings
-from mediawatch.identity import web_item_id
 from mediawatch.model import Source
 from tests.http_site import Route, RouteSite
 
@@ -121,7 +120,7 @@ def test_channel_pages_back_newest_first_skipping_media_only(tmp_path):
         f"https://t.me/{CHANNEL}/{n}" for n in (103, 102, 100, 99)
     ]
     alarm = documents[1]
-    assert alarm.id == web_item_id(f"https://t.me/{CHANNEL}/102")
+    assert alarm.id == f"telegram:{CHANNEL}/102"
     assert alarm.text == (
         "Nóng: sạt lở đèo Prenn!\nNgười dân hạn chế lưu thông & theo dõi thông báo."
     )  # the quoted reply is not part of the message

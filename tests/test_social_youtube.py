@@ -14,7 +14,6 @@ from structlog.testing import capture_logs
 from crawlers.events import FailureEvent, ItemEvent, SourceDoneEvent
 from crawlers.social import collect
 from mediawatch.config import Settings
-from mediawatch.identity import web_item_id
 from mediawatch.model import Source, SourceTier
 from tests.http_site import Route, RouteSite
 
@@ -209,7 +208,7 @@ def test_channel_uploads_across_pages_newest_first(tmp_path, channel_site):
         f"https://www.youtube.com/watch?v=vid0000000{n}" for n in (3, 2, 1, 0)
     ]
     first = documents[0]
-    assert first.id == web_item_id("https://youtube.com/watch?v=vid00000003")
+    assert first.id == "youtube:vid00000003"
     assert first.title == "Bảo Lộc: sạt lở đất trên đèo, tạm cấm xe"
     assert first.text.startswith("Mưa lớn kéo dài gây sạt lở trên đèo Bảo Lộc.\n")
     assert first.authors == ["Đài PT-TH Lâm Đồng"]

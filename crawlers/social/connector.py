@@ -6,7 +6,7 @@ from collections.abc import Iterator
 from datetime import datetime
 from typing import Protocol
 
-from mediawatch.identity import web_item_id
+from mediawatch.identity import item_id
 from mediawatch.model import Document, Source, utc_now
 
 # Posts have no headline: their first line stands in for one, cut at a word.
@@ -45,11 +45,12 @@ def post_document(
     authors: list[str],
     extractor: str,
     date_source: str,
+    post_id: str | None = None,
 ) -> Document:
-    """A raw document for the pipeline; its id is the canonical URL's, as for web pages, so
-    the same post read by a connector and sent to /api/ingest is one item."""
+    """A raw document for the pipeline. Its id is ``platform:post_id``, given or read from the
+    URL, so the same post read by a connector and sent to /api/ingest is one item."""
     return Document(
-        id=web_item_id(url),
+        id=post_id or item_id(url),
         url=url,
         source_id=source.id,
         source_tier=source.tier,

@@ -11,6 +11,7 @@ from pydantic import AwareDatetime, BaseModel, Field, ValidationError
 
 from crawlers.social.connector import post_document
 from crawlers.social.http import ApiClient, SocialError
+from mediawatch.identity import social_item_id
 from mediawatch.model import Document, Source
 
 PAGE_SIZE = 100
@@ -129,4 +130,5 @@ class FacebookConnector:
             [post.author.get("name", "")],
             extractor="facebook-graph",
             date_source="api",
+            post_id=social_item_id("facebook", post.id),
         )

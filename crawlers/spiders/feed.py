@@ -13,7 +13,7 @@ from crawlers.events import EventWriter, FailureEvent, SourceDoneEvent
 from crawlers.extract import extract_article
 from crawlers.failures import describe_failure
 from crawlers.feeds import FeedEntry, FeedError, parse_feed
-from mediawatch.identity import web_item_id
+from mediawatch.identity import item_id
 from mediawatch.model import Document, Source, utc_now
 
 # An extraction shorter than this, or than the feed's own summary, missed the article.
@@ -55,7 +55,7 @@ class FeedSpider(scrapy.Spider):
             self._fail(source, response.url, "feed", "malformed_feed", str(error))
             return
         entries = feed.entries[: self.max_entries]
-        new_entries = [e for e in entries if web_item_id(e.link) not in self.known_ids]
+        new_entries = [e for e in entries if item_id(e.link) not in self.known_ids]
         self.events.write(
             SourceDoneEvent(
                 source_id=source.id,
@@ -117,7 +117,7 @@ class FeedSpider(scrapy.Spider):
         published = entry.published or (article.published if article else None)
         authors = (article.authors if article else []) or entry.authors
         return Document(
-            id=web_item_id(entry.link),
+            id=item_id(entry.link),
             url=entry.link,
             source_id=source.id,
             source_tier=source.tier,
