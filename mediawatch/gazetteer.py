@@ -10,14 +10,13 @@ see the YAML header.
 
 from __future__ import annotations
 
+import re
+import unicodedata
 from dataclasses import dataclass, field
 from enum import StrEnum
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
-
-import re
-import unicodedata
 
 import structlog
 import yaml
@@ -208,7 +207,9 @@ class Gazetteer:
                 if entry.id in places:
                     raise GazetteerError(f"duplicate id {entry.id!r}")
                 _check_type(kind, entry)
-                place = Place(entry.id, entry.name, kind, entry.type, tuple(entry.areas), entry.unit)
+                place = Place(
+                    entry.id, entry.name, kind, entry.type, tuple(entry.areas), entry.unit
+                )
                 places[entry.id] = place
                 rule = entry.match or _DEFAULT_RULE[kind]
                 own = _QUALIFIERS.get(entry.type, frozenset())
@@ -274,9 +275,8 @@ class Gazetteer:
         return [p for p in self.places.values() if area_id in p.areas]
 
     def count(self, kind: PlaceKind, type_: str | None = None) -> int:
-        return sum(
-            1 for p in self.places.values() if p.kind == kind and type_ in (None, p.type)
-        )
+        """How many places of a kind (and type) the file holds: its completeness, checked."""
+        return sum(1 for p in self.places.values() if p.kind == kind and type_ in (None, p.type))
 
 
 def _check_type(kind: PlaceKind, entry: _Entry) -> None:
@@ -302,7 +302,9 @@ def _qualifier_before(text: str, start: int, accented: bool) -> str:
     return words[-1] if words else ""
 
 
-def _resolve(candidates: list[_Candidate], qualifier: str, accented: bool) -> tuple[Place | None, bool]:
+def _resolve(
+    candidates: list[_Candidate], qualifier: str, accented: bool
+) -> tuple[Place | None, bool]:
     """Which place a name means here, and whether it stands on its own (else needs an anchor).
 
     A reading that stands on its own wins over one needing an anchor: "phường Phan Thiết" is
