@@ -1,0 +1,76 @@
+"""How fast StoryIndex.assign runs: 5,000 documents of about 300 words, in batches of 100.
+
+Texts are real press articles (../shared/data/vntc, train split) cut to 300 words; every
+tenth document is a lightly edited copy of an earlier one, so stories do form.
+
+    python -m bench.stories_throughput
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+import random
+import tempfile
+import time
+from datetime import timedelta
+from pathlib import Path
+
+from mediawatch.model import Document, SourceTier, utc_now
+from mediawatch.stories import StoryIndex
+
+DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "vntc" / "train.jsonl.gz"
+
+
+def documents(count: int = 5000) -> list[Document]:
+    rng = random.Random(5)
+    texts: list[str] = []
+    with gzip.open(DATA, "rt", encoding="utf-8") as lines:
+        for line in lines:
+            words = json.loads(line)["text"].split()
+            if len(words) >= 300:
+                texts.append(" ".join(words[:300]))
+            if len(texts) == count:
+                break
+    start = utc_now() - timedelta(days=2)
+    docs = []
+    for i, text in enumerate(texts):
+        if i % 10 == 9:
+            words = texts[rng.randrange(i)].split()
+            text = " ".join(rng.choice(words) if rng.random() < 0.05 else w for w in words)
+        docs.append(
+            Document(
+                id=f"web:{i}",
+                url=f"https://example.vn/{i}",
+                source_id=f"source-{i % 7}",
+                source_tier=SourceTier.PRESS,
+                title=f"Tin {i}",
+                text=text,
+                fetched_at=start + timedelta(seconds=30 * i),
+            )
+        )
+    return docs
+
+
+def main() -> None:
+    docs = documents()
+    with tempfile.TemporaryDirectory() as folder:
+        index = StoryIndex(Path(folder) / "stories.db")
+        began = time.perf_counter()
+        assigned = []
+        for i in range(0, len(docs), 100):
+            assigned += index.assign(docs[i : i + 100])
+        elapsed = time.perf_counter() - began
+        index.close()
+        reopen = time.perf_counter()
+        StoryIndex(Path(folder) / "stories.db").close()
+        reopened = time.perf_counter() - reopen
+    stories = len({d.story_id for d in assigned})
+    print(
+        f"{len(docs)} documents in {elapsed:.2f} s: {len(docs) / elapsed:.0f} documents/s;"
+        f" {stories} stories; reopening (rebuilding the LSH) took {reopened:.2f} s"
+    )
+
+
+if __name__ == "__main__":
+    main()
