@@ -93,7 +93,7 @@ def social_post_id(url: str) -> str | None:
     if video and _YOUTUBE_ID.match(video):
         return social_item_id("youtube", video)
     if host == "t.me" and (post := _TELEGRAM_POST.match(path)):
-        return social_item_id("telegram", f"{post.group(1).lower()}/{post.group(2)}")
+        return social_item_id("telegram", f"{post.group(1).lower()}:{post.group(2)}")
     if host == "facebook.com" and (post := _FACEBOOK_POST.match(path)):
         return social_item_id("facebook", f"{post.group(1)}_{post.group(2)}")
     return None

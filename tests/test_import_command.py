@@ -123,7 +123,7 @@ def test_gzipped_jsonl_with_broken_lines(tmp_path, env):
     assert [r["line"] for r in rejects] == [2, 4, 6]
     assert rejects[0]["raw"].startswith('{"url": "https://t.me/tinlamdong/103"')
     assert rejects[2]["source_id"] == "Nhân viên"
-    assert stored(env).get("telegram:tinlamdong/104") is not None
+    assert stored(env).get("telegram:tinlamdong:104") is not None
 
 
 def test_format_option_overrides_the_name(tmp_path, env):

@@ -50,7 +50,7 @@ def test_a_batch_is_stored_once_and_again_changes_nothing(api_client):
     body = response.json()
     assert body["ids"][1:] == [
         web_item_id("https://www.facebook.com/groups/lacduong/posts/777"),
-        "telegram:tinlamdong/102",  # the post's own id: a connector reading it finds the same
+        "telegram:tinlamdong:102",  # the post's own id: a connector reading it finds the same
     ]
     assert body["ids"][0] == web_item_id(
         "https://baolamdong.vn/xa-hoi/festival-hoa-da-lat-2025.html"

@@ -120,7 +120,7 @@ def test_channel_pages_back_newest_first_skipping_media_only(tmp_path):
         f"https://t.me/{CHANNEL}/{n}" for n in (103, 102, 100, 99)
     ]
     alarm = documents[1]
-    assert alarm.id == f"telegram:{CHANNEL}/102"
+    assert alarm.id == f"telegram:{CHANNEL}:102"
     assert alarm.text == (
         "Nóng: sạt lở đèo Prenn!\nNgười dân hạn chế lưu thông & theo dõi thông báo."
     )  # the quoted reply is not part of the message
