@@ -496,12 +496,16 @@ class ElasticStore(Store):
 
     @_available
     def find_by_content_hash(self, content_hash: str) -> str | None:
-        """The earliest seen (first-seen time, then id): the same rule as SQLite."""
+        """The original already chosen, else the earliest seen: the same rule as SQLite."""
         response = self.client.search(
             index=self.read_alias,
             query={"term": {"content_hash": content_hash}},
             size=1,
-            sort=[{"fetched_at": "asc"}, {"id": "asc"}],
+            sort=[
+                {"duplicate_of": {"order": "asc", "missing": "_first"}},
+                {"fetched_at": "asc"},
+                {"id": "asc"},
+            ],
             source_includes=["id"],
             ignore_unavailable=True,
         )

@@ -233,7 +233,8 @@ class SQLiteStore(Store):
     def find_by_content_hash(self, content_hash: str) -> str | None:
         with self._connect() as connection:
             row = connection.execute(
-                "SELECT id FROM items WHERE content_hash = ? ORDER BY fetched_at, id LIMIT 1",
+                "SELECT id FROM items WHERE content_hash = ? "
+                "ORDER BY duplicate_of IS NOT NULL, fetched_at, id LIMIT 1",
                 (content_hash,),
             ).fetchone()
         return row["id"] if row else None

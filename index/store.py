@@ -77,7 +77,8 @@ class Store(ABC):
 
     @abstractmethod
     def find_by_content_hash(self, content_hash: str) -> str | None:
-        """Id of the first stored item with this text, if any."""
+        """Id of the stored original of this text: an item not marked as a copy, else the
+        first seen. Copies stored in the same second must not swap roles on a re-crawl."""
 
     @abstractmethod
     def known_ids(self, source_ids: Iterable[str], since: datetime) -> set[str]:

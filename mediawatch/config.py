@@ -22,7 +22,11 @@ from mediawatch.schedule import parse_schedule
 class CrawlSettings(BaseModel):
     """Politeness and safety limits for every crawl."""
 
-    user_agent: str = "mediawatch/0.1 (+https://lamdong.gov.vn; giám sát thông tin)"
+    # HTTP headers are ASCII: a Vietnamese agent string is refused by strict clients (httpx).
+    user_agent: str = Field(
+        default="mediawatch/0.1 (+https://lamdong.gov.vn; giam sat thong tin)",
+        pattern=r"^[\x20-\x7e]+$",
+    )
     download_delay_s: float = Field(default=2.0, ge=0)
     per_domain_concurrency: int = Field(default=1, ge=1, le=4)
     timeout_s: float = Field(default=20.0, gt=0)

@@ -17,6 +17,7 @@ most 0.20). Word 3-grams separate as cleanly but find fewer copies: 0.97 and 0.1
 from __future__ import annotations
 
 import sqlite3
+import threading
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -130,10 +131,20 @@ class StoryIndex:
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA synchronous=NORMAL")
         self._db.executescript(_SCHEMA)
+        self._lock = threading.RLock()  # the API's threads and the scheduler share one index
         self._lsh = MinHashLSH(threshold=threshold, num_perm=NUM_PERM)
         self._signatures: dict[str, MinHash] = {}
         self._story_of: dict[str, str] = {}
         self._seen_of: dict[str, datetime] = {}
+        self._loaded = False
+
+    def _load(self) -> None:
+        """Rebuild the LSH from stored signatures, once, when assigning first needs it:
+        reading figures alone (the API) does not pay for it."""
+        if self._loaded:
+            return
+        self._loaded = True
+        path = self.path
         rows = self._db.execute(
             "SELECT item_id, story_id, seen_at, signature FROM story_items "
             "WHERE signature IS NOT NULL"
@@ -162,6 +173,10 @@ class StoryIndex:
         later ones join it. An item seen before keeps its story. Texts under 15 words stand
         alone: too little text to tell a copy from a coincidence.
         """
+        with self._lock:
+            return self._assign(documents, now)
+
+    def _assign(self, documents: Sequence[Document], now: datetime | None) -> list[Document]:
         self.expire(now)
         assigned: dict[str, str] = {}
         rows: list[tuple[str, str, str, str, bytes | None]] = []
@@ -189,6 +204,11 @@ class StoryIndex:
 
     def expire(self, now: datetime | None = None) -> int:
         """Forget signatures older than the window; returns how many were forgotten."""
+        with self._lock:
+            self._load()
+            return self._expire(now)
+
+    def _expire(self, now: datetime | None) -> int:
         cutoff = (now or utc_now()) - self.window
         old = [item for item, seen in self._seen_of.items() if seen < cutoff]
         for item_id in old:
@@ -215,10 +235,11 @@ class StoryIndex:
             return {}
         now = now or utc_now()
         marks = ",".join("?" * len(ids))
-        rows = self._db.execute(
-            f"SELECT story_id, source_id, seen_at FROM story_items WHERE story_id IN ({marks})",
-            ids,
-        )
+        with self._lock:
+            rows = self._db.execute(
+                f"SELECT story_id, source_id, seen_at FROM story_items WHERE story_id IN ({marks})",
+                ids,
+            ).fetchall()
         members: dict[str, list[tuple[str, datetime]]] = {}
         for story_id, source_id, seen_at in rows:
             members.setdefault(story_id, []).append((source_id, datetime.fromisoformat(seen_at)))

@@ -18,9 +18,10 @@ from scrapy.robotstxt import ProtegoRobotParser, decode_robotstxt
 
 from crawlers.feeds import web_link
 from crawlers.sitemaps import sitemap_urls_from_robots
+from mediawatch.config import CrawlSettings
 from tests.conftest import shared_path
 
-USER_AGENT = "mediawatch/0.1 (+https://lamdong.gov.vn; giám sát thông tin)"
+USER_AGENT = CrawlSettings().user_agent
 PROBE = "/mediawatch-probe/bai-viet.html"
 SITE_WIDE = {"sitemap", "host"}
 _LINE = re.compile(r"^([A-Za-z][A-Za-z -]*?)\s*:\s*(.*)$")

@@ -60,8 +60,7 @@ def collect(
     redact = redactor_for(settings)
     http = httpx.Client(
         timeout=settings.social.timeout_s,
-        # as bytes: the default agent has Vietnamese in it, sent as UTF-8 the way Scrapy does
-        headers={"User-Agent": settings.crawl.user_agent.encode("utf-8")},
+        headers={"User-Agent": settings.crawl.user_agent},
         follow_redirects=True,
     )
     client = ApiClient(http, redact, retries=settings.crawl.retries, backoff_s=backoff_s)

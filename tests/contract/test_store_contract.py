@@ -228,6 +228,20 @@ def test_content_hash_and_known_ids(store, items):
     assert store.known_ids([], NOW) == set()
 
 
+def test_the_original_of_copies_stored_in_one_second_stays_the_original(store):
+    same_second = datetime(2026, 11, 20, 9, 0, tzinfo=UTC)
+    first = make_document("https://z.vn/original", "Tin", "Cùng một nội dung tin đồn")
+    copy = make_document("https://a.vn/copy", "Tin", "Cùng một nội dung tin đồn")
+    assert copy.id < first.id  # the copy would win on id alone
+    store.upsert(
+        [
+            first.model_copy(update={"fetched_at": same_second}),
+            copy.model_copy(update={"fetched_at": same_second, "duplicate_of": first.id}),
+        ]
+    )
+    assert store.find_by_content_hash(first.content_hash) == first.id
+
+
 def test_items_with_only_their_feed_summary_are_fetched_again(store, items):
     summary_only = items[1].model_copy(update={"extractor": "feed-summary"})
     store.upsert([items[0], summary_only])
