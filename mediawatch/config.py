@@ -143,6 +143,11 @@ class Settings(BaseSettings):
         return self.crawl_state_file or self.data_dir / "crawl-state.db"
 
     @property
+    def stories_path(self) -> Path:
+        """Near-duplicate signatures: one worker assigns stories, the API reads figures."""
+        return self.data_dir / "stories.db"
+
+    @property
     def base_url(self) -> str:
         return (self.public_url or f"http://{self.host}:{self.port}").rstrip("/")
 

@@ -1,24 +1,32 @@
-"""One item travels one way: crawl → normalise → dedupe → classify → store."""
+"""One item travels one way: crawl → normalise → locate → dedupe → classify → story → store.
+
+"Locate" finds the province's places an item names and drops national items that name none;
+"story" links near-copies across sources.
+"""
 
 from __future__ import annotations
 
 import time
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import structlog
 
 from classifier.service import Classifier
-from crawlers.events import FailureEvent, ItemEvent, SourceDoneEvent
+from crawlers.events import CrawlEvent, FailureEvent, ItemEvent, SourceDoneEvent
 from crawlers.process import CrawlProcessError, crawl
+from crawlers.social import collect
 from crawlers.state import CrawlState
 from index.store import Store, StoreUnavailable
 from mediawatch.config import Settings
+from mediawatch.gazetteer import Gazetteer, packaged_gazetteer
 from mediawatch.model import Document, Source, utc_now
 from mediawatch.normalise import normalise_document
+from mediawatch.relevance import is_relevant
+from mediawatch.stories import StoryIndex
 
 log = structlog.get_logger("mediawatch.pipeline")
 
@@ -27,6 +35,7 @@ BATCH_SIZE = 50
 BATCH_MAX_WAIT_S = 2.0
 # Pages stored this recently are not fetched again when their feed still lists them.
 KNOWN_WINDOW = timedelta(days=30)
+SOCIAL_OVERLAP = timedelta(hours=1)
 
 
 @dataclass
@@ -39,6 +48,7 @@ class CrawlReport:
     updated: int = 0
     unchanged: int = 0
     duplicates: int = 0
+    not_about_province: int = 0
     entries: Counter[str] = field(default_factory=Counter)
     failures: Counter[tuple[str, str, str]] = field(
         default_factory=Counter, metadata={"key": "(source id, stage, cause)"}
@@ -61,11 +71,40 @@ class Pipeline:
         classifier: Classifier,
         settings: Settings,
         state: CrawlState | None = None,
+        stories: StoryIndex | None = None,
+        gazetteer: Gazetteer | None = None,
     ) -> None:
         self.store = store
         self.classifier = classifier
         self.settings = settings
         self.state = state or CrawlState(settings.crawl_state_path, settings.timezone)
+        self.stories = stories or StoryIndex(settings.stories_path)
+        self.gazetteer = gazetteer or packaged_gazetteer()
+
+    def locate(
+        self, documents: list[Document], sources: Mapping[str, Source], report: CrawlReport
+    ) -> list[Document]:
+        """Record the places each item names; drop national items that name none, and
+        remember them so the next crawl does not fetch them again. Items that did not come
+        from a registry source (ingest, import) were sent on purpose and are kept."""
+        kept: list[Document] = []
+        passed_over: list[tuple[str, str, str]] = []
+        for document in documents:
+            source = sources.get(document.source_id)
+            if source is None:
+                places = self.gazetteer.place_ids(f"{document.title}\n\n{document.text}")
+                kept.append(document.model_copy(update={"places": places}))
+                continue
+            decision = is_relevant(document, source, self.gazetteer)
+            if decision.keep:
+                kept.append(document.model_copy(update={"places": decision.places}))
+                continue
+            report.not_about_province += 1
+            if document.extractor != "feed-summary":  # judged on the whole text only
+                passed_over.append((document.id, document.source_id, "not_about_province"))
+        if passed_over:
+            self.state.pass_over(passed_over, utc_now())
+        return kept
 
     def dedupe(self, documents: list[Document]) -> list[Document]:
         """Mark texts already stored (or earlier in the batch) under another URL."""
@@ -100,10 +139,16 @@ class Pipeline:
         ]
 
     def ingest(
-        self, documents: Iterable[Document], report: CrawlReport | None = None
+        self,
+        documents: Iterable[Document],
+        report: CrawlReport | None = None,
+        sources: Mapping[str, Source] | None = None,
     ) -> CrawlReport:
-        """Process and store documents in batches; safe to call with the same items again."""
+        """Process and store documents in batches; safe to call with the same items again.
+        ``sources`` are the registry entries the documents came from (relevance needs their
+        scope)."""
         report = report or CrawlReport()
+        sources = sources or {}
         batch: list[Document] = []
         batch_started = 0.0
         try:
@@ -112,15 +157,20 @@ class Pipeline:
                     batch_started = time.monotonic()
                 batch.append(normalise_document(document))
                 if len(batch) >= BATCH_SIZE or time.monotonic() - batch_started >= BATCH_MAX_WAIT_S:
-                    self._store_batch(batch, report)
+                    self._store_batch(batch, report, sources)
                     batch = []
         finally:
             if batch:  # even when the source of documents failed: keep what arrived
-                self._store_batch(batch, report)
+                self._store_batch(batch, report, sources)
         return report
 
-    def _store_batch(self, batch: list[Document], report: CrawlReport) -> None:
-        documents = self.classify(self.dedupe(batch))
+    def _store_batch(
+        self, batch: list[Document], report: CrawlReport, sources: Mapping[str, Source]
+    ) -> None:
+        kept = self.locate(batch, sources, report)
+        if not kept:
+            return
+        documents = self.stories.assign(self.classify(self.dedupe(kept)))
         result = self.store.upsert(documents)
         report.stored += result.inserted
         report.updated += result.updated
@@ -138,16 +188,28 @@ class Pipeline:
         report = CrawlReport()
         if not enabled:
             return report
+        since = utc_now() - KNOWN_WINDOW
+        ids = [s.id for s in enabled]
         try:
-            known = self.store.known_ids([s.id for s in enabled], utc_now() - KNOWN_WINDOW)
+            known = self.store.known_ids(ids, since)
         except StoreUnavailable:
             known = set()  # fetch everything again; writing it twice changes nothing
+        known |= self.state.passed_over(ids, since)
         log_file = Path(self.settings.data_dir) / "logs" / "crawl.log"
         started = utc_now()
-        validators = self.state.validators(s.id for s in enabled)
+        validators = self.state.validators(ids)
+        web = [s for s in enabled if not s.kind.is_social]
+        social = [s for s in enabled if s.kind.is_social]
+
+        def events() -> Iterator[CrawlEvent]:
+            # Social first: read in this process, it cannot be lost to a crawl process crash.
+            if social:
+                yield from collect(social, self.settings, self._social_since(social))
+            if web:
+                yield from crawl(web, self.settings.crawl, log_file, known, validators)
 
         def documents() -> Iterable[Document]:
-            for event in crawl(enabled, self.settings.crawl, log_file, known, validators):
+            for event in events():
                 if isinstance(event, ItemEvent):
                     yield event.document
                 elif isinstance(event, FailureEvent):
@@ -172,7 +234,7 @@ class Pipeline:
                         )
 
         try:
-            self.ingest(documents(), report)
+            self.ingest(documents(), report, {s.id: s for s in enabled})
         except CrawlProcessError as error:
             report.crashed = True
             log.error(
@@ -195,5 +257,15 @@ class Pipeline:
             updated=report.updated,
             unchanged=report.unchanged,
             duplicates=report.duplicates,
+            not_about_province=report.not_about_province,
         )
         return report
+
+    def _social_since(self, sources: list[Source]) -> dict[str, datetime | None]:
+        """Read posts back to the last good read, with an hour's overlap for late arrivals."""
+        states = self.state.states()
+        since: dict[str, datetime | None] = {}
+        for source in sources:
+            last = states[source.id].last_success_at if source.id in states else None
+            since[source.id] = last - SOCIAL_OVERLAP if last else None
+        return since
