@@ -15,6 +15,7 @@ from api import web
 from api.deps import PrincipalDep
 from api.routers import ingest, items, review, trends
 from api.routers import sources as sources_router
+from api.routers import stories as stories_router
 from api.security import TokenRegistry
 from classifier.taxonomy import Taxonomy
 from crawlers.state import CrawlState
@@ -24,6 +25,7 @@ from index.store import Store, StoreUnavailable
 from mediawatch import __version__
 from mediawatch.config import Settings
 from mediawatch.model import Source
+from mediawatch.stories import StoryIndex
 
 
 def _validation_error(request: Request, error: RequestValidationError) -> Response:
@@ -57,9 +59,10 @@ def create_app(
     store: Store,
     sources: list[Source] | None = None,
     crawl_state: CrawlState | None = None,
+    stories: StoryIndex | None = None,
 ) -> FastAPI:
-    """``sources`` and ``crawl_state`` are the worker's when it serves the API itself;
-    otherwise the configured registry file and state file are read."""
+    """``sources``, ``crawl_state`` and ``stories`` are the worker's when it serves the API
+    itself; otherwise the configured files are read."""
     app = FastAPI(
         title="mediawatch",
         version=__version__,
@@ -72,6 +75,7 @@ def create_app(
     app.state.store = store
     app.state.sources = sources
     app.state.crawl_state = crawl_state or CrawlState(settings.crawl_state_path, settings.timezone)
+    app.state.stories = stories or StoryIndex(settings.stories_path)
     app.state.tokens = TokenRegistry(settings)
     app.state.topic_labels = Taxonomy.load().labels_vi
     secret = settings.session_secret.get_secret_value() if settings.session_secret else None
@@ -91,6 +95,7 @@ def create_app(
     app.include_router(review.router)
     app.include_router(trends.router)
     app.include_router(sources_router.router)
+    app.include_router(stories_router.router)
     app.include_router(ingest.router)
     app.include_router(web.router)
 

@@ -12,6 +12,7 @@ from crawlers.state import CrawlState
 from index.store import Store
 from mediawatch.config import Settings, load_sources
 from mediawatch.model import Source
+from mediawatch.stories import StoryIndex
 
 
 def get_store(request: Request) -> Store:
@@ -32,6 +33,10 @@ def get_crawl_state(request: Request) -> CrawlState:
     return request.app.state.crawl_state
 
 
+def get_stories(request: Request) -> StoryIndex:
+    return request.app.state.stories
+
+
 def get_principal(
     request: Request,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Security(bearer_scheme)],
@@ -44,3 +49,4 @@ SettingsDep = Annotated[Settings, Depends(get_settings)]
 PrincipalDep = Annotated[Principal, Depends(get_principal)]
 SourcesDep = Annotated[list[Source], Depends(get_sources)]
 CrawlStateDep = Annotated[CrawlState, Depends(get_crawl_state)]
+StoriesDep = Annotated[StoryIndex, Depends(get_stories)]

@@ -12,13 +12,14 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 from pydantic import ValidationError
 
-from api.deps import CrawlStateDep, SettingsDep, SourcesDep, StoreDep
+from api.deps import CrawlStateDep, SettingsDep, SourcesDep, StoreDep, StoriesDep
 from api.security import SESSION_USER, check_password
 from dashboards import TEMPLATES_DIR
 from index.highlight import mark, query_terms
 from index.query import SearchQuery
 from index.store import ItemNotFound, ReviewConflict
 from mediawatch.clock import recent_days
+from mediawatch.gazetteer import packaged_gazetteer
 from mediawatch.health import HealthStatus, source_health
 from mediawatch.model import Document, ReviewDecision, ReviewOutcome, utc_now
 
@@ -138,6 +139,7 @@ def item_page(
     request: Request,
     item_id: str,
     store: StoreDep,
+    stories: StoriesDep,
     user: UserDep,
     q: Annotated[str | None, Query(max_length=500)] = None,
 ) -> Response:
@@ -149,6 +151,8 @@ def item_page(
         request,
         "item.html",
         doc=document,
+        story=stories.stats(document.story_id) if document.story_id else None,
+        places=place_labels(document.places),
         title_html=mark(document.title, phrases),
         paragraphs_html=[mark(p, phrases) for p in document.text.split("\n") if p.strip()],
         history=store.review_log(item_id),
@@ -231,6 +235,12 @@ def sources_page(
     health = source_health(sources, state, store, utc_now(), settings.timezone)
     attention = [h for h in health if h.status in (HealthStatus.FAILING, HealthStatus.VOLUME_DROP)]
     return render(request, "sources.html", health=health, attention=attention)
+
+
+def place_labels(place_ids: list[str]) -> list[str]:
+    """ "xã Lạc Dương" for "xa-lac-duong"; an id the gazetteer no longer has stays as it is."""
+    places = packaged_gazetteer().places
+    return [f"{places[i].type} {places[i].name}" if i in places else i for i in place_ids]
 
 
 def daily_chart(totals: list, by_sentiment: list) -> dict:

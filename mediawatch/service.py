@@ -98,7 +98,7 @@ def serve(
     on_started: Callable[[], None] = lambda: None,
 ) -> None:
     """Run until interrupted; the scheduler stops with the web server."""
-    app = create_app(settings, pipeline.store, sources, pipeline.state)
+    app = create_app(settings, pipeline.store, sources, pipeline.state, pipeline.stories)
     scheduler = background_jobs(settings, pipeline, sources, crawl_now)
     server = uvicorn.Server(uvicorn.Config(app, log_level="warning", access_log=False))
     scheduler.start()

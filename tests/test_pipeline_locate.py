@@ -4,9 +4,13 @@ from __future__ import annotations
 
 from collections import Counter
 
+import httpx
+
+from api.app import create_app
 from index.query import SearchQuery
 from mediawatch.identity import web_item_id
 from mediawatch.model import Source, SourceKind, SourceScope, SourceTier
+from tests.conftest import ADMIN_PASSWORD, API_TOKEN, LiveServer, login
 from tests.http_site import Route, RouteSite
 from tests.test_crawl import ARTICLE, rss
 from tests.test_social_telegram import CHANNEL, message, page
@@ -57,7 +61,7 @@ def test_national_items_are_kept_only_when_they_name_the_province(store, pipelin
     assert second.stored == 0
 
 
-def test_a_rumour_copied_with_edits_across_sources_is_one_story(store, pipeline):
+def test_a_rumour_copied_with_edits_across_sources_is_one_story(settings, store, pipeline):
     routes = {
         "/src-a.rss": Route(rss("/a/tin.html"), "application/rss+xml"),
         "/src-b.rss": Route(rss("/b/tin.html"), "application/rss+xml"),
@@ -78,6 +82,22 @@ def test_a_rumour_copied_with_edits_across_sources_is_one_story(store, pipeline)
     assert a.duplicate_of is None and b.duplicate_of is None  # near, not exact, copies
     stats = pipeline.stories.stats(a.story_id)
     assert (stats.size, stats.sources) == (2, 2)
+
+    app = create_app(settings, store, sources, pipeline.state, pipeline.stories)
+    with LiveServer(app) as server, httpx.Client(base_url=server.url) as client:
+        story = client.get(
+            f"/api/stories/{a.story_id}", headers={"Authorization": f"Bearer {API_TOKEN}"}
+        )
+        missing = client.get(
+            "/api/stories/web:nothing", headers={"Authorization": f"Bearer {API_TOKEN}"}
+        )
+        login(client, settings.admin_username, ADMIN_PASSWORD)
+        item_page = client.get(f"/items/{b.id}")
+    assert story.status_code == 200
+    assert (story.json()["size"], story.json()["sources"]) == (2, 2)
+    assert missing.status_code == 404
+    assert "Cùng câu chuyện (nội dung gần giống): 2 tin từ 2 nguồn" in item_page.text
+    assert "xã Lạc Dương" in item_page.text
 
 
 def test_social_sources_are_read_in_the_same_crawl_and_remembered(store, pipeline):
