@@ -19,10 +19,11 @@ from mediawatch.config import load_sources
 from mediawatch.model import ListingRules, Source
 from tests.conftest import REPO, shared_path
 
-# Written as entries would stand in config/sources.yaml (three of them are there). The four outlets on the same CMS
-# (baochinhphu, cafef, nld, tuoitre) page through a "timeline" endpoint that their script builds
-# from the zone id in <input id="hdZoneId">; the XPath builds the same URL, and gives nothing on
-# the endpoint's own fragment (no zone id there), so paging stops at page 2.
+# Written as entries would stand in config/sources.yaml (three more are there, checked as
+# shipped). The four outlets on the same CMS (baochinhphu, cafef, nld, tuoitre) page through a
+# "timeline" endpoint that their script builds from the zone id in <input id="hdZoneId">; the
+# XPath builds the same URL, and gives nothing on the endpoint's own fragment (no zone id
+# there), so paging stops at page 2.
 SOURCES_YAML = r"""
 - id: baodautu-tai-chinh-chung-khoan
   name: "Báo Đầu tư – Tài chính, chứng khoán"
