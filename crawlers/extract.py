@@ -19,6 +19,8 @@ class ExtractedArticle:
     published: datetime | None = None
     authors: list[str] = field(default_factory=list)
     extractor: str = "trafilatura"
+    problem: str | None = None  # "bot_challenge" or "empty_page": a failure, not an article
+    date_source: str | None = None  # where ``published`` came from
 
 
 def _parse_date(value: str | None) -> datetime | None:

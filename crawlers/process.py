@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import subprocess
 import sys
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 
 from pydantic import ValidationError
 
-from crawlers.events import CrawlEvent, crawl_event_adapter
+from crawlers.events import CrawlEvent, Validators, crawl_event_adapter
 from crawlers.run import CrawlJob
 from mediawatch.config import CrawlSettings
 from mediawatch.model import Source
@@ -38,9 +38,16 @@ def crawl(
     settings: CrawlSettings,
     log_file: Path,
     known_ids: Iterable[str] = (),
+    validators: Mapping[str, Validators] | None = None,
 ) -> Iterator[CrawlEvent]:
     """Yield the crawl's events; raises CrawlProcessError if the process dies."""
-    job = CrawlJob(sources=sources, crawl=settings, known_ids=list(known_ids), log_file=log_file)
+    job = CrawlJob(
+        sources=sources,
+        crawl=settings,
+        known_ids=list(known_ids),
+        validators=dict(validators or {}),
+        log_file=log_file,
+    )
     log_file.parent.mkdir(parents=True, exist_ok=True)
     with log_file.open("ab") as stderr_sink:
         process = subprocess.Popen(

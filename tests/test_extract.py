@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from crawlers.extract import decode_html, extract_article
-from crawlers.spiders.feed import MIN_ARTICLE_CHARS
+from crawlers.spiders.source import MIN_ARTICLE_CHARS
 from mediawatch.demo.site import DemoSite, load_corpus
 from tests.conftest import shared_path
 
