@@ -2,14 +2,23 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from datetime import datetime, time
 from zoneinfo import ZoneInfo
 
+import lxml.html
 import trafilatura
+from lxml.etree import ParserError
 from w3lib.encoding import html_to_unicode
 
 _VIETNAM = ZoneInfo("Asia/Ho_Chi_Minh")
+# Markers of the commonest bot-challenge interstitial (Cloudflare's), served with status 200.
+_CHALLENGE = re.compile(
+    r"cf-browser-verification|/cdn-cgi/challenge-platform/|window\._cf_chl_opt|"
+    r"<title>\s*Just a moment\.\.\.\s*</title>",
+    re.I,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,8 +57,24 @@ def decode_html(body: bytes, content_type: str | None = None) -> str:
     return text
 
 
+def page_problem(html: str) -> str | None:
+    """Why a page can hold no article at all: a bot challenge, or nothing to read."""
+    if _CHALLENGE.search(html[:100_000]):
+        return "bot_challenge"
+    try:
+        tree = lxml.html.fromstring(html)
+    except (ParserError, ValueError):
+        return "empty_page"
+    for node in tree.xpath("//script|//style|//noscript|//template"):
+        node.drop_tree()
+    return None if tree.text_content().strip() else "empty_page"
+
+
 def extract_article(html: str, url: str | None = None) -> ExtractedArticle:
     """Extract an article; an empty ``text`` means the page holds no article we could find."""
+    problem = page_problem(html)
+    if problem:
+        return ExtractedArticle(text="", extractor="none", problem=problem)
     result = trafilatura.bare_extraction(
         html,
         url=url,
