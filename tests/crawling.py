@@ -54,7 +54,7 @@ def source(
 
 def quick_settings(**changes: Any) -> CrawlSettings:
     """Politeness off for loopback sites: no delay, no retries unless a test asks for them."""
-    return CrawlSettings(download_delay_s=0.0, retries=0, timeout_s=10, **changes)
+    return CrawlSettings(**({"download_delay_s": 0.0, "retries": 0, "timeout_s": 10} | changes))
 
 
 @dataclass
