@@ -29,7 +29,6 @@ def scrapy_settings(crawl: CrawlSettings, log_file: Path | None) -> ScrapySettin
             "DOWNLOAD_MAXSIZE": crawl.max_page_bytes,
             "DOWNLOAD_WARNSIZE": crawl.max_page_bytes // 2,
             "RETRY_TIMES": crawl.retries,
-            "RETRY_HTTP_CODES": [429, 500, 502, 503, 504, 522, 524, 408],
             "DOWNLOADER_MIDDLEWARES": {
                 "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
                 "crawlers.middlewares.BackoffRetryMiddleware": 550,

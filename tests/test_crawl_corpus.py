@@ -49,8 +49,9 @@ def test_feedparser_corpus_crawls_to_an_outcome_for_every_file(tmp_path):
             source(source_id, site.base_url + route_path, fetch_pages=False)
             for source_id, route_path in paths.items()
         ]
+        busy = quick_settings(concurrent_requests=32, per_domain_concurrency=4)
         started = time.monotonic()
-        result = run_crawl(sources, tmp_path, quick_settings(concurrent_requests=32, per_domain_concurrency=4))
+        result = run_crawl(sources, tmp_path, busy)
         took = time.monotonic() - started
     failed = {f.source_id: f for f in result.failures if f.stage == "feed"}
     assert set(result.done) | set(failed) == set(paths), "a source ended without a word"

@@ -163,15 +163,17 @@ def test_listing_rules_that_match_nothing_fail_the_source(tmp_path):
     assert [(f.stage, f.reason) for f in result.failures] == [("feed", "malformed_listing")]
 
 
-def test_full_content_feed_is_stored_without_fetching_pages(tmp_path):
+def test_full_content_feed_is_stored_without_fetching_pages_and_social_is_skipped(tmp_path):
     routes = {
         "/robots.txt": Route(ALLOW_ALL, "text/plain"),
         "/full.xml": Route(rss("/bai/1.html", "/bai/2.html"), "application/rss+xml"),
     }
     with RouteSite(routes) as site:
         feed = source("toan-van", f"{site.base_url}/full.xml", fetch_pages=False)
-        result = run_crawl([feed], tmp_path)
+        social = source("tele", "https://t.me/s/kenh", kind=SourceKind.TELEGRAM, account="kenh")
+        result = run_crawl([feed, social], tmp_path)
     assert site.requested == ["/robots.txt", "/full.xml"]
+    assert set(result.done) == {"toan-van"} and result.failures == []  # social: not this crawl's
     items = result.by_path()
     assert set(items) == {"/bai/1.html", "/bai/2.html"}
     first = items["/bai/1.html"]
