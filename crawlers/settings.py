@@ -17,7 +17,7 @@ def scrapy_settings(crawl: CrawlSettings, log_file: Path | None) -> ScrapySettin
             "USER_AGENT": crawl.user_agent,
             "ROBOTSTXT_OBEY": crawl.obey_robots_txt,
             "DOWNLOAD_DELAY": crawl.download_delay_s,
-            "RANDOMIZE_DOWNLOAD_DELAY": True,
+            "DOWNLOAD_DELAY_JITTER": 0.5,  # ±50 %, so requests do not come like a clock
             "CONCURRENT_REQUESTS": crawl.concurrent_requests,
             "CONCURRENT_REQUESTS_PER_DOMAIN": crawl.per_domain_concurrency,
             "AUTOTHROTTLE_ENABLED": True,

@@ -123,6 +123,11 @@ class SourceSpider(scrapy.Spider):
                 run.failed = run.failed or depth == 0
                 self._fail(run.source, response.url, "feed", error.reason, str(error))
                 return
+            except Exception as error:  # a reader's bug on odd input: this source fails, loudly
+                log.exception("discovery reader crashed", source=run.source.id, url=response.url)
+                run.failed = run.failed or depth == 0
+                self._fail(run.source, response.url, "feed", "reader_error", repr(error))
+                return
             yield from self._take(run, found, depth)
         finally:
             self._settle(run)
@@ -209,7 +214,13 @@ class SourceSpider(scrapy.Spider):
             self._fail(source, response.url, "article", "not_html", "response is not text")
             yield from self._fallback(source, entry)
             return
-        article = extract_article(response.text, response.url)
+        try:
+            article = extract_article(response.text, response.url)
+        except Exception as error:  # the extractor's bug on one page must not lose the item
+            log.exception("extractor crashed", source=source.id, url=response.url)
+            self._fail(source, response.url, "article", "extractor_error", repr(error))
+            yield from self._fallback(source, entry)
+            return
         if article.problem:
             self._fail(source, response.url, "article", article.problem, article.extractor)
             yield from self._fallback(source, entry)
