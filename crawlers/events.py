@@ -15,8 +15,19 @@ class ItemEvent(BaseModel):
     document: Document
 
 
+class Validators(BaseModel):
+    """What a source's server said identifies its last answer: sent back as a conditional GET."""
+
+    etag: str | None = None
+    last_modified: str | None = None
+
+
 class FailureEvent(BaseModel):
-    """Something from outside that could not be used, named with its source and URL."""
+    """Something from outside that could not be used, named with its source and URL.
+
+    Stage ``feed`` is discovery for every web kind (feed, sitemap or listing page): the source
+    was not read whole. Stage ``article`` is one entry's page.
+    """
 
     event: Literal["failure"] = "failure"
     source_id: str
@@ -26,23 +37,18 @@ class FailureEvent(BaseModel):
     detail: str = ""
 
 
-class Validators(BaseModel):
-    """What a source sent to make the next read conditional (ETag, Last-Modified)."""
-
-    etag: str | None = None
-    last_modified: str | None = None
-
-
 class SourceDoneEvent(BaseModel):
+    """A source read to the end of its discovery: its counts and its server's new validators."""
+
     event: Literal["source_done"] = "source_done"
     source_id: str
     entries: int
     skipped_known: int
     skipped_empty: int = Field(default=0, description="Posts without text (media only)")
-    warning: str | None = None
-    not_modified: bool = False
+    not_modified: bool = Field(default=False, description="The server answered 304")
     etag: str | None = None
     last_modified: str | None = None
+    warning: str | None = None
 
 
 CrawlEvent = Annotated[ItemEvent | FailureEvent | SourceDoneEvent, Field(discriminator="event")]

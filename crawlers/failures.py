@@ -27,11 +27,14 @@ def describe_failure(failure: Failure) -> tuple[str, str]:
     error = failure.value
     detail = str(error) or type(error).__name__
     if isinstance(error, HttpError):
+        if error.response.headers.get("cf-mitigated", b"").lower() == b"challenge":
+            return "bot_challenge", detail  # Cloudflare's marker of a challenge page
         return f"http_{error.response.status}", detail
+    # Before IgnoreRequest: the decompression cap reports itself as one.
+    if "max size" in detail.lower() or "maxsize" in detail.lower():
+        return "too_large", detail
     if isinstance(error, IgnoreRequest):
         return ("robots_txt" if "robots.txt" in detail else "ignored"), detail
-    if "max size" in detail or "maxsize" in detail:
-        return "too_large", detail
     for klass in type(error).__mro__:
         if klass.__name__ in _CAUSES:
             return _CAUSES[klass.__name__], detail

@@ -16,7 +16,6 @@ from urllib.parse import urldefrag, urljoin, urlsplit
 import lxml.etree
 from cssselect import SelectorError
 from parsel import Selector
-from scrapy.utils.url import url_is_from_any_domain
 from w3lib.html import get_base_url
 
 from crawlers.feeds import web_link
@@ -55,7 +54,10 @@ def _chosen(page: Selector, css: str | None, xpath: str | None) -> list[str]:
 
 def _site_link(value: str, base: str, site: str) -> str | None:
     link = web_link(urljoin(base, value.strip())) if value.strip() else None
-    if link is None or not url_is_from_any_domain(link, [site]):
+    if link is None:
+        return None
+    host = (urlsplit(link).hostname or "").removeprefix("www.")
+    if host != site and not host.endswith("." + site):  # by host: a port is no other site
         return None
     return urldefrag(link).url
 

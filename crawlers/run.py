@@ -16,16 +16,20 @@ from scrapy.crawler import CrawlerProcess
 
 from crawlers.events import EventWriter, Validators
 from crawlers.settings import scrapy_settings
-from crawlers.spiders.feed import FeedSpider
+from crawlers.spiders.source import SourceSpider
 from mediawatch.config import CrawlSettings
 from mediawatch.model import Source
 
 
 class CrawlJob(BaseModel):
+    """What the parent asks of one crawl: web sources (social kinds are skipped) and memory."""
+
     sources: list[Source]
     crawl: CrawlSettings = Field(default_factory=CrawlSettings)
     known_ids: list[str] = Field(default_factory=list)
-    validators: dict[str, Validators] = Field(default_factory=dict)
+    validators: dict[str, Validators] = Field(
+        default_factory=dict, description="Per source id: sent back as a conditional GET"
+    )
     log_file: Path | None = None
 
 
@@ -35,11 +39,13 @@ def main() -> None:
     os.dup2(sys.stderr.fileno(), sys.stdout.fileno())
     process = CrawlerProcess(scrapy_settings(job.crawl, job.log_file), install_root_handler=True)
     process.crawl(
-        FeedSpider,
+        SourceSpider,
         sources=job.sources,
         events=EventWriter(events_stream),
         known_ids=frozenset(job.known_ids),
         max_entries=job.crawl.max_entries_per_feed,
+        max_bytes=job.crawl.max_page_bytes,
+        validators=job.validators,
     )
     process.start()
     events_stream.close()

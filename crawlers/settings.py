@@ -17,16 +17,24 @@ def scrapy_settings(crawl: CrawlSettings, log_file: Path | None) -> ScrapySettin
             "USER_AGENT": crawl.user_agent,
             "ROBOTSTXT_OBEY": crawl.obey_robots_txt,
             "DOWNLOAD_DELAY": crawl.download_delay_s,
-            "RANDOMIZE_DOWNLOAD_DELAY": True,
-            "CONCURRENT_REQUESTS": 8,
+            "DOWNLOAD_DELAY_JITTER": 0.5,  # ±50 %, so requests do not come like a clock
+            "CONCURRENT_REQUESTS": crawl.concurrent_requests,
             "CONCURRENT_REQUESTS_PER_DOMAIN": crawl.per_domain_concurrency,
             "AUTOTHROTTLE_ENABLED": True,
             "AUTOTHROTTLE_START_DELAY": max(crawl.download_delay_s, 0.1),
             "AUTOTHROTTLE_TARGET_CONCURRENCY": 1.0,
             "DOWNLOAD_TIMEOUT": crawl.timeout_s,
+            # Both apply to the decompressed body too (HttpCompressionMiddleware): a gzip bomb
+            # is a too_large failure, not a full memory.
             "DOWNLOAD_MAXSIZE": crawl.max_page_bytes,
             "DOWNLOAD_WARNSIZE": crawl.max_page_bytes // 2,
             "RETRY_TIMES": crawl.retries,
+            "DOWNLOADER_MIDDLEWARES": {
+                "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
+                "crawlers.middlewares.BackoffRetryMiddleware": 550,
+            },
+            "MEDIAWATCH_BACKOFF_BASE_S": crawl.backoff_s,
+            "MEDIAWATCH_BACKOFF_MAX_S": crawl.max_backoff_s,
             "COOKIES_ENABLED": False,
             # The web only: a hostile feed must not make us read local files or other stores.
             "DOWNLOAD_HANDLERS": {"file": None, "data": None, "s3": None, "ftp": None},

@@ -29,9 +29,16 @@ class CrawlSettings(BaseModel):
     )
     download_delay_s: float = Field(default=2.0, ge=0)
     per_domain_concurrency: int = Field(default=1, ge=1, le=4)
+    concurrent_requests: int = Field(default=8, ge=1, le=256, description="Across all sites")
     timeout_s: float = Field(default=20.0, gt=0)
     max_page_bytes: int = Field(default=5 * 1024 * 1024, gt=0)
     retries: int = Field(default=2, ge=0, le=10)
+    backoff_s: float = Field(
+        default=5.0, ge=0, description="A site's delay after a 429/5xx/timeout; doubles each time"
+    )
+    max_backoff_s: float = Field(
+        default=600.0, gt=0, description="Cap on that delay and on a server's Retry-After"
+    )
     max_entries_per_feed: int = Field(default=100, ge=1)
     obey_robots_txt: bool = True
     max_crawl_s: int = Field(default=3600, ge=60, description="A crawl stops after this long")

@@ -13,33 +13,59 @@ class Route:
     body: bytes
     content_type: str = "text/html; charset=utf-8"
     status: int = 200
-    delay_s: float = 0.0
     headers: dict[str, str] = field(default_factory=dict)
+    etag: str | None = None  # sent, and answered with 304 when the request's If-None-Match has it
+    delay_s: float = 0.0  # a slow server
+
+
+@dataclass(frozen=True)
+class Hit:
+    """One request as the server saw it: when (time.monotonic), what, and with which headers."""
+
+    path: str
+    at: float
+    headers: dict[str, str]
+    status: int
 
 
 @dataclass
 class RouteSite:
-    """Routes by path, or by path and query when a key has one; a list of routes is served
-    in turn (the last one repeats), for retries."""
+    """``routes`` maps a path to a Route, or to a list of Routes answered in turn (the last
+    one from then on)."""
 
     routes: dict[str, Route | list[Route]]
     requested: list[str] = field(default_factory=list)
+    hits: list[Hit] = field(default_factory=list)
+
+    def _route(self, path: str) -> Route:
+        found = self.routes.get(path) or self.routes.get(path.split("?")[0])
+        if isinstance(found, list):
+            earlier = sum(hit.path == path for hit in self.hits)
+            return found[min(earlier, len(found) - 1)]
+        return found or Route(b"not found", status=404)
 
     def __post_init__(self) -> None:
         site = self
+        lock = threading.Lock()
 
         class Handler(BaseHTTPRequestHandler):
             def do_GET(self) -> None:
-                site.requested.append(self.path)
-                found = site.routes.get(self.path) or site.routes.get(self.path.split("?")[0])
-                if isinstance(found, list):
-                    found = found.pop(0) if len(found) > 1 else found[0]
-                route = found or Route(b"not found", status=404)
+                with lock:
+                    route = site._route(self.path)
+                    status = route.status
+                    if route.etag and route.etag == self.headers.get("If-None-Match"):
+                        status = 304
+                    site.requested.append(self.path)
+                    site.hits.append(Hit(self.path, time.monotonic(), dict(self.headers), status))
                 body = route.body.replace(b"{base}", site.base_url.encode())
                 time.sleep(route.delay_s)
-                self.send_response(route.status)
+                if status == 304:
+                    body = b""
+                self.send_response(status)
                 self.send_header("Content-Type", route.content_type)
                 self.send_header("Content-Length", str(len(body)))
+                if route.etag:
+                    self.send_header("ETag", route.etag)
                 for name, value in route.headers.items():
                     self.send_header(name, value)
                 self.end_headers()

@@ -13,32 +13,10 @@ from index.query import SearchQuery
 from mediawatch.config import load_sources
 from mediawatch.demo.site import load_corpus
 from mediawatch.identity import web_item_id
-from mediawatch.model import Source, SourceKind, SourceTier
+from mediawatch.model import SourceTier
 from tests.conftest import REPO, free_port
+from tests.crawling import ARTICLE, BODY, rss, source
 from tests.http_site import Route, RouteSite
-
-ARTICLE = """<!DOCTYPE html><html><head><meta charset="utf-8"><title>{title}</title></head>
-<body><nav>Trang chủ · Thời sự · Kinh tế</nav><article><h1>{title}</h1>
-<p>{body}</p><p>{body}</p><p>{body}</p></article>
-<footer>Bản quyền thuộc về tòa soạn.</footer></body></html>"""
-BODY = "Ủy ban nhân dân tỉnh Lâm Đồng công bố kế hoạch giải phóng mặt bằng cho dự án đường cao tốc."
-
-
-def rss(*links: str) -> bytes:
-    items = "".join(
-        f"<item><title>Tin {i}</title><link>{{base}}{link}</link>"
-        f"<description>Tóm tắt tin số {i} về chính sách đất đai của tỉnh.</description>"
-        f"<pubDate>Mon, 23 Nov 2026 08:00:00 +0700</pubDate></item>"
-        for i, link in enumerate(links)
-    )
-    return (
-        '<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel><title>Thử</title>'
-        f"<link>{{base}}/</link>{items}</channel></rss>"
-    ).encode()
-
-
-def source(source_id: str, url: str, tier: SourceTier = SourceTier.PRESS) -> Source:
-    return Source(id=source_id, name=source_id, kind=SourceKind.FEED, url=url, tier=tier)
 
 
 def test_demo_corpus_is_crawled_extracted_and_classified(demo_store, demo_site):

@@ -17,7 +17,7 @@ import trafilatura
 
 from bench.extraction_score import load_pages, page_scores, shingles
 from crawlers.extract import FALLBACK_BELOW, decode_html, extract_article
-from crawlers.spiders.feed import MIN_ARTICLE_CHARS
+from crawlers.spiders.source import MIN_ARTICLE_CHARS
 from mediawatch.demo.site import DemoSite, load_corpus
 from tests.conftest import shared_path
 
