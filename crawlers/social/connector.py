@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from datetime import datetime
 from typing import Protocol
 
@@ -24,6 +24,19 @@ class Connector(Protocol):
     skipped: int
 
     def fetch(self, source: Source, since: datetime | None) -> Iterator[Document]: ...
+
+
+def recent(documents: Iterable[Document], since: datetime | None, limit: int) -> Iterator[Document]:
+    """Posts newest first, up to ``limit``, until the first older than ``since``; being lazy,
+    stopping here stops the connector's paging too."""
+    if limit < 1:
+        return
+    for taken, document in enumerate(documents, start=1):
+        if since is not None and document.published_at and document.published_at < since:
+            return
+        yield document
+        if taken >= limit:  # before asking for one more, which may fetch another page
+            return
 
 
 def title_from_text(text: str) -> str:

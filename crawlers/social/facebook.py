@@ -9,7 +9,7 @@ from urllib.parse import urlsplit
 
 from pydantic import AwareDatetime, BaseModel, Field, ValidationError
 
-from crawlers.social.connector import post_document
+from crawlers.social.connector import post_document, recent
 from crawlers.social.http import ApiClient, SocialError
 from mediawatch.identity import social_item_id
 from mediawatch.model import Document, Source
@@ -60,6 +60,9 @@ class FacebookConnector:
         self.skipped = 0
 
     def fetch(self, source: Source, since: datetime | None) -> Iterator[Document]:
+        return recent(self._posts(source, since), since, self._max_items)
+
+    def _posts(self, source: Source, since: datetime | None) -> Iterator[Document]:
         url: str | None = f"{self._graph_url}/{source.account}/posts"
         params: dict[str, Any] | None = {
             "fields": FIELDS,
@@ -68,7 +71,6 @@ class FacebookConnector:
         }
         if since is not None:
             params["since"] = int(since.timestamp())
-        taken = 0
         while url:
             page = self._page(url, params)
             for raw in page.data:
@@ -76,12 +78,7 @@ class FacebookConnector:
                 if document is None:
                     self.skipped += 1
                     continue
-                if since is not None and document.published_at and document.published_at < since:
-                    return
                 yield document
-                taken += 1
-                if taken >= self._max_items:
-                    return
             url, params = self._next(page), None  # the next URL carries every parameter
 
     def _page(self, url: str, params: dict[str, Any] | None) -> _Page:

@@ -9,7 +9,7 @@ from urllib.parse import urlsplit
 
 from parsel import Selector
 
-from crawlers.social.connector import post_document
+from crawlers.social.connector import post_document, recent
 from crawlers.social.http import ApiClient, SocialError
 from mediawatch.model import Document, Source
 
@@ -24,9 +24,11 @@ class TelegramConnector:
         self.skipped = 0
 
     def fetch(self, source: Source, since: datetime | None) -> Iterator[Document]:
+        return recent(self._posts(source, since), since, self._max_items)
+
+    def _posts(self, source: Source, since: datetime | None) -> Iterator[Document]:
         page_url = urlsplit(str(source.url))._replace(query="", fragment="").geturl()
         before: int | None = None
-        taken = 0
         for _ in range(MAX_PAGES):
             selector = self._page(page_url, before)
             messages = selector.css("div.tgme_widget_message[data-post]")
@@ -43,13 +45,7 @@ class TelegramConnector:
                     self.skipped += 1
                 else:
                     documents.append(document)
-            for document in reversed(documents):  # newest first, as the other connectors
-                if since is not None and document.published_at and document.published_at < since:
-                    return
-                yield document
-                taken += 1
-                if taken >= self._max_items:
-                    return
+            yield from reversed(documents)  # newest first, as the other connectors
             oldest = min(ids, default=None)
             if oldest is None or (before is not None and oldest >= before) or oldest <= 1:
                 return

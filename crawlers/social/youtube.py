@@ -13,7 +13,7 @@ from typing import Any
 
 from pydantic import AwareDatetime, BaseModel, Field, ValidationError
 
-from crawlers.social.connector import post_document
+from crawlers.social.connector import post_document, recent
 from crawlers.social.http import ApiClient, SocialError
 from mediawatch.model import Document, Source
 
@@ -98,11 +98,11 @@ class YouTubeConnector:
                 params["channelId"] = source.account
             if since is not None:
                 params["publishedAfter"] = since.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-            yield from self._pages(source, since, "search", params)
+            yield from recent(self._pages(source, "search", params), since, self._max_items)
         else:
             uploads = self._uploads_playlist(str(source.account))
             params = {"part": "snippet", "playlistId": uploads, "maxResults": PAGE_SIZE}
-            yield from self._pages(source, since, "playlistItems", params)
+            yield from recent(self._pages(source, "playlistItems", params), since, self._max_items)
 
     def _uploads_playlist(self, channel_id: str) -> str:
         body = self._call("channels", {"part": "contentDetails", "id": channel_id})
@@ -112,10 +112,7 @@ class YouTubeConnector:
                 return str(playlist)
         raise SocialError("not_found", f"no channel {channel_id!r} or it has no uploads")
 
-    def _pages(
-        self, source: Source, since: datetime | None, endpoint: str, params: dict[str, Any]
-    ) -> Iterator[Document]:
-        taken = 0
+    def _pages(self, source: Source, endpoint: str, params: dict[str, Any]) -> Iterator[Document]:
         token: str | None = None
         while True:
             body = self._call(endpoint, params | ({"pageToken": token} if token else {}))
@@ -128,12 +125,7 @@ class YouTubeConnector:
                 if document is None:
                     self.skipped += 1
                     continue
-                if since is not None and document.published_at and document.published_at < since:
-                    return
                 yield document
-                taken += 1
-                if taken >= self._max_items:
-                    return
             token = page.nextPageToken
             if not token or not page.items:
                 return
