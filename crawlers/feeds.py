@@ -27,6 +27,7 @@ class FeedEntry:
     summary: str
     published: datetime | None
     authors: list[str] = field(default_factory=list)
+    content: str = ""  # the full text when the feed carries it (content:encoded, atom:content)
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,6 +73,27 @@ def _plain_text(fragment: str) -> str:
         return fragment.strip()
 
 
+_BLOCKS = ("p", "div", "li", "h1", "h2", "h3", "h4", "h5", "h6", "blockquote", "tr", "br")
+
+
+def _paragraphs(fragment: str) -> str:
+    """An HTML body as text, one line per paragraph: what a full-content feed carries."""
+    try:
+        tree = lxml.html.fromstring(fragment)
+    except (ParserError, ValueError):
+        return fragment.strip()
+    for element in tree.iter(*_BLOCKS):
+        element.tail = "\n" + (element.tail or "")
+    lines = (" ".join(line.split()) for line in tree.text_content().split("\n"))
+    return "\n".join(line for line in lines if line)
+
+
+def _entry_content(entry: feedparser.FeedParserDict) -> str:
+    """The longest full-text body the entry carries, as text; empty when it has none."""
+    bodies = [part.get("value") or "" for part in entry.get("content", [])]
+    return max((_paragraphs(body) for body in bodies if body.strip()), key=len, default="")
+
+
 def parse_feed(body: bytes, url: str, content_type: str | None = None) -> ParsedFeed:
     """Parse RSS/Atom bytes fetched from ``url``; FeedError when nothing usable is there."""
     # Without a declared type (a file, not a response) read it as XML rather than have
@@ -96,6 +118,7 @@ def parse_feed(body: bytes, url: str, content_type: str | None = None) -> Parsed
                 summary=_plain_text(entry.get("summary") or ""),
                 published=_entry_date(entry),
                 authors=_entry_authors(entry),
+                content=_entry_content(entry),
             )
         )
     if rejected:

@@ -257,3 +257,29 @@ def test_challenge_and_empty_pages_are_failures_not_articles(tmp_path):
         assert items[path].extractor == "feed-summary"
         assert items[path].text.startswith("Tóm tắt tin số")
     assert items["/ok.html"].extractor not in ("feed-summary", "none")
+
+
+FULL_TEXT_FEED = """<?xml version="1.0" encoding="utf-8"?>
+<rss version="2.0" xmlns:content="http://purl.org/rss/1.0/modules/content/"><channel>
+<title>Toàn văn</title><link>{base}/</link>
+<item><title>Đà Lạt cấm xe tải nặng vào trung tâm</title><link>{base}/bai/9.html</link>
+<description>Tóm tắt ngắn.</description>
+<content:encoded><![CDATA[<p>Từ ngày 1/12, xe tải trên 10 tấn không được vào trung tâm Đà Lạt.</p>
+<p>UBND tỉnh Lâm Đồng cho biết quy định nhằm giảm ùn tắc và bảo vệ mặt đường.</p>]]>
+</content:encoded></item></channel></rss>"""
+
+
+def test_a_feed_carrying_the_full_text_gives_it_paragraph_by_paragraph(tmp_path):
+    routes = {
+        "/robots.txt": Route(ALLOW_ALL, "text/plain"),
+        "/full.xml": Route(FULL_TEXT_FEED.encode(), "application/rss+xml"),
+    }
+    with RouteSite(routes) as site:
+        result = run_crawl(
+            [source("toan-van", f"{site.base_url}/full.xml", fetch_pages=False)], tmp_path
+        )
+    item = result.by_path()["/bai/9.html"]
+    assert item.text == (
+        "Từ ngày 1/12, xe tải trên 10 tấn không được vào trung tâm Đà Lạt.\n"
+        "UBND tỉnh Lâm Đồng cho biết quy định nhằm giảm ùn tắc và bảo vệ mặt đường."
+    )

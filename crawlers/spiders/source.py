@@ -269,7 +269,7 @@ class SourceSpider(scrapy.Spider):
             source_id=source.id,
             source_tier=source.tier,
             title=entry.title or (article.title if article else None) or "",
-            text=article.text if article else entry.summary,
+            text=article.text if article else (entry.content or entry.summary),
             authors=(article.authors if article else []) or entry.authors,
             published_at=published,
             fetched_at=utc_now(),
