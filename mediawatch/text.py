@@ -15,6 +15,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from functools import lru_cache
 
+import numpy as np
+
 _INVISIBLE = re.compile(r"[\u200b-\u200f\u202a-\u202e\u2060-\u2064\ufeff\u00ad]")
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 _SPACES = re.compile(r"[ \t\u00a0\u1680\u2000-\u200a\u202f\u205f\u3000]+")
@@ -91,7 +93,11 @@ class PhraseHit:
     end: int
 
 
-_WORD = re.compile(r"\S+")
+def _word_spans(form: str) -> tuple[np.ndarray, np.ndarray]:
+    """Start and end offsets of the words of a match form (words of \\w between spaces)."""
+    is_word = np.frombuffer(form.encode("utf-32-le"), dtype=np.uint32) != ord(" ")
+    edges = np.diff(is_word.astype(np.int8), prepend=np.int8(0), append=np.int8(0))
+    return np.flatnonzero(edges == 1), np.flatnonzero(edges == -1)
 
 
 class GroupedPhraseMatcher:
@@ -138,7 +144,7 @@ class GroupedPhraseMatcher:
                     candidates.append((i, len(key_words), key, groups))
         if not candidates:
             return {}
-        spans = [(m.start(), m.end()) for m in _WORD.finditer(form)]
+        starts, ends = _word_spans(form)
         hits: dict[str, list[PhraseHit]] = {}
         next_free: dict[str, int] = {}
         for i, count, key, groups in candidates:
@@ -147,7 +153,7 @@ class GroupedPhraseMatcher:
                     next_free[group] = i + count
                     phrase = self._phrase_of[group][key]
                     hits.setdefault(group, []).append(
-                        PhraseHit(phrase, spans[i][0], spans[i + count - 1][1])
+                        PhraseHit(phrase, int(starts[i]), int(ends[i + count - 1]))
                     )
         return hits
 
