@@ -16,7 +16,7 @@ import yaml
 from pydantic import BaseModel
 
 from mediawatch.model import RiskReason, SourceTier
-from mediawatch.text import PhraseMatcher, match_form
+from mediawatch.text import GroupedPhraseMatcher, PhraseHit
 
 DEFAULT_LEXICON = Path(__file__).with_name("risk_lexicon.yaml")
 
@@ -72,18 +72,22 @@ class RiskScorer:
     def __init__(self, lexicon: LexiconFile, weights: RiskWeights | None = None) -> None:
         self.lexicon = lexicon
         self.weights = weights or RiskWeights()
-        self._sensational = PhraseMatcher(lexicon.sensational.phrases)
-        self._unverified = PhraseMatcher(lexicon.unverified_source.phrases)
+        self._matcher = GroupedPhraseMatcher(
+            {
+                "sensational": lexicon.sensational.phrases,
+                "unverified": lexicon.unverified_source.phrases,
+            }
+        )
 
     @classmethod
     def load(cls, path: Path = DEFAULT_LEXICON) -> RiskScorer:
         return cls(LexiconFile.model_validate(yaml.safe_load(path.read_text(encoding="utf-8"))))
 
     @staticmethod
-    def _quotes(matcher: PhraseMatcher, text: str, form: str) -> list[str]:
+    def _quotes(hits: list[PhraseHit], text: str) -> list[str]:
         """The matched words as written in the item, each once, in order of appearance."""
         seen: dict[str, str] = {}
-        for hit in matcher.find(text, form):
+        for hit in hits:
             seen.setdefault(hit.phrase, text[hit.start : hit.end])
         return list(seen.values())
 
@@ -96,9 +100,9 @@ class RiskScorer:
         model_version: str,
     ) -> tuple[float, list[RiskReason]]:
         full_text = f"{title}\n{text}"
-        form = match_form(full_text)
-        sensational = self._quotes(self._sensational, full_text, form) + _shouting(title)
-        unverified = self._quotes(self._unverified, full_text, form)
+        hits = self._matcher.find(full_text)
+        sensational = self._quotes(hits.get("sensational", []), full_text) + _shouting(title)
+        unverified = self._quotes(hits.get("unverified", []), full_text)
         w = self.weights
         candidates = [
             RiskReason(

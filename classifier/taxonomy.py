@@ -8,7 +8,7 @@ import yaml
 from pydantic import BaseModel, Field
 
 from mediawatch.model import TopicMatch
-from mediawatch.text import PhraseMatcher, match_form
+from mediawatch.text import GroupedPhraseMatcher
 
 DEFAULT_TAXONOMY = Path(__file__).with_name("taxonomy.yaml")
 
@@ -35,7 +35,8 @@ class Taxonomy:
     def __init__(self, spec: TaxonomyFile) -> None:
         self.spec = spec
         self.labels_vi = {topic.id: topic.label_vi for topic in spec.topics}
-        self._matchers = {topic.id: PhraseMatcher(topic.phrases) for topic in spec.topics}
+        # One pass over the text finds every topic's phrases, as one matcher per topic would.
+        self._matcher = GroupedPhraseMatcher({topic.id: topic.phrases for topic in spec.topics})
 
     @classmethod
     def load(cls, path: Path = DEFAULT_TAXONOMY) -> Taxonomy:
@@ -43,10 +44,10 @@ class Taxonomy:
 
     def match(self, title: str, text: str) -> list[TopicMatch]:
         matches = []
-        title_form, text_form = match_form(title), match_form(text)
-        for topic_id, matcher in self._matchers.items():
-            in_title = {hit.phrase for hit in matcher.find(title, title_form)}
-            in_body = {hit.phrase for hit in matcher.find(text, text_form)}
+        title_hits, body_hits = self._matcher.find(title), self._matcher.find(text)
+        for topic_id in self.labels_vi:
+            in_title = {hit.phrase for hit in title_hits.get(topic_id, ())}
+            in_body = {hit.phrase for hit in body_hits.get(topic_id, ())}
             score = TITLE_WEIGHT * len(in_title) + len(in_body - in_title)
             if score >= MIN_SCORE:
                 evidence = sorted(in_title | in_body)

@@ -26,6 +26,7 @@ from pathlib import Path
 import numpy as np
 import structlog
 from datasketch import MinHash, MinHashLSH
+from datasketch.hashfunc import sha1_hash32
 
 from mediawatch.model import Document, utc_now
 from mediawatch.text import collapse
@@ -41,6 +42,8 @@ THRESHOLD = 0.4
 SHINGLE_CHARS = 5
 MIN_WORDS = 15
 WINDOW = timedelta(days=30)
+# Shingle hashes kept between signatures (about 100 bytes each); past this they start again.
+MAX_CACHED_SHINGLES = 500_000
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS story_items (
@@ -75,16 +78,31 @@ class StoryStats:
     per_hour_6h: float
 
 
-def shingles(joined: str) -> set[bytes]:
+def shingles(joined: str) -> set[str]:
     """Character 5-grams of ``collapse(text)``: the folded words joined by single spaces.
 
     Folded, a copy that lost its diacritics or its punctuation on the way is the same text.
     """
     if len(joined) <= SHINGLE_CHARS:
-        return {joined.encode()} if joined else set()
-    return {joined[i : i + SHINGLE_CHARS].encode() for i in range(len(joined) - SHINGLE_CHARS + 1)}
+        return {joined} if joined else set()
+    return {joined[i : i + SHINGLE_CHARS] for i in range(len(joined) - SHINGLE_CHARS + 1)}
 
 
+class _ShingleHashes(dict[str, int]):
+    """datasketch's default hash (SHA-1, 32 bits, of the UTF-8) of each shingle, remembered.
+
+    The shingles of one language repeat from text to text, and hashing them one by one was
+    most of a signature's cost; the values are the same, so stored signatures stay comparable.
+    """
+
+    def __missing__(self, shingle: str) -> int:
+        if len(self) >= MAX_CACHED_SHINGLES:
+            self.clear()
+        value = self[shingle] = sha1_hash32(shingle.encode())
+        return value
+
+
+_SHINGLE_HASHES = _ShingleHashes()
 _TEMPLATE = MinHash(num_perm=NUM_PERM, seed=SEED, scheme=SCHEME)
 
 
@@ -93,6 +111,7 @@ def _minhash(hashvalues: np.ndarray | None = None) -> MinHash:
         num_perm=NUM_PERM,
         seed=SEED,
         scheme=SCHEME,
+        hashfunc=_SHINGLE_HASHES.__getitem__,
         hashvalues=hashvalues,
         permutations=_TEMPLATE.permutations,
     )

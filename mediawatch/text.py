@@ -11,9 +11,11 @@ from __future__ import annotations
 import html
 import re
 import unicodedata
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from functools import lru_cache
+
+import numpy as np
 
 _INVISIBLE = re.compile(r"[\u200b-\u200f\u202a-\u202e\u2060-\u2064\ufeff\u00ad]")
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
@@ -54,6 +56,19 @@ class _FoldTable(dict[int, str]):
 _FOLD_TABLE = _FoldTable()
 
 
+class _MatchFormTable(dict[int, str]):
+    """Folding and blanking of non-word characters in one str.translate table."""
+
+    def __missing__(self, codepoint: int) -> str:
+        folded = _FOLD_TABLE[codepoint]
+        form = " " if _NON_WORD.match(folded) else folded
+        self[codepoint] = form
+        return form
+
+
+_MATCH_FORM_TABLE = _MatchFormTable()
+
+
 def fold(text: str) -> str:
     """Lower case, diacritics removed, đ→d; same length as ``text`` (NFC input)."""
     return text.translate(_FOLD_TABLE)
@@ -61,7 +76,7 @@ def fold(text: str) -> str:
 
 def match_form(text: str) -> str:
     """Folded text with every non-word character turned into a space, length preserved."""
-    return _NON_WORD.sub(" ", fold(text))
+    return text.translate(_MATCH_FORM_TABLE)
 
 
 def collapse(text: str) -> str:
@@ -78,22 +93,77 @@ class PhraseHit:
     end: int
 
 
+def _word_spans(form: str) -> tuple[np.ndarray, np.ndarray]:
+    """Start and end offsets of the words of a match form (words of \\w between spaces)."""
+    is_word = np.frombuffer(form.encode("utf-32-le"), dtype=np.uint32) != ord(" ")
+    edges = np.diff(is_word.astype(np.int8), prepend=np.int8(0), append=np.int8(0))
+    return np.flatnonzero(edges == 1), np.flatnonzero(edges == -1)
+
+
+class GroupedPhraseMatcher:
+    """Several phrase lists read in one pass over the text.
+
+    Each group's hits are those a PhraseMatcher of that group's phrases alone would find:
+    whole words, ignoring case, diacritics and punctuation; read left to right, the longest
+    of the group's phrases starting at a word wins and reading goes on after it, so one
+    group's hits never overlap (another group's may).
+    """
+
+    def __init__(self, groups: Mapping[str, Iterable[str]]) -> None:
+        self._phrase_of: dict[str, dict[str, str]] = {}  # group → key → phrase as configured
+        for group, phrases in groups.items():
+            by_key = self._phrase_of.setdefault(group, {})
+            for phrase in phrases:
+                key = collapse(normalize(phrase))
+                if key:
+                    by_key.setdefault(key, phrase)
+        groups_of: dict[str, list[str]] = {}
+        for group, by_key in self._phrase_of.items():
+            for key in by_key:
+                groups_of.setdefault(key, []).append(group)
+        # First word → (the key's words, the key, its groups), longest key first.
+        self._starting: dict[str, list[tuple[list[str], str, list[str]]]] = {}
+        for key in sorted(groups_of, key=len, reverse=True):
+            words = key.split()
+            self._starting.setdefault(words[0], []).append((words, key, groups_of[key]))
+
+    def phrases(self, group: str) -> tuple[str, ...]:
+        return tuple(self._phrase_of.get(group, {}).values())
+
+    def find(self, text: str, form: str | None = None) -> dict[str, list[PhraseHit]]:
+        """Hits by group, for the groups that have any, with spans valid in ``text`` (NFC).
+
+        ``form`` is ``match_form(text)`` when the caller has it already.
+        """
+        form = match_form(text) if form is None else form
+        words = form.split()
+        candidates = []  # (first word, word count, key, groups), by position then length
+        for i, word in enumerate(words):
+            for key_words, key, groups in self._starting.get(word, ()):
+                if words[i : i + len(key_words)] == key_words:
+                    candidates.append((i, len(key_words), key, groups))
+        if not candidates:
+            return {}
+        starts, ends = _word_spans(form)
+        hits: dict[str, list[PhraseHit]] = {}
+        next_free: dict[str, int] = {}
+        for i, count, key, groups in candidates:
+            for group in groups:
+                if i >= next_free.get(group, 0):
+                    next_free[group] = i + count
+                    phrase = self._phrase_of[group][key]
+                    hits.setdefault(group, []).append(
+                        PhraseHit(phrase, int(starts[i]), int(ends[i + count - 1]))
+                    )
+        return hits
+
+
 class PhraseMatcher:
     """Finds whole-word occurrences of phrases, ignoring case, diacritics and punctuation."""
 
     def __init__(self, phrases: Iterable[str]) -> None:
-        self._by_key: dict[str, str] = {}
-        for phrase in phrases:
-            key = collapse(normalize(phrase))
-            if key:
-                self._by_key.setdefault(key, phrase)
-        self.phrases = tuple(self._by_key.values())
-        if self._by_key:
-            keys = sorted(self._by_key, key=len, reverse=True)
-            alternatives = "|".join(r"\s+".join(map(re.escape, k.split())) for k in keys)
-            self._pattern: re.Pattern[str] | None = re.compile(rf"(?<!\w)(?:{alternatives})(?!\w)")
-        else:
-            self._pattern = None
+        self._grouped = GroupedPhraseMatcher({"": phrases})
+        self.phrases = self._grouped.phrases("")
 
     def find(self, text: str, form: str | None = None) -> list[PhraseHit]:
         """Hits in ``text`` (NFC), with spans valid in ``text`` itself.
@@ -101,13 +171,7 @@ class PhraseMatcher:
         ``form`` is ``match_form(text)`` when the caller has it already: many matchers
         reading one text should fold it once.
         """
-        if self._pattern is None:
-            return []
-        hits = []
-        for found in self._pattern.finditer(match_form(text) if form is None else form):
-            key = " ".join(found.group().split())
-            hits.append(PhraseHit(self._by_key[key], found.start(), found.end()))
-        return hits
+        return self._grouped.find(text, form).get("", [])
 
 
 _VI_FUNCTION_WORDS = frozenset(

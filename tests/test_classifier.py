@@ -2,17 +2,22 @@
 
 from __future__ import annotations
 
+import gzip
+import json
 from pathlib import Path
 
 import numpy as np
 import pytest
+from scipy.sparse import vstack
+from sklearn.feature_extraction.text import HashingVectorizer
 
+from classifier.features import FeaturizerConfig, _WordCharCounts
 from classifier.linear import LinearTextModel, ModelLoadError
 from classifier.service import SHIPPED_MODELS, Classifier
 from classifier.taxonomy import Taxonomy
 from classifier.train import TASKS, train_task
 from mediawatch.model import SourceTier
-from mediawatch.text import fold
+from mediawatch.text import collapse, fold
 from tests.conftest import shared_path
 
 REQUIRED_TOPICS = {
@@ -141,3 +146,25 @@ def test_reliability_dev_is_carved_without_leaking_into_train():
         < 0.2
     )
     assert not {e.id for e in train} & {e.id for e in dev}
+
+
+def test_character_ngrams_from_remembered_words_equal_the_vectorizers_own():
+    """Counts summed from each word's remembered n-grams are exactly HashingVectorizer's."""
+    config = FeaturizerConfig()
+    vectorizer = HashingVectorizer(
+        analyzer="char_wb",
+        ngram_range=config.char_ngrams,
+        n_features=config.n_features,
+        alternate_sign=False,
+        norm=None,
+    )
+    with gzip.open(shared_path("data/vfnd/train.jsonl.gz"), "rt", encoding="utf-8") as lines:
+        texts = [collapse(json.loads(next(lines))["text"][:4000]) for _ in range(60)]
+    counts = _WordCharCounts(vectorizer)
+    # The second batch repeats ten texts: their words are remembered, not hashed again.
+    batches = vstack(
+        [counts.transform(texts[:30]), counts.transform(texts[20:]), counts.transform([""])]
+    )
+    expected = vectorizer.transform([*texts[:30], *texts[20:], ""])
+    assert batches.shape == expected.shape
+    assert (batches != expected).nnz == 0

@@ -8,8 +8,12 @@ import sqlite3
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import numpy as np
+from datasketch import MinHash
+
 from mediawatch.model import Document, SourceTier
-from mediawatch.stories import StoryIndex
+from mediawatch.stories import NUM_PERM, SCHEME, SEED, StoryIndex, shingles, signature
+from mediawatch.text import collapse
 from tests.conftest import shared_path
 
 NOW = datetime(2026, 3, 10, 12, 0, tzinfo=UTC)
@@ -159,3 +163,14 @@ def test_story_stats_count_what_was_assigned(tmp_path: Path):
     assert (stats.items_last_24h, stats.items_previous_24h) == (4, 2)
     assert stats.per_hour_6h == 3 / 6
     assert bulk == {"web:0": stats}
+
+
+def test_signatures_are_datasketchs_default_hash_of_the_shingles():
+    """Remembered shingle hashes give the very signature datasketch computes itself, so
+    signatures stored before (or by another process) stay comparable."""
+    with gzip.open(shared_path("data/vntc/dev.jsonl.gz"), "rt", encoding="utf-8") as lines:
+        texts = [json.loads(line)["text"] for _, line in zip(range(40), lines, strict=False)]
+    for text in texts + texts:  # the second round reads remembered hashes
+        plain = MinHash(num_perm=NUM_PERM, seed=SEED, scheme=SCHEME)
+        plain.update_batch([s.encode() for s in shingles(collapse(text))])
+        assert np.array_equal(signature(text).hashvalues, plain.hashvalues)

@@ -3,6 +3,7 @@ import unicodedata
 import pytest
 
 from mediawatch.text import (
+    GroupedPhraseMatcher,
     PhraseMatcher,
     collapse,
     detect_language,
@@ -70,6 +71,35 @@ def test_folded_single_words_collide_which_is_why_taxonomies_use_phrases():
 def test_phrase_matcher_prefers_the_longest_phrase():
     matcher = PhraseMatcher(["đất", "thu hồi đất"])
     assert [h.phrase for h in matcher.find("thu hồi đất")] == ["thu hồi đất"]
+
+
+def test_grouped_matcher_finds_what_one_matcher_per_group_finds():
+    """Within a group hits never overlap; across groups they may (a topic's phrase inside
+    another topic's longer phrase still counts for its own topic)."""
+    groups = {
+        "land": ["đất đai", "quy hoạch đất", "Đà Lạt"],
+        "planning": ["quy hoạch đất đai", "đất"],
+        "short": ["lạt"],
+        "none": ["cà phê"],
+    }
+    text = "Quy hoạch đất-đai ở Đà  Lạt; đất, đai và ĐẤT đai!"
+
+    def spans(hits: list) -> list[tuple[str, str]]:
+        return [(hit.phrase, text[hit.start : hit.end]) for hit in hits]
+
+    grouped = GroupedPhraseMatcher(groups).find(text)
+    assert {group: spans(hits) for group, hits in grouped.items()} == {
+        "land": [
+            ("quy hoạch đất", "Quy hoạch đất"),
+            ("Đà Lạt", "Đà  Lạt"),
+            ("đất đai", "đất, đai"),
+            ("đất đai", "ĐẤT đai"),
+        ],
+        "planning": [("quy hoạch đất đai", "Quy hoạch đất-đai"), ("đất", "đất"), ("đất", "ĐẤT")],
+        "short": [("lạt", "Lạt")],
+    }
+    for group, phrases in groups.items():
+        assert PhraseMatcher(phrases).find(text) == grouped.get(group, [])
 
 
 @pytest.mark.parametrize(
