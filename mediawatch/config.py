@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, Field, SecretStr, ValidationError
+from pydantic import BaseModel, Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 from pydantic_settings.sources import YamlConfigSettingsSource
 
@@ -53,6 +53,12 @@ class SocialSettings(BaseModel):
     facebook_graph_url: str = "https://graph.facebook.com/v21.0"
     max_items_per_source: int = Field(default=200, ge=1, le=5000)
     timeout_s: float = Field(default=20.0, gt=0)
+
+    @field_validator("youtube_api_key", "facebook_access_token", mode="before")
+    @classmethod
+    def _blank_is_unset(cls, value: object) -> object:
+        """An empty variable (as compose passes an unset one) means no credential."""
+        return None if isinstance(value, str) and not value.strip() else value
 
 
 class SmtpSettings(BaseModel):

@@ -104,3 +104,11 @@ def test_settings_come_from_environment_and_yaml(tmp_path, monkeypatch):
     assert settings.database_path == tmp_path / "d" / "mediawatch.db"
     monkeypatch.setenv("MEDIAWATCH_REVIEW_THRESHOLD", "0.9")
     assert Settings().review_threshold == 0.9
+
+
+def test_an_empty_social_credential_is_no_credential(monkeypatch):
+    monkeypatch.setenv("MEDIAWATCH_SOCIAL__YOUTUBE_API_KEY", "")
+    monkeypatch.setenv("MEDIAWATCH_SOCIAL__FACEBOOK_ACCESS_TOKEN", "tok")
+    settings = Settings()
+    assert settings.social.youtube_api_key is None
+    assert settings.social.facebook_access_token.get_secret_value() == "tok"
