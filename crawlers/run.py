@@ -7,6 +7,7 @@ the original standard output; everything else the libraries print goes to standa
 
 from __future__ import annotations
 
+import logging
 import os
 import sys
 from pathlib import Path
@@ -47,6 +48,10 @@ def main() -> None:
         max_bytes=job.crawl.max_page_bytes,
         validators=job.validators,
     )
+    # Scrapy's handler drops records below LOG_LEVEL, but the root logger stays at NOTSET and
+    # Scrapy's own at DEBUG: trafilatura and Scrapy built ~5 records per page only to drop them.
+    for logger in (logging.root, logging.getLogger("scrapy")):
+        logger.setLevel(process.settings.get("LOG_LEVEL"))
     process.start()
     events_stream.close()
 
