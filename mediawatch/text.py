@@ -68,15 +68,43 @@ class _MatchFormTable(dict[int, str]):
 
 _MATCH_FORM_TABLE = _MatchFormTable()
 
+# Below this code point (Latin, Vietnamese, punctuation, common symbols) a table maps
+# characters as arrays: every text passes through folding several times on its way, and
+# str.translate with a Python mapping costs a dict lookup per character.
+_ARRAY_TABLE_SIZE = 0x3000
+
+
+class _ArrayTranslation:
+    """One of the tables above applied by array indexing; the same result as str.translate."""
+
+    def __init__(self, table: dict[int, str]) -> None:
+        self._table = table
+        self._array = np.array(
+            [ord(table[codepoint]) for codepoint in range(_ARRAY_TABLE_SIZE)], dtype=np.uint32
+        )
+
+    def __call__(self, text: str) -> str:
+        try:
+            codepoints = np.frombuffer(text.encode("utf-32-le"), dtype=np.uint32)
+        except UnicodeEncodeError:  # a lone surrogate
+            return text.translate(self._table)
+        if codepoints.max(initial=0) >= _ARRAY_TABLE_SIZE:
+            return text.translate(self._table)
+        return self._array[codepoints].tobytes().decode("utf-32-le")
+
+
+_fold = _ArrayTranslation(_FOLD_TABLE)
+_match_form = _ArrayTranslation(_MATCH_FORM_TABLE)
+
 
 def fold(text: str) -> str:
     """Lower case, diacritics removed, đ→d; same length as ``text`` (NFC input)."""
-    return text.translate(_FOLD_TABLE)
+    return _fold(text)
 
 
 def match_form(text: str) -> str:
     """Folded text with every non-word character turned into a space, length preserved."""
-    return text.translate(_MATCH_FORM_TABLE)
+    return _match_form(text)
 
 
 def collapse(text: str) -> str:
@@ -137,9 +165,10 @@ class GroupedPhraseMatcher:
         """
         form = match_form(text) if form is None else form
         words = form.split()
+        starting = self._starting
         candidates = []  # (first word, word count, key, groups), by position then length
-        for i, word in enumerate(words):
-            for key_words, key, groups in self._starting.get(word, ()):
+        for i in [i for i, word in enumerate(words) if word in starting]:
+            for key_words, key, groups in starting[words[i]]:
                 if words[i : i + len(key_words)] == key_words:
                     candidates.append((i, len(key_words), key, groups))
         if not candidates:
