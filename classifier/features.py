@@ -14,6 +14,7 @@ import numpy as np
 import scipy.sparse as sp
 from pydantic import BaseModel
 from scipy.sparse import csr_matrix
+from sklearn.feature_extraction import FeatureHasher
 from sklearn.feature_extraction.text import HashingVectorizer
 from sklearn.preprocessing import normalize as l2_normalize
 
@@ -31,6 +32,8 @@ class FeaturizerConfig(BaseModel):
 
 # Words whose character n-grams are kept hashed; past this the memory starts again.
 MAX_CACHED_WORDS = 200_000
+# Word n-grams (mostly bigrams) whose column is kept, about 100 bytes each.
+MAX_CACHED_NGRAMS = 300_000
 
 
 class _WordCharCounts:
@@ -74,12 +77,64 @@ class _WordCharCounts:
         return counts
 
 
+class _WordNgramColumns:
+    """Word n-gram counts of texts, each distinct n-gram hashed once and its column remembered.
+
+    The same matrix HashingVectorizer gives (same tokenizer, same n-grams, same hash), without
+    hashing again the n-grams of a language, which repeat from text to text.
+    """
+
+    def __init__(self, vectorizer: HashingVectorizer) -> None:
+        self._n_features = vectorizer.n_features
+        self._preprocess = vectorizer.build_preprocessor()
+        self._tokenize = vectorizer.build_tokenizer()
+        self._ngram_range = vectorizer.ngram_range
+        self._hasher = FeatureHasher(
+            n_features=vectorizer.n_features,
+            input_type="string",
+            dtype=vectorizer.dtype,
+            alternate_sign=vectorizer.alternate_sign,
+        )
+        self._lock = threading.Lock()  # the API's threads may classify at once
+        self._column_of: dict[str, int] = {}
+
+    def _ngrams(self, text: str) -> list[str]:
+        tokens = self._tokenize(self._preprocess(text))
+        low, high = self._ngram_range
+        grams = list(tokens) if low == 1 else []
+        for n in range(max(low, 2), high + 1):
+            # The shifted copies are shorter: zip stops at the last whole n-gram.
+            grams += map(" ".join, zip(*(tokens[i:] for i in range(n)), strict=False))
+        return grams
+
+    def transform(self, texts: list[str]) -> csr_matrix:
+        texts_grams = [self._ngrams(text) for text in texts]
+        with self._lock:
+            column_of = self._column_of
+            new = list({g: None for grams in texts_grams for g in grams if g not in column_of})
+            if len(column_of) + len(new) > MAX_CACHED_NGRAMS:
+                column_of.clear()
+                new = list({g: None for grams in texts_grams for g in grams})
+            if new:
+                hashed = self._hasher.transform([g] for g in new)
+                column_of.update(zip(new, hashed.indices.tolist(), strict=True))
+            columns = [column_of[g] for grams in texts_grams for g in grams]
+        indptr = np.cumsum([0, *map(len, texts_grams)])
+        counts = csr_matrix(
+            (np.ones(len(columns)), columns, indptr), shape=(len(texts), self._n_features)
+        )
+        counts.sum_duplicates()  # canonical (sorted) like HashingVectorizer's own output
+        return counts
+
+
 class TextFeaturizer:
     def __init__(self, config: FeaturizerConfig | None = None) -> None:
         self.config = config or FeaturizerConfig()
         common = {"n_features": self.config.n_features, "alternate_sign": False, "norm": None}
-        self._words = HashingVectorizer(
-            ngram_range=self.config.word_ngrams, token_pattern=r"(?u)\b\w+\b", **common
+        self._words = _WordNgramColumns(
+            HashingVectorizer(
+                ngram_range=self.config.word_ngrams, token_pattern=r"(?u)\b\w+\b", **common
+            )
         )
         self._chars = _WordCharCounts(
             HashingVectorizer(analyzer="char_wb", ngram_range=self.config.char_ngrams, **common)
