@@ -31,8 +31,8 @@ def normalize(text: str) -> str:
     text = text.replace("\r\n", "\n").replace("\r", "\n")
     text = _INVISIBLE.sub("", text)
     text = _CONTROL.sub(" ", text)
-    lines = (_SPACES.sub(" ", line).strip() for line in text.split("\n"))
-    text = "\n".join(lines)
+    text = _SPACES.sub(" ", text)  # no run of spaces crosses a line end
+    text = "\n".join(line.strip() for line in text.split("\n"))
     return _BLANK_LINES.sub("\n\n", text).strip()
 
 
@@ -145,15 +145,16 @@ class GroupedPhraseMatcher:
                 key = collapse(normalize(phrase))
                 if key:
                     by_key.setdefault(key, phrase)
-        groups_of: dict[str, list[str]] = {}
+        self._groups_of: dict[str, list[str]] = {}
         for group, by_key in self._phrase_of.items():
             for key in by_key:
-                groups_of.setdefault(key, []).append(group)
-        # First word → (the key's words, the key, its groups), longest key first.
-        self._starting: dict[str, list[tuple[list[str], str, list[str]]]] = {}
-        for key in sorted(groups_of, key=len, reverse=True):
+                self._groups_of.setdefault(key, []).append(group)
+        # First word → the word counts of the keys starting with it, most words first.
+        lengths: dict[str, set[int]] = {}
+        for key in self._groups_of:
             words = key.split()
-            self._starting.setdefault(words[0], []).append((words, key, groups_of[key]))
+            lengths.setdefault(words[0], set()).add(len(words))
+        self._lengths = {word: sorted(counts, reverse=True) for word, counts in lengths.items()}
 
     def phrases(self, group: str) -> tuple[str, ...]:
         return tuple(self._phrase_of.get(group, {}).values())
@@ -165,12 +166,16 @@ class GroupedPhraseMatcher:
         """
         form = match_form(text) if form is None else form
         words = form.split()
-        starting = self._starting
+        lengths, groups_of = self._lengths, self._groups_of
         candidates = []  # (first word, word count, key, groups), by position then length
-        for i in [i for i, word in enumerate(words) if word in starting]:
-            for key_words, key, groups in starting[words[i]]:
-                if words[i : i + len(key_words)] == key_words:
-                    candidates.append((i, len(key_words), key, groups))
+        for i in [i for i, word in enumerate(words) if word in lengths]:
+            for count in lengths[words[i]]:
+                if i + count > len(words):
+                    continue
+                key = " ".join(words[i : i + count])
+                groups = groups_of.get(key)
+                if groups is not None:
+                    candidates.append((i, count, key, groups))
         if not candidates:
             return {}
         starts, ends = _word_spans(form)
