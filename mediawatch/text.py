@@ -137,6 +137,9 @@ def _word_spans(form: str) -> tuple[np.ndarray, np.ndarray]:
     return np.flatnonzero(edges == 1), np.flatnonzero(edges == -1)
 
 
+_Trie = dict[str, tuple[str | None, "_Trie"]]
+
+
 class GroupedPhraseMatcher:
     """Several phrase lists read in one pass over the text.
 
@@ -158,12 +161,14 @@ class GroupedPhraseMatcher:
         for group, by_key in self._phrase_of.items():
             for key in by_key:
                 self._groups_of.setdefault(key, []).append(group)
-        # First word → the word counts of the keys starting with it, most words first.
-        lengths: dict[str, set[int]] = {}
+        # A trie of the keys' words: word → (the key ending there or None, the next words).
+        self._trie: _Trie = {}
         for key in self._groups_of:
-            words = key.split()
-            lengths.setdefault(words[0], set()).add(len(words))
-        self._lengths = {word: sorted(counts, reverse=True) for word, counts in lengths.items()}
+            *leading, last = key.split()
+            node = self._trie
+            for word in leading:
+                node = node.setdefault(word, (None, {}))[1]
+            node[last] = (key, node.get(last, (None, {}))[1])
 
     def phrases(self, group: str) -> tuple[str, ...]:
         return tuple(self._phrase_of.get(group, {}).values())
@@ -175,16 +180,17 @@ class GroupedPhraseMatcher:
         """
         form = match_form(text) if form is None else form
         words = form.split()
-        lengths, groups_of = self._lengths, self._groups_of
+        trie, groups_of = self._trie, self._groups_of
         candidates = []  # (first word, word count, key, groups), by position then length
-        for i in [i for i, word in enumerate(words) if word in lengths]:
-            for count in lengths[words[i]]:
-                if i + count > len(words):
-                    continue
-                key = " ".join(words[i : i + count])
-                groups = groups_of.get(key)
-                if groups is not None:
-                    candidates.append((i, count, key, groups))
+        for i in [i for i, word in enumerate(words) if word in trie]:
+            found = []  # keys starting at i, fewest words first
+            node, j = trie, i
+            while j < len(words) and words[j] in node:
+                key, node = node[words[j]]
+                j += 1
+                if key is not None:
+                    found.append((i, j - i, key, groups_of[key]))
+            candidates += reversed(found)
         if not candidates:
             return {}
         starts, ends = _word_spans(form)
