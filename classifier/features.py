@@ -107,21 +107,23 @@ class _WordNgramColumns:
             grams += map(" ".join, zip(*(tokens[i:] for i in range(n)), strict=False))
         return grams
 
-    def transform(self, texts: list[str]) -> csr_matrix:
-        texts_grams = [self._ngrams(text) for text in texts]
+    def transform(self, rows: list[tuple[str, ...]]) -> csr_matrix:
+        """One row per tuple of texts: the sum of its texts' n-gram counts."""
+        rows_grams = [[g for text in texts for g in self._ngrams(text)] for texts in rows]
         with self._lock:
             column_of = self._column_of
-            new = list({g: None for grams in texts_grams for g in grams if g not in column_of})
+            new = set().union(*rows_grams).difference(column_of)
             if len(column_of) + len(new) > MAX_CACHED_NGRAMS:
                 column_of.clear()
-                new = list({g: None for grams in texts_grams for g in grams})
+                new = set().union(*rows_grams)
             if new:
-                hashed = self._hasher.transform([g] for g in new)
-                column_of.update(zip(new, hashed.indices.tolist(), strict=True))
-            columns = [column_of[g] for grams in texts_grams for g in grams]
-        indptr = np.cumsum([0, *map(len, texts_grams)])
+                grams = list(new)
+                hashed = self._hasher.transform([g] for g in grams)
+                column_of.update(zip(grams, hashed.indices.tolist(), strict=True))
+            columns = [column_of[g] for grams in rows_grams for g in grams]
+        indptr = np.cumsum([0, *map(len, rows_grams)])
         counts = csr_matrix(
-            (np.ones(len(columns)), columns, indptr), shape=(len(texts), self._n_features)
+            (np.ones(len(columns)), columns, indptr), shape=(len(rows), self._n_features)
         )
         counts.sum_duplicates()  # canonical (sorted) like HashingVectorizer's own output
         return counts
@@ -143,11 +145,9 @@ class TextFeaturizer:
     def transform(self, texts: list[str]) -> csr_matrix:
         cleaned = [normalize(text[: self.config.max_chars]).lower() for text in texts]
         folded = [collapse(text) for text in cleaned]
-        counts = (
-            self._words.transform(cleaned)
-            + self._words.transform(folded)
-            + self._chars.transform(folded)
-        )
+        counts = self._words.transform(
+            list(zip(cleaned, folded, strict=True))
+        ) + self._chars.transform(folded)
         counts = csr_matrix(counts, dtype=np.float32)
         np.log1p(counts.data, out=counts.data)
         return l2_normalize(counts)

@@ -185,8 +185,17 @@ def test_word_ngrams_from_remembered_columns_equal_the_vectorizers_own():
     texts += ["", "Một", "Đất_đai: MỘT hai"]
     columns = _WordNgramColumns(vectorizer)
     # The second batch repeats ten texts: their n-grams are remembered, not hashed again.
-    batches = vstack([columns.transform(texts[:30]), columns.transform(texts[20:])])
+    batches = vstack(
+        [
+            columns.transform([(t,) for t in texts[:30]]),
+            columns.transform([(t,) for t in texts[20:]]),
+        ]
+    )
     expected = vectorizer.transform([*texts[:30], *texts[20:]])
+    # A row of two texts counts both.
+    pairs = columns.transform([(texts[0], texts[1]), ("", texts[2])])
+    both = vectorizer.transform([texts[0]]) + vectorizer.transform([texts[1]])
+    assert (pairs != vstack([both, vectorizer.transform([texts[2]])])).nnz == 0
     assert batches.shape == expected.shape
     assert (batches != expected).nnz == 0
     assert (batches.indices == expected.indices).all()
