@@ -14,6 +14,7 @@ import unicodedata
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from functools import lru_cache
+from itertools import pairwise
 
 import numpy as np
 
@@ -182,11 +183,20 @@ class GroupedPhraseMatcher:
         words = form.split()
         trie, groups_of = self._trie, self._groups_of
         candidates = []  # (first word, word count, key, groups), by position then length
-        for i in [i for i, word in enumerate(words) if word in trie]:
-            found = []  # keys starting at i, fewest words first
-            node, j = trie, i
-            while j < len(words) and words[j] in node:
-                key, node = node[words[j]]
+        count = len(words)
+        # Most first words of keys only begin longer keys: a word counts when it is a key by
+        # itself or the next word follows it in the trie.
+        starts = [
+            i
+            for i, (word, after) in enumerate(pairwise([*words, ""]))
+            if (step := trie.get(word)) is not None and (step[0] is not None or after in step[1])
+        ]
+        for i in starts:
+            key, node = trie[words[i]]
+            found = [] if key is None else [(i, 1, key, groups_of[key])]  # fewest words first
+            j = i + 1
+            while j < count and (step := node.get(words[j])) is not None:
+                key, node = step
                 j += 1
                 if key is not None:
                     found.append((i, j - i, key, groups_of[key]))
