@@ -9,6 +9,7 @@ keeps the model file free of a vocabulary and the features deterministic.
 from __future__ import annotations
 
 import threading
+from itertools import chain
 
 import numpy as np
 import scipy.sparse as sp
@@ -30,6 +31,7 @@ class FeaturizerConfig(BaseModel):
     max_chars: int = 4000
 
 
+WORD_PATTERN = r"(?u)\b\w+\b"
 # Words whose character n-grams are kept hashed; past this the memory starts again.
 MAX_CACHED_WORDS = 200_000
 # Word n-grams (mostly bigrams) whose column is kept, about 100 bytes each.
@@ -88,6 +90,7 @@ class _WordNgramColumns:
         self._n_features = vectorizer.n_features
         self._preprocess = vectorizer.build_preprocessor()
         self._tokenize = vectorizer.build_tokenizer()
+        self._words_are_split = vectorizer.token_pattern == WORD_PATTERN
         self._ngram_range = vectorizer.ngram_range
         self._hasher = FeatureHasher(
             n_features=vectorizer.n_features,
@@ -98,8 +101,15 @@ class _WordNgramColumns:
         self._lock = threading.Lock()  # the API's threads may classify at once
         self._column_of: dict[str, int] = {}
 
+    def _tokens(self, text: str) -> list[str]:
+        text = self._preprocess(text)
+        # Folded text (ASCII letters and digits between spaces) needs no regular expression.
+        if self._words_are_split and text.isascii() and text.replace(" ", "").isalnum():
+            return text.split()
+        return self._tokenize(text)
+
     def _ngrams(self, text: str) -> list[str]:
-        tokens = self._tokenize(self._preprocess(text))
+        tokens = self._tokens(text)
         low, high = self._ngram_range
         grams = list(tokens) if low == 1 else []
         for n in range(max(low, 2), high + 1):
@@ -120,7 +130,7 @@ class _WordNgramColumns:
                 grams = list(new)
                 hashed = self._hasher.transform([g] for g in grams)
                 column_of.update(zip(grams, hashed.indices.tolist(), strict=True))
-            columns = [column_of[g] for grams in rows_grams for g in grams]
+            columns = list(map(column_of.__getitem__, chain.from_iterable(rows_grams)))
         indptr = np.cumsum([0, *map(len, rows_grams)])
         counts = csr_matrix(
             (np.ones(len(columns)), columns, indptr), shape=(len(rows), self._n_features)
@@ -135,7 +145,7 @@ class TextFeaturizer:
         common = {"n_features": self.config.n_features, "alternate_sign": False, "norm": None}
         self._words = _WordNgramColumns(
             HashingVectorizer(
-                ngram_range=self.config.word_ngrams, token_pattern=r"(?u)\b\w+\b", **common
+                ngram_range=self.config.word_ngrams, token_pattern=WORD_PATTERN, **common
             )
         )
         self._chars = _WordCharCounts(

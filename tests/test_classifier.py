@@ -182,7 +182,8 @@ def test_word_ngrams_from_remembered_columns_equal_the_vectorizers_own():
     )
     with gzip.open(shared_path("data/vfnd/train.jsonl.gz"), "rt", encoding="utf-8") as lines:
         texts = [json.loads(next(lines))["text"][:4000] for _ in range(60)]
-    texts += ["", "Một", "Đất_đai: MỘT hai"]
+    texts += ["", "Một", "Đất_đai: MỘT hai", "mot hai  BA 4", "a_b c", "mot\thai"]
+    texts += [collapse(text) for text in texts]  # folded words are split, not matched
     columns = _WordNgramColumns(vectorizer)
     # The second batch repeats ten texts: their n-grams are remembered, not hashed again.
     batches = vstack(
