@@ -9,11 +9,13 @@ keeps the model file free of a vocabulary and the features deterministic.
 from __future__ import annotations
 
 import threading
+from itertools import chain
 
 import numpy as np
 import scipy.sparse as sp
 from pydantic import BaseModel
 from scipy.sparse import csr_matrix
+from sklearn.feature_extraction import FeatureHasher
 from sklearn.feature_extraction.text import HashingVectorizer
 from sklearn.preprocessing import normalize as l2_normalize
 
@@ -29,8 +31,11 @@ class FeaturizerConfig(BaseModel):
     max_chars: int = 4000
 
 
+WORD_PATTERN = r"(?u)\b\w+\b"
 # Words whose character n-grams are kept hashed; past this the memory starts again.
 MAX_CACHED_WORDS = 200_000
+# Word n-grams (mostly bigrams) whose column is kept, about 100 bytes each.
+MAX_CACHED_NGRAMS = 300_000
 
 
 class _WordCharCounts:
@@ -74,12 +79,74 @@ class _WordCharCounts:
         return counts
 
 
+class _WordNgramColumns:
+    """Word n-gram counts of texts, each distinct n-gram hashed once and its column remembered.
+
+    The same matrix HashingVectorizer gives (same tokenizer, same n-grams, same hash), without
+    hashing again the n-grams of a language, which repeat from text to text.
+    """
+
+    def __init__(self, vectorizer: HashingVectorizer) -> None:
+        self._n_features = vectorizer.n_features
+        self._preprocess = vectorizer.build_preprocessor()
+        self._tokenize = vectorizer.build_tokenizer()
+        self._words_are_split = vectorizer.token_pattern == WORD_PATTERN
+        self._ngram_range = vectorizer.ngram_range
+        self._hasher = FeatureHasher(
+            n_features=vectorizer.n_features,
+            input_type="string",
+            dtype=vectorizer.dtype,
+            alternate_sign=vectorizer.alternate_sign,
+        )
+        self._lock = threading.Lock()  # the API's threads may classify at once
+        self._column_of: dict[str, int] = {}
+
+    def _tokens(self, text: str) -> list[str]:
+        text = self._preprocess(text)
+        # Folded text (ASCII letters and digits between spaces) needs no regular expression.
+        if self._words_are_split and text.isascii() and text.replace(" ", "").isalnum():
+            return text.split()
+        return self._tokenize(text)
+
+    def _ngrams(self, text: str) -> list[str]:
+        tokens = self._tokens(text)
+        low, high = self._ngram_range
+        grams = list(tokens) if low == 1 else []
+        for n in range(max(low, 2), high + 1):
+            # The shifted copies are shorter: zip stops at the last whole n-gram.
+            grams += map(" ".join, zip(*(tokens[i:] for i in range(n)), strict=False))
+        return grams
+
+    def transform(self, rows: list[tuple[str, ...]]) -> csr_matrix:
+        """One row per tuple of texts: the sum of its texts' n-gram counts."""
+        rows_grams = [[g for text in texts for g in self._ngrams(text)] for texts in rows]
+        with self._lock:
+            column_of = self._column_of
+            new = set().union(*rows_grams).difference(column_of)
+            if len(column_of) + len(new) > MAX_CACHED_NGRAMS:
+                column_of.clear()
+                new = set().union(*rows_grams)
+            if new:
+                grams = list(new)
+                hashed = self._hasher.transform([g] for g in grams)
+                column_of.update(zip(grams, hashed.indices.tolist(), strict=True))
+            columns = list(map(column_of.__getitem__, chain.from_iterable(rows_grams)))
+        indptr = np.cumsum([0, *map(len, rows_grams)])
+        counts = csr_matrix(
+            (np.ones(len(columns)), columns, indptr), shape=(len(rows), self._n_features)
+        )
+        counts.sum_duplicates()  # canonical (sorted) like HashingVectorizer's own output
+        return counts
+
+
 class TextFeaturizer:
     def __init__(self, config: FeaturizerConfig | None = None) -> None:
         self.config = config or FeaturizerConfig()
         common = {"n_features": self.config.n_features, "alternate_sign": False, "norm": None}
-        self._words = HashingVectorizer(
-            ngram_range=self.config.word_ngrams, token_pattern=r"(?u)\b\w+\b", **common
+        self._words = _WordNgramColumns(
+            HashingVectorizer(
+                ngram_range=self.config.word_ngrams, token_pattern=WORD_PATTERN, **common
+            )
         )
         self._chars = _WordCharCounts(
             HashingVectorizer(analyzer="char_wb", ngram_range=self.config.char_ngrams, **common)
@@ -88,11 +155,9 @@ class TextFeaturizer:
     def transform(self, texts: list[str]) -> csr_matrix:
         cleaned = [normalize(text[: self.config.max_chars]).lower() for text in texts]
         folded = [collapse(text) for text in cleaned]
-        counts = (
-            self._words.transform(cleaned)
-            + self._words.transform(folded)
-            + self._chars.transform(folded)
-        )
+        counts = self._words.transform(
+            list(zip(cleaned, folded, strict=True))
+        ) + self._chars.transform(folded)
         counts = csr_matrix(counts, dtype=np.float32)
         np.log1p(counts.data, out=counts.data)
         return l2_normalize(counts)

@@ -55,9 +55,11 @@ _QUALIFIERS: dict[str, frozenset[str]] = {
     "thị xã": frozenset({"thị xã", "tx"}),
 }
 _TWO_WORD_QUALIFIERS = frozenset(q for qs in _QUALIFIERS.values() for q in qs if " " in q)
+_TWO_WORD_QUALIFIERS_FOLDED = frozenset(fold(q) for q in _TWO_WORD_QUALIFIERS)
 # After one of these words a province or former-district name is some commune elsewhere
 # (Sơn La has a "xã Bình Thuận").
 _COMMUNE_WORDS = frozenset({"xã", "phường"})
+_COMMUNE_WORDS_FOLDED = frozenset(fold(w) for w in _COMMUNE_WORDS)
 # Former communes, wards and towns are written after what they were.
 _FORMER_QUALIFIERS = frozenset({"xã", "phường", "thị trấn"})
 
@@ -72,6 +74,7 @@ _NON_WORD = re.compile(r"[^\w]+")
 _BREAK = re.compile(r"[.,;:!?()\[\]\n\"“”]")
 
 
+@lru_cache(maxsize=65536)  # names and the words before them repeat from text to text
 def written_form(text: str) -> str:
     """Lower-case words with diacritics, one spelling per name: what "as written" compares."""
     lowered = text.lower()
@@ -163,7 +166,7 @@ class _Candidate:
         """Whether ``qualifier`` is this reading's administrative word (folded if not accented)."""
         if accented:
             return qualifier in self.qualifiers
-        return qualifier in {fold(q) for q in self.qualifiers}
+        return qualifier in _folded(self.qualifiers)
 
 
 @dataclass
@@ -285,18 +288,28 @@ def _check_type(kind: PlaceKind, entry: _Entry) -> None:
         raise GazetteerError(f"{entry.id!r}: type {entry.type!r} is not one of {sorted(allowed)}")
 
 
+@lru_cache(maxsize=64)
+def _folded(words: frozenset[str]) -> frozenset[str]:
+    return frozenset(fold(w) for w in words)
+
+
 def _qualifier_before(text: str, start: int, accented: bool) -> str:
     """The administrative word(s) right before ``start``: written form, or folded if not accented.
 
     Only spaces (and the dot of "TP.") may stand between it and the name.
     """
-    tail = text[max(0, start - 24) : start].rstrip(" \t.")
+    return _qualifier(text[max(0, start - 24) : start], accented)
+
+
+@lru_cache(maxsize=65536)  # the words before a name repeat from text to text
+def _qualifier(before: str, accented: bool) -> str:
+    tail = before.rstrip(" \t.")
     if not tail or not tail[-1].isalnum():
         return ""
     words = [w for w in _NON_WORD.split(tail.lower()) if w]
     words = [written_form(w) if accented else fold(w) for w in words[-2:]]
     two = " ".join(words)
-    two_word = _TWO_WORD_QUALIFIERS if accented else {fold(q) for q in _TWO_WORD_QUALIFIERS}
+    two_word = _TWO_WORD_QUALIFIERS if accented else _TWO_WORD_QUALIFIERS_FOLDED
     if len(words) == 2 and two in two_word:
         return two
     return words[-1] if words else ""
@@ -311,9 +324,7 @@ def _resolve(
     the ward, "Phan Thiết" the former city. A province or district name right after "xã" or
     "phường" is some commune elsewhere and counts for nothing.
     """
-    after_commune_word = qualifier in (
-        _COMMUNE_WORDS if accented else {fold(w) for w in _COMMUNE_WORDS}
-    )
+    after_commune_word = qualifier in (_COMMUNE_WORDS if accented else _COMMUNE_WORDS_FOLDED)
     pending: Place | None = None
     for candidate in candidates:
         qualified = candidate.fits(qualifier, accented)

@@ -14,12 +14,18 @@ import unicodedata
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from functools import lru_cache
+from itertools import pairwise
 
 import numpy as np
 
 _INVISIBLE = re.compile(r"[\u200b-\u200f\u202a-\u202e\u2060-\u2064\ufeff\u00ad]")
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 _SPACES = re.compile(r"[ \t\u00a0\u1680\u2000-\u200a\u202f\u205f\u3000]+")
+# Any character the three patterns above would change, other than a lone plain space.
+_UNUSUAL = re.compile(
+    r"[\u200b-\u200f\u202a-\u202e\u2060-\u2064\ufeff\u00ad\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f"
+    r"\t\u00a0\u1680\u2000-\u200a\u202f\u205f\u3000]"
+)
 _BLANK_LINES = re.compile(r"\n\s*\n+")
 _NON_WORD = re.compile(r"[^\w]|_")
 
@@ -29,10 +35,14 @@ def normalize(text: str) -> str:
     text = html.unescape(text)
     text = unicodedata.normalize("NFC", text)
     text = text.replace("\r\n", "\n").replace("\r", "\n")
-    text = _INVISIBLE.sub("", text)
-    text = _CONTROL.sub(" ", text)
-    lines = (_SPACES.sub(" ", line).strip() for line in text.split("\n"))
-    text = "\n".join(lines)
+    # Most texts have none of these characters: one scan finds out (replacing every plain
+    # space by itself was most of the time).
+    unusual = _UNUSUAL.search(text) is not None
+    if unusual:
+        text = _CONTROL.sub(" ", _INVISIBLE.sub("", text))
+    if unusual or "  " in text:
+        text = _SPACES.sub(" ", text)  # no run of spaces crosses a line end
+    text = "\n".join(line.strip() for line in text.split("\n"))
     return _BLANK_LINES.sub("\n\n", text).strip()
 
 
@@ -68,15 +78,43 @@ class _MatchFormTable(dict[int, str]):
 
 _MATCH_FORM_TABLE = _MatchFormTable()
 
+# Below this code point (Latin, Vietnamese, punctuation, common symbols) a table maps
+# characters as arrays: every text passes through folding several times on its way, and
+# str.translate with a Python mapping costs a dict lookup per character.
+_ARRAY_TABLE_SIZE = 0x3000
+
+
+class _ArrayTranslation:
+    """One of the tables above applied by array indexing; the same result as str.translate."""
+
+    def __init__(self, table: dict[int, str]) -> None:
+        self._table = table
+        self._array = np.array(
+            [ord(table[codepoint]) for codepoint in range(_ARRAY_TABLE_SIZE)], dtype=np.uint32
+        )
+
+    def __call__(self, text: str) -> str:
+        try:
+            codepoints = np.frombuffer(text.encode("utf-32-le"), dtype=np.uint32)
+        except UnicodeEncodeError:  # a lone surrogate
+            return text.translate(self._table)
+        if codepoints.max(initial=0) >= _ARRAY_TABLE_SIZE:
+            return text.translate(self._table)
+        return self._array[codepoints].tobytes().decode("utf-32-le")
+
+
+_fold = _ArrayTranslation(_FOLD_TABLE)
+_match_form = _ArrayTranslation(_MATCH_FORM_TABLE)
+
 
 def fold(text: str) -> str:
     """Lower case, diacritics removed, đ→d; same length as ``text`` (NFC input)."""
-    return text.translate(_FOLD_TABLE)
+    return _fold(text)
 
 
 def match_form(text: str) -> str:
     """Folded text with every non-word character turned into a space, length preserved."""
-    return text.translate(_MATCH_FORM_TABLE)
+    return _match_form(text)
 
 
 def collapse(text: str) -> str:
@@ -100,6 +138,9 @@ def _word_spans(form: str) -> tuple[np.ndarray, np.ndarray]:
     return np.flatnonzero(edges == 1), np.flatnonzero(edges == -1)
 
 
+_Trie = dict[str, tuple[str | None, "_Trie"]]
+
+
 class GroupedPhraseMatcher:
     """Several phrase lists read in one pass over the text.
 
@@ -117,15 +158,18 @@ class GroupedPhraseMatcher:
                 key = collapse(normalize(phrase))
                 if key:
                     by_key.setdefault(key, phrase)
-        groups_of: dict[str, list[str]] = {}
+        self._groups_of: dict[str, list[str]] = {}
         for group, by_key in self._phrase_of.items():
             for key in by_key:
-                groups_of.setdefault(key, []).append(group)
-        # First word → (the key's words, the key, its groups), longest key first.
-        self._starting: dict[str, list[tuple[list[str], str, list[str]]]] = {}
-        for key in sorted(groups_of, key=len, reverse=True):
-            words = key.split()
-            self._starting.setdefault(words[0], []).append((words, key, groups_of[key]))
+                self._groups_of.setdefault(key, []).append(group)
+        # A trie of the keys' words: word → (the key ending there or None, the next words).
+        self._trie: _Trie = {}
+        for key in self._groups_of:
+            *leading, last = key.split()
+            node = self._trie
+            for word in leading:
+                node = node.setdefault(word, (None, {}))[1]
+            node[last] = (key, node.get(last, (None, {}))[1])
 
     def phrases(self, group: str) -> tuple[str, ...]:
         return tuple(self._phrase_of.get(group, {}).values())
@@ -137,11 +181,26 @@ class GroupedPhraseMatcher:
         """
         form = match_form(text) if form is None else form
         words = form.split()
+        trie, groups_of = self._trie, self._groups_of
         candidates = []  # (first word, word count, key, groups), by position then length
-        for i, word in enumerate(words):
-            for key_words, key, groups in self._starting.get(word, ()):
-                if words[i : i + len(key_words)] == key_words:
-                    candidates.append((i, len(key_words), key, groups))
+        count = len(words)
+        # Most first words of keys only begin longer keys: a word counts when it is a key by
+        # itself or the next word follows it in the trie.
+        starts = [
+            i
+            for i, (word, after) in enumerate(pairwise([*words, ""]))
+            if (step := trie.get(word)) is not None and (step[0] is not None or after in step[1])
+        ]
+        for i in starts:
+            key, node = trie[words[i]]
+            found = [] if key is None else [(i, 1, key, groups_of[key])]  # fewest words first
+            j = i + 1
+            while j < count and (step := node.get(words[j])) is not None:
+                key, node = step
+                j += 1
+                if key is not None:
+                    found.append((i, j - i, key, groups_of[key]))
+            candidates += reversed(found)
         if not candidates:
             return {}
         starts, ends = _word_spans(form)
@@ -182,10 +241,10 @@ _VI_FUNCTION_WORDS = frozenset(
 
 def vietnamese_word_share(text: str) -> float:
     """Share of very common Vietnamese function words, which survive diacritic loss."""
-    words = collapse(text).split()
+    words = match_form(text).split()
     if not words:
         return 0.0
-    return sum(word in _VI_FUNCTION_WORDS for word in words) / len(words)
+    return sum(map(_VI_FUNCTION_WORDS.__contains__, words)) / len(words)
 
 
 @lru_cache(maxsize=1)

@@ -11,7 +11,7 @@ import pytest
 from scipy.sparse import vstack
 from sklearn.feature_extraction.text import HashingVectorizer
 
-from classifier.features import FeaturizerConfig, _WordCharCounts
+from classifier.features import FeaturizerConfig, _WordCharCounts, _WordNgramColumns
 from classifier.linear import LinearTextModel, ModelLoadError
 from classifier.service import SHIPPED_MODELS, Classifier
 from classifier.taxonomy import Taxonomy
@@ -168,3 +168,35 @@ def test_character_ngrams_from_remembered_words_equal_the_vectorizers_own():
     expected = vectorizer.transform([*texts[:30], *texts[20:], ""])
     assert batches.shape == expected.shape
     assert (batches != expected).nnz == 0
+
+
+def test_word_ngrams_from_remembered_columns_equal_the_vectorizers_own():
+    """Word n-gram counts from remembered columns are exactly HashingVectorizer's."""
+    config = FeaturizerConfig()
+    vectorizer = HashingVectorizer(
+        ngram_range=(1, 3),
+        token_pattern=r"(?u)\b\w+\b",
+        n_features=config.n_features,
+        alternate_sign=False,
+        norm=None,
+    )
+    with gzip.open(shared_path("data/vfnd/train.jsonl.gz"), "rt", encoding="utf-8") as lines:
+        texts = [json.loads(next(lines))["text"][:4000] for _ in range(60)]
+    texts += ["", "Một", "Đất_đai: MỘT hai", "mot hai  BA 4", "a_b c", "mot\thai"]
+    texts += [collapse(text) for text in texts]  # folded words are split, not matched
+    columns = _WordNgramColumns(vectorizer)
+    # The second batch repeats ten texts: their n-grams are remembered, not hashed again.
+    batches = vstack(
+        [
+            columns.transform([(t,) for t in texts[:30]]),
+            columns.transform([(t,) for t in texts[20:]]),
+        ]
+    )
+    expected = vectorizer.transform([*texts[:30], *texts[20:]])
+    # A row of two texts counts both.
+    pairs = columns.transform([(texts[0], texts[1]), ("", texts[2])])
+    both = vectorizer.transform([texts[0]]) + vectorizer.transform([texts[1]])
+    assert (pairs != vstack([both, vectorizer.transform([texts[2]])])).nnz == 0
+    assert batches.shape == expected.shape
+    assert (batches != expected).nnz == 0
+    assert (batches.indices == expected.indices).all()

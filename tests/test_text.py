@@ -45,6 +45,25 @@ def test_fold_and_match_form_keep_every_position():
     assert len(match_form(text)) == len(text)
 
 
+def test_fold_reads_each_character_alike_in_any_text():
+    """Folding by array and by str.translate agree: every code point of the Basic
+    Multilingual Plane, alone, beside Vietnamese, and in texts the array cannot hold
+    (a character past it, a lone surrogate) or in an empty one."""
+    everything = "".join(map(chr, range(0xD800))) + "".join(map(chr, range(0xE000, 0x10000)))
+    accented = "Đà Lạt "
+    for text in ("", everything, accented + "\U0001f600", accented + "\ud800", accented):
+        assert fold(text) == "".join(map(fold, text))
+        assert match_form(text) == "".join(map(match_form, text))
+    assert fold(accented + "中文") == "da lat 中文"
+    assert match_form("Lạt, ²!") == "lat  ² "
+
+
+def test_normalize_leaves_single_spaces_and_collapses_the_rest():
+    assert normalize("một hai") == "một hai"
+    assert normalize("một  hai\u3000ba\tbốn\u2007 năm") == "một hai ba bốn năm"
+    assert normalize(" a \n\x0b b\x85c\u00ad") == "a\nb c"
+
+
 def test_collapse_turns_punctuation_into_single_spaces():
     assert collapse("Đà Lạt: đèo Prenn -- sạt lở!!") == "da lat deo prenn sat lo"
 
