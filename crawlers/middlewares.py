@@ -14,8 +14,6 @@ An ordinary answer ends a streak of refusals; AutoThrottle then brings the delay
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-from email.utils import parsedate_to_datetime
 from time import monotonic
 
 import structlog
@@ -28,23 +26,9 @@ from scrapy.http import Response
 from scrapy.utils.misc import load_object
 from twisted.internet.error import ConnectionRefusedError, DNSLookupError
 
+from crawlers.retry_after import retry_after_s
+
 log = structlog.get_logger("mediawatch.crawl")
-
-
-def retry_after_s(value: str | None, now: datetime | None = None) -> float | None:
-    """Seconds a ``Retry-After`` header asks for, or None when it says nothing usable."""
-    if not value or not value.strip():
-        return None
-    value = value.strip()
-    if value.isdigit():
-        return float(value)
-    try:
-        moment = parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)
-    return max(0.0, (moment - (now or datetime.now(UTC))).total_seconds())
 
 
 class BackoffRetryMiddleware:

@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from crawlers.middlewares import retry_after_s
+from crawlers.retry_after import retry_after_s
 from tests.crawling import ALLOW_ALL, article, quick_settings, rss, run_crawl, source
 from tests.http_site import Route, RouteSite
 

@@ -9,13 +9,12 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterable
-from email.utils import parsedate_to_datetime
 from typing import Any
 
 import httpx
 import structlog
 
-from mediawatch.model import utc_now
+from crawlers.retry_after import retry_after_s
 
 log = structlog.get_logger("mediawatch.crawl.social")
 
@@ -48,16 +47,8 @@ class Redactor:
 
 def _retry_after_s(response: httpx.Response, fallback: float) -> float:
     """Seconds the server asked us to wait (delta or HTTP date), else ``fallback``; bounded."""
-    value = response.headers.get("Retry-After", "").strip()
-    wait = fallback
-    if value.isdigit():
-        wait = float(value)
-    elif value:
-        try:
-            wait = (parsedate_to_datetime(value) - utc_now()).total_seconds()
-        except (TypeError, ValueError):
-            wait = fallback
-    return min(max(wait, 0.0), MAX_RETRY_WAIT_S)
+    asked = retry_after_s(response.headers.get("Retry-After"))
+    return min(asked if asked is not None else max(fallback, 0.0), MAX_RETRY_WAIT_S)
 
 
 _TRANSPORT_CAUSES: tuple[tuple[type[httpx.TransportError], str], ...] = (
