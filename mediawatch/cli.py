@@ -163,6 +163,7 @@ def crawl(
     report = build_pipeline(settings).crawl(sources)
     console.print(
         f"Đã lưu {report.stored} tin mới, cập nhật {report.updated}; "
+        f"bỏ qua {report.not_about_province} tin không nhắc đến địa danh của tỉnh; "
         f"{len(report.failed_sources)} nguồn lỗi."
     )
 
