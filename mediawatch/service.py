@@ -99,6 +99,7 @@ def serve(
 ) -> None:
     """Run until interrupted; the scheduler stops with the web server."""
     app = create_app(settings, pipeline.store, sources, pipeline.state, pipeline.stories)
+    app.state.pipeline = pipeline  # /api/ingest shares the crawl's classifier and story index
     scheduler = background_jobs(settings, pipeline, sources, crawl_now)
     server = uvicorn.Server(uvicorn.Config(app, log_level="warning", access_log=False))
     scheduler.start()

@@ -26,7 +26,13 @@ def get_pipeline(request: Request) -> Pipeline:
     with _pipeline_lock:
         if getattr(state, "pipeline", None) is None:
             settings = state.settings
-            state.pipeline = Pipeline(state.store, Classifier.load(settings.models_dir), settings)
+            state.pipeline = Pipeline(
+                state.store,
+                Classifier.load(settings.models_dir),
+                settings,
+                state.crawl_state,
+                state.stories,  # one story index per process: its LSH lives in memory
+            )
     return state.pipeline
 
 
@@ -53,7 +59,8 @@ def ingest(
 ) -> IngestResult:
     """Normalise, deduplicate, classify and store a batch; sending it again stores nothing new.
 
-    ``ids`` are the items' ids in the order sent (the canonical URL's, as for crawled pages).
+    ``ids`` are the items' ids in the order sent: a social post's ``platform:post_id``, else
+    the canonical URL's, as for crawled pages.
     """
     if principal.via != "token":
         raise HTTPException(
