@@ -47,6 +47,9 @@ class TaskSpec:
     classes: tuple[str, ...]
     datasets: tuple[DatasetSpec, ...]
     regularisation: float = 4.0
+    # Weights smaller than this in magnitude are set to zero after fitting: zeros compress,
+    # so a many-class model stays a few MB (0 keeps every weight).
+    prune_below: float = 0.0
     notes: str = ""  # why the labels are what they are; written into the model card
 
     def dataset_labels(self) -> dict[str, str]:
@@ -92,6 +95,9 @@ TASKS: dict[str, TaskSpec] = {
                 },
             ),
         ),
+        # 10 x 2**18 weights are 9.8 MB compressed; without those under 0.05 (82 % of them)
+        # 2.4 MB, and dev macro-F1 0.9019 against 0.9012 unpruned (0.8851 / 0.8855 folded).
+        prune_below=0.05,
     ),
     "sentiment": TaskSpec(
         task="sentiment",
@@ -308,6 +314,14 @@ def train_task(
     estimator.fit(features, [e.label for e in train])
     if list(estimator.classes_) != list(spec.classes):
         raise ValueError(f"{spec.task}: training data lacks some of {spec.classes}")
+    notes = [
+        f"LogisticRegression (lbfgs, L2, C={spec.regularisation}) on hashed word and "
+        "character n-grams of the accented and folded text."
+    ]
+    if spec.prune_below:
+        notes.append(f"Weights below {spec.prune_below} in magnitude set to zero (file size).")
+    if spec.notes:
+        notes.append(spec.notes)
     trained_at = datetime.now(UTC).replace(microsecond=0)
     card = ModelCard(
         task=spec.task,
@@ -317,15 +331,12 @@ def train_task(
         trained_at=trained_at.isoformat(),
         seed=seed,
         data={"directory": str(data_dir), "datasets": described, "train_used": len(train)},
-        notes=" ".join(
-            [
-                f"LogisticRegression (lbfgs, L2, C={spec.regularisation}) on hashed word and "
-                "character n-grams of the accented and folded text.",
-                *([spec.notes] if spec.notes else []),
-            ]
-        ),
+        notes=" ".join(notes),
     )
-    model = LinearTextModel(card, estimator.coef_, estimator.intercept_)
+    coef = estimator.coef_
+    if spec.prune_below:
+        coef = np.where(np.abs(coef) >= spec.prune_below, coef, 0.0)
+    model = LinearTextModel(card, coef, estimator.intercept_)
     card.metrics = {
         "dev": evaluate(model, dev),
         "dev_without_diacritics": evaluate(model, fold_diacritics_of(dev)),

@@ -180,7 +180,7 @@ def train(
     task: Annotated[list[str] | None, typer.Option(help="Task(s) to train; all by default")] = None,
     seed: Annotated[int, typer.Option(help="Seed for splits and the solver")] = 13,
 ) -> None:
-    """Train the sentiment and reliability models and write them with their cards."""
+    """Train the task models (all by default) and write them with their cards."""
     from classifier.cards import write_card_markdown
 
     tasks = task or list(TASKS)
