@@ -36,9 +36,8 @@ def write_card_markdown(card: ModelCard, directory: Path) -> Path:
             lines.append(f"| {split} | {metric} | {value} |")
     lines += [
         "",
-        "Use: a signal for people, never a verdict. Domain shift is large (student feedback, "
-        "product reviews and 2020 social posts versus provincial news): expect lower scores "
-        "on press text.",
+        "Use: a signal for people, never a verdict. Domain shift is large (the data sets "
+        "above versus provincial news and today's social posts): expect lower scores there.",
         "",
     ]
     path = directory / f"{card.task}.card.md"

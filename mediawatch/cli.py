@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 from pathlib import Path
 from typing import Annotated
@@ -179,7 +180,7 @@ def train(
     task: Annotated[list[str] | None, typer.Option(help="Task(s) to train; all by default")] = None,
     seed: Annotated[int, typer.Option(help="Seed for splits and the solver")] = 13,
 ) -> None:
-    """Train the sentiment and reliability models and write them with their cards."""
+    """Train the task models (all by default) and write them with their cards."""
     from classifier.cards import write_card_markdown
 
     tasks = task or list(TASKS)
@@ -208,6 +209,29 @@ def train(
                 f" · without diacritics {folded.get('macro_f1')}"
             )
             progress.advance(bar)
+
+
+@app.command()
+def evaluate(
+    task: Annotated[str, typer.Option(help=f"One of: {', '.join(TASKS)}")],
+    data: Annotated[Path, typer.Option(help="Labelled JSONL(.gz): id, text, label")],
+    models: Annotated[
+        Path | None, typer.Option(help="Model directory; the shipped models by default")
+    ] = None,
+) -> None:
+    """Score a model on a labelled file; print one JSON object (nothing else on stdout)."""
+    from classifier.evaluate import EvaluationError, evaluate_file
+    from classifier.linear import ModelLoadError
+    from classifier.service import SHIPPED_MODELS
+    from classifier.train import DataFileError
+
+    try:
+        report = evaluate_file(task, data, models or SHIPPED_MODELS)
+    except (EvaluationError, DataFileError, ModelLoadError) as error:
+        log.error("evaluate_failed", task=task, data=str(data), error=str(error))
+        typer.echo(f"Lỗi (error): {error}", err=True)
+        raise typer.Exit(2) from error
+    typer.echo(json.dumps(report, ensure_ascii=False))
 
 
 index_app = typer.Typer(help="The store: move it between backends.", no_args_is_help=True)

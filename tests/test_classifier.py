@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import gzip
 import json
 from pathlib import Path
@@ -132,6 +133,17 @@ def test_training_is_deterministic_and_learns(tmp_path: Path):
     assert np.array_equal(first.coef, second.coef)
     assert first.card.metrics["dev"]["macro_f1"] > 0.5
     assert first.card.data["datasets"]["uit_vsfc"]["dev_origin"] == "dev split"
+
+
+def test_pruning_zeroes_only_the_small_weights():
+    spec = dataclasses.replace(TASKS["sentiment"], prune_below=0.3)
+    full = train_task(TASKS["sentiment"], shared_path("data"), seed=7, limit=1000)
+    pruned = train_task(spec, shared_path("data"), seed=7, limit=1000)
+    kept = pruned.coef != 0
+    assert 0 < kept.mean() < 0.5
+    assert np.array_equal(pruned.coef[kept], full.coef[kept])
+    assert np.abs(full.coef[~kept]).max() < 0.3
+    assert "0.3 in magnitude set to zero" in pruned.card.notes
 
 
 def test_reliability_dev_is_carved_without_leaking_into_train():

@@ -1,0 +1,76 @@
+"""Score a shipped model on any labelled JSONL file: the fixed interface models are judged by.
+
+The file has the ``../shared/data`` format (``id``, ``text``, ``label``, other fields ignored).
+Its labels may be any data set's names for the task (``fake``, ``hate``, ``non_toxic``…) or
+the model's own; they are mapped through the same task specs training uses, so the two cannot
+disagree.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import structlog
+
+from classifier.linear import LinearTextModel
+from classifier.train import TASKS, Example, evaluate, iter_jsonl
+
+log = structlog.get_logger("mediawatch.classifier")
+
+
+class EvaluationError(ValueError):
+    """Input that cannot be scored: unknown task, missing file, bad line, unmapped label."""
+
+
+def read_examples(path: Path, task: str) -> tuple[list[Example], dict[str, str]]:
+    """The file's rows with labels mapped to the task's, and the file's labels that changed.
+
+    Every row must have a string ``text`` and a label the task knows; otherwise nothing is
+    scored, so a figure never silently leaves rows out.
+    """
+    mapping = TASKS[task].dataset_labels()
+    if not path.is_file():
+        raise EvaluationError(f"{path}: no such file")
+    examples: list[Example] = []
+    seen: set[str] = set()
+    unknown: dict[str, list[int]] = {}
+    for number, row in iter_jsonl(path):
+        text, label = row.get("text"), row.get("label")
+        if not isinstance(text, str) or not isinstance(label, str):
+            raise EvaluationError(f"{path}:{number}: needs a string 'text' and 'label'")
+        if label not in mapping:
+            unknown.setdefault(label, []).append(number)
+            continue
+        seen.add(label)
+        examples.append(Example(str(row.get("id", number)), text, mapping[label]))
+    if unknown:
+        named = ", ".join(
+            f"'{label}' ({len(lines)} rows, first at line {lines[0]})"
+            for label, lines in sorted(unknown.items())
+        )
+        raise EvaluationError(
+            f"{path}: labels the task '{task}' cannot map: {named}; "
+            f"known: {', '.join(sorted(mapping))}"
+        )
+    if not examples:
+        raise EvaluationError(f"{path}: no labelled rows")
+    return examples, {label: mapping[label] for label in sorted(seen) if mapping[label] != label}
+
+
+def evaluate_file(task: str, path: Path, models_dir: Path) -> dict:
+    """The scores of the task's model in ``models_dir`` on the labelled file at ``path``."""
+    if task not in TASKS:
+        raise EvaluationError(f"unknown task '{task}'; known: {', '.join(TASKS)}")
+    examples, renamed = read_examples(path, task)
+    model = LinearTextModel.load(models_dir, task)
+    report = {
+        "task": task,
+        "model_version": model.card.version,
+        "data": str(path),
+        **evaluate(model, examples, per_class=True),
+    }
+    if len(model.classes) == 2:
+        report["positive_class"] = model.classes[1]
+    report["labels_mapped"] = renamed
+    log.info("evaluated", task=task, data=str(path), n=report["n"], macro_f1=report["macro_f1"])
+    return report
