@@ -55,8 +55,9 @@ def test_plain_scrapy_fetches_every_page_via_sitemaps(tmp_path: Path) -> None:
     assert timing.pages == PAGES
 
 
-def test_a_whole_run_measures_both_and_checks_the_store(tmp_path: Path) -> None:
-    result = measure.run(PAGES, 13, "feeds", 4, tmp_path)
+@pytest.mark.parametrize("via", ["feeds", "sitemaps"])
+def test_a_whole_run_measures_both_and_checks_the_store(tmp_path: Path, via: str) -> None:
+    result = measure.run(PAGES, 13, via, 4, tmp_path)
 
     copies = len(BenchSite(PAGES, 13, "http://127.0.0.1:1").exact_copies)
     assert (result.plain.pages, result.plain_unthrottled.pages, result.ours.pages) == (
