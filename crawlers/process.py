@@ -123,10 +123,15 @@ def read_events(command: list[str], job: str, log_file: Path) -> Iterator[CrawlE
             stderr=stderr_sink,
         )
         assert process.stdin is not None and process.stdout is not None
-        process.stdin.write(job.encode())
-        process.stdin.close()
         reader = _Reader(process.stdout)
         try:
+            try:
+                process.stdin.write(job.encode())
+                process.stdin.close()
+            except BrokenPipeError as error:
+                raise CrawlProcessError(
+                    f"the crawl process ended before reading its job; see {log_file}"
+                ) from error
             while (line := reader.lines.get()) is not None:
                 if isinstance(line, OSError):
                     raise CrawlProcessError(f"unreadable crawl output: {line}") from line

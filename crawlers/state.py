@@ -187,7 +187,9 @@ class CrawlState:
     ) -> None:
         """Remember one crawl of these sources: validators, outcome, next due time, failures.
 
-        A source that neither finished nor failed (the crawl was cut short) counts as failed
+        A source that finished is a success even when a later page of it failed (a child
+        sitemap, page 2 of a listing): that failure is its last error, not a failed read. A
+        source that neither finished nor failed (the crawl was cut short) counts as failed
         with ``no_answer_cause``: a gap is never silent.
         """
         failures = list(failures)
@@ -235,7 +237,7 @@ class CrawlState:
     ) -> None:
         outcome = (
             PollOutcome(failed=True)
-            if failure is not None or finished is None
+            if finished is None
             else PollOutcome(
                 entries=finished.entries,
                 new_entries=finished.entries - finished.skipped_known,
@@ -255,12 +257,16 @@ class CrawlState:
         if failure is not None:
             connection.execute(
                 "UPDATE source_state SET last_error_at = ?, last_error_cause = ?, "
-                "last_error_detail = ?, consecutive_failures = consecutive_failures + 1 "
-                "WHERE source_id = ?",
+                "last_error_detail = ? WHERE source_id = ?",
                 (_iso(at), failure.reason, failure.detail[:500], source.id),
             )
+        if finished is None:
+            connection.execute(
+                "UPDATE source_state SET consecutive_failures = consecutive_failures + 1 "
+                "WHERE source_id = ?",
+                (source.id,),
+            )
             return
-        assert finished is not None
         connection.execute(
             "UPDATE source_state SET last_success_at = ?, consecutive_failures = 0 "
             "WHERE source_id = ?",

@@ -19,7 +19,7 @@ from index.store import Store
 from mediawatch.model import Source, SourceKind, SourceTier
 
 HISTORY_DAYS = 14
-FAILURE_WINDOW = timedelta(days=7)
+FAILURE_DAYS = 7  # calendar days, today included
 DROP_SHARE = 0.25  # yesterday under a quarter of the usual day is a drop
 MIN_USUAL_PER_DAY = 3  # below this a quiet day is normal, not a drop
 
@@ -73,7 +73,7 @@ def source_health(
     for count in store.source_day_counts(since, now + timedelta(seconds=1), timezone):
         per_source.setdefault(count.key, {})[count.day] = count.count
     states = state.states()
-    failures = state.failure_counts(now - FAILURE_WINDOW)
+    failures = state.failure_counts(now - timedelta(days=FAILURE_DAYS - 1))
     report = []
     for source in sources:
         days = per_source.get(source.id, {})

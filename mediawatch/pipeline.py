@@ -204,7 +204,7 @@ class Pipeline:
         def events() -> Iterator[CrawlEvent]:
             # Social first: read in this process, it cannot be lost to a crawl process crash.
             if social:
-                yield from collect(social, self.settings, self._social_since(social))
+                yield from collect(social, self.settings, self._social_since(social), known)
             if web:
                 yield from crawl(web, self.settings.crawl, log_file, known, validators)
 
@@ -242,13 +242,19 @@ class Pipeline:
                 stored=report.stored,
                 error=str(error)[:500],
             )
-        self.state.record(
-            enabled,
-            started,
-            report.done,
-            report.failure_events,
-            no_answer_cause="crawl_crashed" if report.crashed else "no_answer",
-        )
+        except Exception:
+            report.crashed = True  # recorded below, then the scheduler logs it
+            raise
+        finally:
+            # Whatever happened, the sources are remembered as read or failed: a crawl that
+            # broke must not leave them due again at the next tick, every minute.
+            self.state.record(
+                enabled,
+                started,
+                report.done,
+                report.failure_events,
+                no_answer_cause="crawl_crashed" if report.crashed else "no_answer",
+            )
         log.info(
             "crawl finished",
             sources=len(enabled),

@@ -146,7 +146,7 @@ class StoryIndex:
         self.threshold = threshold
         self.window = window
         path.parent.mkdir(parents=True, exist_ok=True)
-        self._db = sqlite3.connect(path, check_same_thread=False)
+        self._db = sqlite3.connect(path, timeout=30, check_same_thread=False)
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA synchronous=NORMAL")
         self._db.executescript(_SCHEMA)
@@ -217,8 +217,16 @@ class StoryIndex:
                 blob = minhash.hashvalues.astype(_STORED).tobytes()
             assigned[document.id] = story_id
             rows.append((document.id, story_id, document.source_id, seen_at.isoformat(), blob))
-        with self._db:
-            self._db.executemany("INSERT INTO story_items VALUES (?, ?, ?, ?, ?)", rows)
+        try:
+            with self._db:
+                # OR IGNORE: another process (a one-off import) may have written the item first
+                self._db.executemany(
+                    "INSERT OR IGNORE INTO story_items VALUES (?, ?, ?, ?, ?)", rows
+                )
+        except sqlite3.Error:
+            for item_id, *_rest in rows:  # memory must not run ahead of the file
+                self._forget(item_id)
+            raise
         return [d.model_copy(update={"story_id": assigned[d.id]}) for d in documents]
 
     def expire(self, now: datetime | None = None) -> int:
@@ -231,8 +239,7 @@ class StoryIndex:
         cutoff = (now or utc_now()) - self.window
         old = [item for item, seen in self._seen_of.items() if seen < cutoff]
         for item_id in old:
-            self._lsh.remove(item_id)
-            del self._signatures[item_id], self._story_of[item_id], self._seen_of[item_id]
+            self._forget(item_id)
         if old:
             with self._db:
                 self._db.executemany(
@@ -283,10 +290,16 @@ class StoryIndex:
         return self._story_of[best[2]] if best else None
 
     def _remember(self, item_id: str, story_id: str, seen_at: datetime, minhash: MinHash) -> None:
+        self._forget(item_id)  # the LSH refuses a key twice
         self._lsh.insert(item_id, minhash)
         self._signatures[item_id] = minhash
         self._story_of[item_id] = story_id
         self._seen_of[item_id] = seen_at.astimezone(UTC)
+
+    def _forget(self, item_id: str) -> None:
+        if item_id in self._signatures:
+            self._lsh.remove(item_id)
+            del self._signatures[item_id], self._story_of[item_id], self._seen_of[item_id]
 
 
 def _stats(story_id: str, items: list[tuple[str, datetime]], now: datetime) -> StoryStats:

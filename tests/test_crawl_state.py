@@ -130,3 +130,20 @@ def test_a_not_modified_answer_keeps_the_validators_and_a_silent_source_is_a_fai
 def test_disabled_sources_are_never_due(tmp_path):
     state = CrawlState(tmp_path / "state.db")
     assert state.due([make_source("off", enabled=False)], NOON) == []
+
+
+def test_a_source_read_whole_but_for_a_later_page_is_not_a_failed_read(tmp_path):
+    state = CrawlState(tmp_path / "state.db")
+    listing = make_source("listing")
+    state.record(
+        [listing],
+        NOON,
+        done={"listing": done("listing", entries=10, known=0, etag='"v2"')},
+        failures=[FailureEvent(source_id="listing", url="p2", stage="feed", reason="http_404")],
+    )
+    known = state.states()["listing"]
+    assert known.consecutive_failures == 0 and known.last_success_at == NOON
+    assert known.last_error_cause == "http_404"  # still shown, and counted by cause
+    assert known.next_due_at == NOON + timedelta(minutes=15)  # polled as the read went
+    assert state.validators(["listing"])["listing"].etag == '"v2"'
+    assert state.failure_counts(NOON) == {"listing": {"feed:http_404": 1}}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
+from datetime import UTC, datetime, timedelta
 
 import httpx
 
@@ -101,10 +102,11 @@ def test_a_rumour_copied_with_edits_across_sources_is_one_story(settings, store,
 
 
 def test_social_sources_are_read_in_the_same_crawl_and_remembered(store, pipeline):
+    recently = datetime.now(UTC) - timedelta(minutes=10)
     newest = page(
         [
-            message(201, "2026-11-25T01:00:00+00:00", RUMOUR),
-            message(202, "2026-11-25T02:00:00+00:00", None),  # a photo without caption
+            message(201, recently.isoformat(), RUMOUR),
+            message(202, (recently + timedelta(minutes=1)).isoformat(), None),  # photo only
         ],
         prev=None,
     )
@@ -118,7 +120,10 @@ def test_social_sources_are_read_in_the_same_crawl_and_remembered(store, pipelin
             account=CHANNEL,
         )
         report = pipeline.crawl([telegram])
+        again = pipeline.crawl([telegram])
     assert report.stored == 1
+    # read again, the post is known: adaptive polling sees nothing new
+    assert (again.done["tg"].entries, again.done["tg"].skipped_known) == (1, 1)
     stored = store.search(SearchQuery(source_ids=["tg"])).hits
     assert [hit.document.id for hit in stored] == [f"telegram:{CHANNEL}:201"]
     assert stored[0].document.places == ["xa-lac-duong"]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Collection, Iterable, Iterator, Mapping
 from datetime import datetime
 
 import httpx
@@ -51,11 +51,13 @@ def collect(
     sources: Iterable[Source],
     settings: Settings,
     since_by_source: Mapping[str, datetime | None] | None = None,
+    known_ids: Collection[str] = frozenset(),
     *,
     backoff_s: float = 1.0,
 ) -> Iterator[ItemEvent | FailureEvent | SourceDoneEvent]:
-    """Each enabled social source's new posts, then its done event; a source that fails gives
-    one failure event (stage ``feed``: the source, not one item) and the others go on."""
+    """Each enabled social source's posts, then its done event (``skipped_known``: posts in
+    ``known_ids``, so adaptive polling sees what was new). A source that fails, for whatever
+    reason, gives one failure event (stage ``feed``: the source) and the others go on."""
     since_by_source = since_by_source or {}
     redact = redactor_for(settings)
     http = httpx.Client(
@@ -68,33 +70,35 @@ def collect(
         for source in sources:
             if not (source.enabled and source.kind.is_social):
                 continue
-            taken = 0
+            taken = known = 0
             connector: Connector | None = None
             try:
                 connector = connector_for(source, settings, client)
                 for document in connector.fetch(source, since_by_source.get(source.id)):
                     taken += 1
+                    known += document.id in known_ids
                     yield ItemEvent(document=document)
-            except SocialError as error:
-                url = redact(error.url or str(source.url))
+            except Exception as error:  # an odd payload must not stop the other sources
+                if isinstance(error, SocialError):
+                    cause, detail, url = error.cause, error.detail, error.url
+                else:
+                    cause, detail, url = "connector_error", repr(error), None
+                    log.exception("social connector broke", source=source.id)
+                url = redact(url or str(source.url))
                 log.error(
                     "social source failed",
                     source=source.id,
                     url=url,
-                    reason=error.cause,
-                    detail=redact(error.detail)[:200],
+                    reason=cause,
+                    detail=redact(detail)[:200],
                     items_before_failure=taken,
                 )
                 yield FailureEvent(
-                    source_id=source.id,
-                    url=url,
-                    stage="feed",
-                    reason=error.cause,
-                    detail=redact(error.detail),
+                    source_id=source.id, url=url, stage="feed", reason=cause, detail=redact(detail)
                 )
                 continue
             skipped = connector.skipped
             log.info("social source read", source=source.id, items=taken, without_text=skipped)
-            yield SourceDoneEvent(
-                source_id=source.id, entries=taken + skipped, skipped_known=0, skipped_empty=skipped
+            yield SourceDoneEvent(  # entries: posts with text, what polling judges by
+                source_id=source.id, entries=taken, skipped_known=known, skipped_empty=skipped
             )

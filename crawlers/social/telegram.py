@@ -37,8 +37,8 @@ class TelegramConnector:
             for message in messages:
                 post = message.attrib["data-post"]
                 number = post.rpartition("/")[2]
-                if not number.isdigit():
-                    continue
+                if not number.isdigit() or (before is not None and int(number) >= before):
+                    continue  # a page that repeats what we read already gives nothing twice
                 ids.append(int(number))
                 document = self._document(source, post, message)
                 if document is None:
@@ -47,7 +47,7 @@ class TelegramConnector:
                     documents.append(document)
             yield from reversed(documents)  # newest first, as the other connectors
             oldest = min(ids, default=None)
-            if oldest is None or (before is not None and oldest >= before) or oldest <= 1:
+            if oldest is None or oldest <= 1:
                 return
             before = oldest
 
