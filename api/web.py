@@ -14,6 +14,7 @@ from pydantic import ValidationError
 
 from api.deps import CrawlStateDep, SettingsDep, SourcesDep, StoreDep, StoriesDep
 from api.security import SESSION_USER, check_password
+from classifier.risk import WORDING_REASON_CODES
 from dashboards import TEMPLATES_DIR
 from index.highlight import mark, query_terms
 from index.query import SearchQuery
@@ -129,7 +130,7 @@ def _evidence_phrases(document: Document) -> list[str]:
         return []
     phrases = [p for topic in document.classification.topics for p in topic.evidence]
     for reason in document.classification.reasons:
-        if reason.code in {"sensational_wording", "unverified_source_phrasing"}:
+        if reason.code in WORDING_REASON_CODES:
             phrases += reason.evidence
     return phrases
 

@@ -25,7 +25,7 @@ from rich.table import Table
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from classifier.linear import LinearTextModel
-from classifier.service import SHIPPED_MODELS, Classifier
+from classifier.service import SHIPPED_MODELS, Classifier, ItemToClassify
 from index.query import SearchQuery
 from index.sqlite import SQLiteStore
 from mediawatch import pipeline as pipeline_module
@@ -83,7 +83,7 @@ def main() -> None:
 
     classifier = Classifier.load()
     documents = synthetic_documents(2000)
-    texts = [(d.title, d.text, d.source_tier) for d in documents[:400]]
+    texts = [ItemToClassify(d.title, d.text, d.source_tier) for d in documents[:400]]
     batched = best_of(lambda: classifier.classify_batch(texts))
     one_by_one = best_of(lambda: [classifier.classify_batch([t]) for t in texts])
     row("classify 400 items", batched, one_by_one, "items", len(texts))

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from classifier.linear import ModelCard
+from classifier.risk import RiskWeights
 
 
 def write_card_markdown(card: ModelCard, directory: Path) -> Path:
@@ -41,5 +42,47 @@ def write_card_markdown(card: ModelCard, directory: Path) -> Path:
         "",
     ]
     path = directory / f"{card.task}.card.md"
+    path.write_text("\n".join(lines), encoding="utf-8")
+    return path
+
+
+def write_risk_card_markdown(weights: RiskWeights, directory: Path) -> Path:
+    """The risk combination's card: each signal's weight, fitted or prior, and dev scores."""
+    lines = [
+        "# Model card: risk",
+        "",
+        f"- version: `{weights.version}`",
+        f"- trained: {weights.trained_at}",
+        f"- method: {weights.notes}",
+        f"- reliability model: `{weights.data.get('reliability_model')}`, toxicity model: "
+        f"`{weights.data.get('toxicity_model')}`; reviewed items: "
+        f"{weights.data.get('reviewed_rows', 0)}",
+        "- rebuild: `mediawatch train --task risk` (after the reliability and toxicity models)",
+        "",
+        "## Weights (log-odds per unit of each signal, signals in [0, 1])",
+        "",
+        f"Intercept {weights.intercept:.3f}.",
+        "",
+        "| signal | weight | how set | reference value |",
+        "| --- | ---: | --- | ---: |",
+    ]
+    for name, coefficient in weights.coefficients.items():
+        how = "fitted" if name in weights.fitted else "prior"
+        reference = weights.reference.get(name, 0.0)
+        lines.append(f"| {name} | {coefficient:.3f} | {how} | {reference} |")
+    lines += ["", "## On dev (reliability data sets)", "", "| scored by | metric | value |"]
+    lines.append("| --- | --- | ---: |")
+    for scored_by, metrics in weights.metrics.get("dev", {}).items():
+        if isinstance(metrics, dict):
+            for metric, value in metrics.items():
+                lines.append(f"| {scored_by} | {metric} | {value} |")
+    lines += [
+        "",
+        "Use: the order of the review queue and the reasons shown with each item; people "
+        "decide. Compare `risk` with `reliability_model_alone` above to see what the other "
+        "signals add on the labelled posts.",
+        "",
+    ]
+    path = directory / "risk.card.md"
     path.write_text("\n".join(lines), encoding="utf-8")
     return path

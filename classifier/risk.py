@@ -1,38 +1,60 @@
 """The misinformation-risk score: a number in [0, 1] and the reasons a reviewer can check.
 
-Signals are combined as a noisy-OR (risk = 1 - Π(1 - weight·strength)): each signal alone can
-raise the risk up to its weight, several together raise it further, and none can push it past
-one. A reason's ``weight`` is its own term weight·strength, so the reasons are ranked by how
-much each one moved the score.
+Each item is measured on named signals (the reliability model's probability, wording, toxicity,
+the source's tier, the story's growth, a match with an item reviewers judged false); a logistic
+regression fitted on labelled data (``classifier/risk_fit.py``) weighs them. Signals the
+labelled data sets cannot show (they are social posts without tiers, stories or claims) keep
+the prior weights written in the weights file until reviewers' decisions teach them. A
+reason's ``weight`` is its share of the score: the score times its part of the positive
+log-odds the signals added.
 """
 
 from __future__ import annotations
 
+import math
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import yaml
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from mediawatch.model import RiskReason, SourceTier
-from mediawatch.text import GroupedPhraseMatcher, PhraseHit
+from mediawatch.stories import StoryStats
+from mediawatch.text import GroupedPhraseMatcher, PhraseHit, match_form
 
 DEFAULT_LEXICON = Path(__file__).with_name("risk_lexicon.yaml")
 
-# Below this a reason is too weak to be worth a reviewer's attention.
-MIN_REASON_WEIGHT = 0.05
+SIGNALS = (
+    "unreliable_model",
+    "sensational",
+    "call_to_share",
+    "unverified_source",
+    "toxicity",
+    "source_tier",
+    "story_growth",
+    "claim_match",
+)
+
+# The code each signal's reason carries (stored with items; the web page highlights wording).
+REASON_CODES = {
+    "unreliable_model": "model_unreliable",
+    "sensational": "sensational_wording",
+    "call_to_share": "call_to_share",
+    "unverified_source": "unverified_source_phrasing",
+    "toxicity": "toxic_wording",
+    "source_tier": "source_tier",
+    "story_growth": "story_spreading",
+    "claim_match": "matches_judged_claim",
+}
+WORDING_REASON_CODES = frozenset(
+    REASON_CODES[name] for name in ("sensational", "call_to_share", "unverified_source")
+)
+
+# Below this share of the score a reason is not worth a reviewer's attention.
+MIN_REASON_WEIGHT = 0.03
 
 _EXCLAMATIONS = re.compile(r"[!?]{3,}")
-
-
-@dataclass(frozen=True)
-class RiskWeights:
-    model: float = 0.6
-    sensational: float = 0.45
-    unverified_source: float = 0.5
-    tier: float = 0.35
-
 
 TIER_STRENGTH = {
     SourceTier.OFFICIAL: 0.0,
@@ -46,6 +68,8 @@ TIER_LABEL_VI = {
     SourceTier.SOCIAL: "mạng xã hội / diễn đàn",
     SourceTier.UNKNOWN: "nguồn chưa rõ độ tin cậy",
 }
+# A story this many items strong in 24 hours counts fully as spreading.
+STORY_GROWTH_FULL = 32
 
 
 class LexiconGroup(BaseModel):
@@ -56,7 +80,77 @@ class LexiconGroup(BaseModel):
 class LexiconFile(BaseModel):
     version: int
     sensational: LexiconGroup
+    call_to_share: LexiconGroup
     unverified_source: LexiconGroup
+
+
+class RiskWeights(BaseModel):
+    """How the signals combine: log-odds = intercept + Σ coefficient·(value − reference).
+
+    ``reference`` is a signal's value throughout the data the weights were fitted on, for the
+    signals that did not vary there (all its items were social posts outside any story): the
+    intercept describes that case, and a prior coefficient moves the score away from it.
+    """
+
+    version: str
+    intercept: float
+    coefficients: dict[str, float]
+    reference: dict[str, float] = Field(default_factory=dict)
+    fitted: list[str] = Field(default_factory=list, description="Signals whose weight was fitted")
+    trained_at: str = ""
+    data: dict = Field(default_factory=dict)
+    metrics: dict = Field(default_factory=dict)
+    notes: str = ""
+
+    def log_odds_parts(self, values: dict[str, float]) -> dict[str, float]:
+        return {
+            name: coefficient * (values.get(name, 0.0) - self.reference.get(name, 0.0))
+            for name, coefficient in self.coefficients.items()
+        }
+
+    def probability(self, values: dict[str, float]) -> float:
+        return _sigmoid(self.intercept + sum(self.log_odds_parts(values).values()))
+
+    @classmethod
+    def load(cls, path: Path) -> RiskWeights:
+        return cls.model_validate_json(path.read_text(encoding="utf-8"))
+
+    def save(self, path: Path) -> None:
+        path.write_text(self.model_dump_json(indent=2) + "\n", encoding="utf-8")
+
+
+def _sigmoid(x: float) -> float:
+    return 1.0 / (1.0 + math.exp(-x)) if x >= 0 else math.exp(x) / (1.0 + math.exp(x))
+
+
+@dataclass(frozen=True, slots=True)
+class ClaimMatch:
+    """An item reviewers judged false or misleading that this item repeats."""
+
+    item_id: str
+    statement: str
+    similarity: float
+
+
+@dataclass(frozen=True, slots=True)
+class RiskContext:
+    """What the scorer needs beyond the text: model outputs and the item's circumstances."""
+
+    tier: SourceTier
+    unreliable_probability: float
+    toxicity_probability: float = 0.0
+    story: StoryStats | None = None
+    claim: ClaimMatch | None = None
+    model_versions: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class Measured:
+    """Signal values in [0, 1], each with its reason's wording and evidence."""
+
+    values: dict[str, float]
+    labels_vi: dict[str, str]
+    evidence: dict[str, list[str]]
 
 
 def _shouting(title: str) -> list[str]:
@@ -68,79 +162,123 @@ def _shouting(title: str) -> list[str]:
     return evidence
 
 
+def _quotes(hits: list[PhraseHit], text: str) -> list[str]:
+    """The matched words as written in the item, each once, in order of appearance."""
+    seen: dict[str, str] = {}
+    for hit in hits:
+        seen.setdefault(hit.phrase, text[hit.start : hit.end])
+    return list(seen.values())
+
+
+def story_growth(story: StoryStats | None) -> float:
+    """0 for an item alone; 1 when its story gathered STORY_GROWTH_FULL items in 24 hours."""
+    if story is None or story.items_last_24h <= 1:
+        return 0.0
+    return min(1.0, math.log2(story.items_last_24h) / math.log2(STORY_GROWTH_FULL))
+
+
 class RiskScorer:
-    def __init__(self, lexicon: LexiconFile, weights: RiskWeights | None = None) -> None:
+    def __init__(self, lexicon: LexiconFile, weights: RiskWeights) -> None:
         self.lexicon = lexicon
-        self.weights = weights or RiskWeights()
+        self.weights = weights
         self._matcher = GroupedPhraseMatcher(
             {
                 "sensational": lexicon.sensational.phrases,
-                "unverified": lexicon.unverified_source.phrases,
+                "call_to_share": lexicon.call_to_share.phrases,
+                "unverified_source": lexicon.unverified_source.phrases,
             }
         )
 
     @classmethod
-    def load(cls, path: Path = DEFAULT_LEXICON) -> RiskScorer:
-        return cls(LexiconFile.model_validate(yaml.safe_load(path.read_text(encoding="utf-8"))))
+    def load(cls, weights_path: Path, lexicon_path: Path = DEFAULT_LEXICON) -> RiskScorer:
+        lexicon = yaml.safe_load(lexicon_path.read_text(encoding="utf-8"))
+        return cls(LexiconFile.model_validate(lexicon), RiskWeights.load(weights_path))
 
-    @staticmethod
-    def _quotes(hits: list[PhraseHit], text: str) -> list[str]:
-        """The matched words as written in the item, each once, in order of appearance."""
-        seen: dict[str, str] = {}
-        for hit in hits:
-            seen.setdefault(hit.phrase, text[hit.start : hit.end])
-        return list(seen.values())
+    def measure(self, title: str, text: str, context: RiskContext) -> Measured:
+        full_text = f"{title}\n{text}"
+        hits = self._matcher.find(full_text, match_form(full_text))
+        wording = {group: _quotes(hits.get(group, []), full_text) for group in self._groups}
+        wording["sensational"] += _shouting(title)
+        lexicon = self.lexicon
+        values = {
+            "unreliable_model": context.unreliable_probability,
+            "sensational": min(1.0, len(wording["sensational"]) / 3),
+            "call_to_share": min(1.0, len(wording["call_to_share"]) / 2),
+            "unverified_source": min(1.0, len(wording["unverified_source"]) / 2),
+            "toxicity": context.toxicity_probability,
+            "source_tier": TIER_STRENGTH[context.tier],
+            "story_growth": story_growth(context.story),
+            "claim_match": context.claim.similarity if context.claim else 0.0,
+        }
+        versions = context.model_versions
+        labels = {
+            "unreliable_model": "Mô hình độ tin cậy đánh giá nội dung có khả năng không đáng tin "
+            f"({context.unreliable_probability:.0%})",
+            "sensational": f"{lexicon.sensational.label_vi} "
+            f"({len(wording['sensational'])} dấu hiệu)",
+            "call_to_share": f"{lexicon.call_to_share.label_vi} "
+            f"({len(wording['call_to_share'])} dấu hiệu)",
+            "unverified_source": f"{lexicon.unverified_source.label_vi} "
+            f"({len(wording['unverified_source'])} dấu hiệu)",
+            "toxicity": f"Ngôn từ xúc phạm, thù địch (mô hình: {context.toxicity_probability:.0%})",
+            "source_tier": f"Loại nguồn: {TIER_LABEL_VI[context.tier]}",
+            "story_growth": "Câu chuyện đang lan nhanh",
+            "claim_match": "Lặp lại nội dung đã được kết luận là sai hoặc gây hiểu lầm",
+        }
+        evidence = {
+            "unreliable_model": [
+                f"xác suất {context.unreliable_probability:.2f} · mô hình "
+                f"{versions.get('reliability', '?')}"
+            ],
+            **{group: quotes for group, quotes in wording.items()},
+            "toxicity": [
+                f"xác suất {context.toxicity_probability:.2f} · mô hình "
+                f"{versions.get('toxicity', '?')}"
+            ],
+            "source_tier": [f"hạng nguồn: {context.tier.value}"],
+            "story_growth": [],
+            "claim_match": [],
+        }
+        if context.story is not None:
+            story = context.story
+            evidence["story_growth"] = [
+                f"{story.items_last_24h} tin trong 24 giờ qua (24 giờ trước đó: "
+                f"{story.items_previous_24h}), {story.sources} nguồn",
+                f"chuỗi tin {story.story_id}",
+            ]
+        if context.claim is not None:
+            claim = context.claim
+            evidence["claim_match"] = [
+                claim.statement,
+                f"độ trùng khớp {claim.similarity:.2f} · tin đã kết luận {claim.item_id}",
+            ]
+        return Measured(values, labels, evidence)
+
+    @property
+    def _groups(self) -> tuple[str, ...]:
+        return ("sensational", "call_to_share", "unverified_source")
 
     def score(
-        self,
-        title: str,
-        text: str,
-        tier: SourceTier,
-        unreliable_probability: float,
-        model_version: str,
-    ) -> tuple[float, list[RiskReason]]:
-        full_text = f"{title}\n{text}"
-        hits = self._matcher.find(full_text)
-        sensational = self._quotes(hits.get("sensational", []), full_text) + _shouting(title)
-        unverified = self._quotes(hits.get("unverified", []), full_text)
-        w = self.weights
-        candidates = [
-            RiskReason(
-                code="model_unreliable",
-                label_vi=(
-                    "Mô hình độ tin cậy đánh giá nội dung có khả năng không đáng tin "
-                    f"({unreliable_probability:.0%})"
-                ),
-                weight=w.model * unreliable_probability,
-                evidence=[f"xác suất {unreliable_probability:.2f} · mô hình {model_version}"],
-            ),
-            RiskReason(
-                code="sensational_wording",
-                label_vi=f"{self.lexicon.sensational.label_vi} ({len(sensational)} dấu hiệu)",
-                weight=w.sensational * min(1.0, len(sensational) / 3),
-                evidence=sensational,
-            ),
-            RiskReason(
-                code="unverified_source_phrasing",
-                label_vi=f"{self.lexicon.unverified_source.label_vi} ({len(unverified)} dấu hiệu)",
-                weight=w.unverified_source * min(1.0, len(unverified) / 2),
-                evidence=unverified,
-            ),
-            RiskReason(
-                code="source_tier",
-                label_vi=f"Loại nguồn: {TIER_LABEL_VI[tier]}",
-                weight=w.tier * TIER_STRENGTH[tier],
-                evidence=[f"hạng nguồn: {tier.value}"],
-            ),
-        ]
-        remaining = 1.0
-        for reason in candidates:
-            remaining *= 1.0 - reason.weight
-        reasons = sorted(
-            (r for r in candidates if r.weight >= MIN_REASON_WEIGHT),
-            key=lambda r: r.weight,
-            reverse=True,
-        )
-        for reason in reasons:
-            reason.weight = round(reason.weight, 4)
-        return round(1.0 - remaining, 4), reasons
+        self, title: str, text: str, context: RiskContext
+    ) -> tuple[float, list[RiskReason], dict[str, float]]:
+        """The risk, its reasons (largest share first) and the signal values it rests on."""
+        measured = self.measure(title, text, context)
+        risk = self.weights.probability(measured.values)
+        parts = self.weights.log_odds_parts(measured.values)
+        parts = {name: part for name, part in parts.items() if part > 0}
+        pushed = sum(parts.values())
+        reasons = []
+        for name, part in parts.items():
+            weight = risk * part / pushed
+            if weight >= MIN_REASON_WEIGHT and measured.evidence.get(name):
+                reasons.append(
+                    RiskReason(
+                        code=REASON_CODES[name],
+                        label_vi=measured.labels_vi[name],
+                        weight=round(weight, 4),
+                        evidence=measured.evidence[name],
+                    )
+                )
+        reasons.sort(key=lambda reason: reason.weight, reverse=True)
+        values = {name: round(value, 4) for name, value in measured.values.items()}
+        return round(risk, 4), reasons, values

@@ -2,71 +2,115 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
-from classifier.linear import LinearTextModel
-from classifier.risk import RiskScorer
-from classifier.taxonomy import Taxonomy
-from mediawatch.model import Classification, Sentiment, SourceTier
+import numpy as np
 
-SHIPPED_MODELS = Path(__file__).with_name("models")
+from classifier.linear import LinearTextModel
+from classifier.registry import SHIPPED_MODELS, ModelRegistry
+from classifier.risk import ClaimMatch, RiskContext, RiskScorer
+from classifier.taxonomy import Taxonomy
+from mediawatch.config import Settings
+from mediawatch.model import Classification, Sentiment, SourceTier
+from mediawatch.stories import StoryStats
+
+TEXT_TASKS = ("sentiment", "reliability", "section", "toxicity")
+RISK_WEIGHTS_FILE = "risk.json"
+
+__all__ = ["SHIPPED_MODELS", "Classifier", "ItemToClassify"]
+
+
+@dataclass(frozen=True, slots=True)
+class ItemToClassify:
+    title: str
+    text: str
+    tier: SourceTier
+    story: StoryStats | None = None
+    claim: ClaimMatch | None = None
 
 
 class Classifier:
     def __init__(
-        self,
-        taxonomy: Taxonomy,
-        sentiment: LinearTextModel,
-        reliability: LinearTextModel,
-        risk: RiskScorer,
+        self, taxonomy: Taxonomy, models: dict[str, LinearTextModel], risk: RiskScorer
     ) -> None:
+        missing = set(TEXT_TASKS) - set(models)
+        if missing:
+            raise ValueError(f"models missing for: {', '.join(sorted(missing))}")
         self.taxonomy = taxonomy
-        self.sentiment = sentiment
-        self.reliability = reliability
+        self.models = models
         self.risk = risk
+        self.model_versions = {task: model.card.version for task, model in models.items()}
+        self.model_versions["risk"] = risk.weights.version
 
     @classmethod
     def load(cls, models_dir: Path | None = None) -> Classifier:
+        """Every task's model from one directory (the shipped models by default)."""
         directory = models_dir or SHIPPED_MODELS
+        return cls._load({task: directory for task in (*TEXT_TASKS, "risk")})
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> Classifier:
+        """``models_dir`` when set, else each task's version in use in the registry."""
+        if settings.models_dir is not None:
+            return cls.load(settings.models_dir)
+        registry = ModelRegistry(settings.data_dir / "models")
+        return cls._load({task: registry.directory_for(task) for task in (*TEXT_TASKS, "risk")})
+
+    @classmethod
+    def _load(cls, directories: dict[str, Path]) -> Classifier:
         return cls(
             taxonomy=Taxonomy.load(),
-            sentiment=LinearTextModel.load(directory, "sentiment"),
-            reliability=LinearTextModel.load(directory, "reliability"),
-            risk=RiskScorer.load(),
+            models={task: LinearTextModel.load(directories[task], task) for task in TEXT_TASKS},
+            risk=RiskScorer.load(directories["risk"] / RISK_WEIGHTS_FILE),
         )
 
-    def classify_batch(self, items: list[tuple[str, str, SourceTier]]) -> list[Classification]:
-        """Classify (title, text, tier) triples; one model call per batch, not per item."""
+    def probabilities(self, texts: list[str]) -> dict[str, np.ndarray]:
+        """Each task's class probabilities; models sharing a feature space share one pass."""
+        features_by_config: dict[str, object] = {}
+        result = {}
+        for task, model in self.models.items():
+            key = model.card.featurizer.model_dump_json()
+            if key not in features_by_config:
+                features_by_config[key] = model.featurizer.transform(texts)
+            result[task] = model.predict_proba_features(features_by_config[key])
+        return result
+
+    def classify_batch(self, items: Sequence[ItemToClassify]) -> list[Classification]:
+        """One model call per batch, not per item."""
         if not items:
             return []
-        texts = [f"{title}\n{text}" for title, text, _tier in items]
-        if self.sentiment.card.featurizer == self.reliability.card.featurizer:
-            features = self.sentiment.featurizer.transform(texts)  # shared: made once
-            sentiments = self.sentiment.predict_proba_features(features)
-            unreliable = self.reliability.predict_proba_features(features)[:, 1]
-        else:
-            sentiments = self.sentiment.predict_proba(texts)
-            unreliable = self.reliability.predict_proba(texts)[:, 1]
+        probabilities = self.probabilities([f"{item.title}\n{item.text}" for item in items])
+        sentiment, section = self.models["sentiment"], self.models["section"]
         results = []
-        for (title, text, tier), sentiment_row, p_unreliable in zip(
-            items, sentiments, unreliable, strict=True
-        ):
-            scores = dict(zip(self.sentiment.classes, map(float, sentiment_row), strict=True))
-            risk, reasons = self.risk.score(
-                title, text, tier, float(p_unreliable), self.reliability.card.version
+        for row, item in enumerate(items):
+            sentiment_scores = dict(
+                zip(sentiment.classes, map(float, probabilities["sentiment"][row]), strict=True)
             )
+            section_row = probabilities["section"][row]
+            context = RiskContext(
+                tier=item.tier,
+                unreliable_probability=float(probabilities["reliability"][row, 1]),
+                toxicity_probability=float(probabilities["toxicity"][row, 1]),
+                story=item.story,
+                claim=item.claim,
+                model_versions=self.model_versions,
+            )
+            risk, reasons, signals = self.risk.score(item.title, item.text, context)
             results.append(
                 Classification(
-                    topics=self.taxonomy.match(title, text),
-                    sentiment=Sentiment(max(scores, key=scores.__getitem__)),
-                    sentiment_scores={k: round(v, 4) for k, v in scores.items()},
-                    unreliable_probability=round(float(p_unreliable), 4),
+                    topics=self.taxonomy.match(item.title, item.text),
+                    sentiment=Sentiment(max(sentiment_scores, key=sentiment_scores.__getitem__)),
+                    sentiment_scores={k: round(v, 4) for k, v in sentiment_scores.items()},
+                    section=section.classes[int(section_row.argmax())],
+                    section_probability=round(float(section_row.max()), 4),
+                    unreliable_probability=round(context.unreliable_probability, 4),
+                    toxicity_probability=round(context.toxicity_probability, 4),
                     risk=risk,
                     reasons=reasons,
-                    model_versions={
-                        "sentiment": self.sentiment.card.version,
-                        "reliability": self.reliability.card.version,
-                    },
+                    signals=signals,
+                    model_versions=self.model_versions,
                 )
             )
         return results

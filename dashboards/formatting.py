@@ -8,6 +8,19 @@ from zoneinfo import ZoneInfo
 from jinja2 import Environment
 
 SENTIMENT_VI = {"negative": "Tiêu cực", "neutral": "Trung tính", "positive": "Tích cực"}
+# VNTC's ten newspaper sections, as the papers name them.
+SECTION_VI = {
+    "politics_society": "Chính trị – Xã hội",
+    "lifestyle": "Đời sống",
+    "science": "Khoa học",
+    "business": "Kinh doanh",
+    "law": "Pháp luật",
+    "health": "Sức khỏe",
+    "world": "Thế giới",
+    "sports": "Thể thao",
+    "culture": "Văn hóa",
+    "computing": "Vi tính",
+}
 OUTCOME_VI = {
     "false": "Sai sự thật",
     "misleading": "Gây hiểu lầm",
@@ -50,5 +63,6 @@ def install_filters(environment: Environment, timezone: str) -> None:
     environment.filters["vn_percent"] = vn_percent
     environment.filters["vn_datetime"] = make_vn_datetime(timezone)
     environment.globals["SENTIMENT_VI"] = SENTIMENT_VI
+    environment.globals["SECTION_VI"] = SECTION_VI
     environment.globals["OUTCOME_VI"] = OUTCOME_VI
     environment.globals["TIER_VI"] = TIER_VI

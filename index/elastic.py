@@ -80,6 +80,8 @@ ITEM_MAPPINGS: dict[str, Any] = {
         "story_id": _KEYWORD,
         "topics": _KEYWORD,
         "sentiment": _KEYWORD,
+        "section": _KEYWORD,
+        "toxicity": {"type": "float"},
         "risk": {"type": "float"},
         "reasons": {
             "type": "nested",
@@ -314,6 +316,8 @@ class ElasticStore(Store):
             "story_id": document.story_id,
             "topics": [t.id for t in classification.topics] if classification else [],
             "sentiment": classification.sentiment.value if classification else None,
+            "section": classification.section if classification else None,
+            "toxicity": classification.toxicity_probability if classification else None,
             "risk": classification.risk if classification else 0.0,
             "reasons": [
                 {"code": r.code, "weight": r.weight}

@@ -12,7 +12,8 @@ import typer
 from rich.console import Console
 from rich.progress import Progress
 
-from classifier.train import TASKS, train_task
+from classifier.retrain import TRAINABLE
+from classifier.train import TASKS
 from mediawatch.config import ConfigError, Settings, load_sources
 from mediawatch.logs import configure_logging
 
@@ -177,38 +178,114 @@ def train(
     out: Annotated[Path, typer.Option(help="Where to write model files and cards")] = Path(
         "classifier/models"
     ),
-    task: Annotated[list[str] | None, typer.Option(help="Task(s) to train; all by default")] = None,
+    task: Annotated[
+        list[str] | None, typer.Option(help=f"Task(s) to train, of: {', '.join(TRAINABLE)}")
+    ] = None,
     seed: Annotated[int, typer.Option(help="Seed for splits and the solver")] = 13,
+    include_reviews: Annotated[
+        bool,
+        typer.Option(
+            help="Also learn from reviewers' decisions in the store: new versions of the "
+            "reliability and risk models, kept beside those in use ('mediawatch models use')"
+        ),
+    ] = False,
 ) -> None:
     """Train the task models (all by default) and write them with their cards."""
-    from classifier.cards import write_card_markdown
+    from classifier.registry import ModelRegistry
+    from classifier.retrain import (
+        LEARNS_FROM_REVIEWS,
+        train_models,
+        train_with_reviews,
+    )
+    from classifier.train import DataFileError
+    from mediawatch.service import build_store
 
-    tasks = task or list(TASKS)
-    unknown = sorted(set(tasks) - set(TASKS))
+    tasks = task or list(LEARNS_FROM_REVIEWS if include_reviews else TRAINABLE)
+    allowed = LEARNS_FROM_REVIEWS if include_reviews else TRAINABLE
+    unknown = sorted(set(tasks) - set(allowed))
     if unknown:
-        console.print(f"[red]Unknown task(s): {', '.join(unknown)}; known: {', '.join(TASKS)}")
+        possible = ", ".join(allowed)
+        console.print(f"[red]Cannot train {', '.join(unknown)} here; possible: {possible}")
         raise typer.Exit(2)
     if not data.is_dir():
         console.print(f"[red]No labelled data at {data}[/red]")
         raise typer.Exit(2)
     with Progress(console=console) as progress:
         bar = progress.add_task("Huấn luyện mô hình", total=len(tasks))
-        for name in tasks:
-            progress.update(bar, description=f"Huấn luyện: {name}")
-            try:
-                model = train_task(TASKS[name], data, seed=seed)
-            except (FileNotFoundError, KeyError, ValueError) as error:
-                console.print(f"[red]{name}: {error}[/red]")
-                raise typer.Exit(1) from error
-            model.save(out)
-            write_card_markdown(model.card, out)
-            dev = model.card.metrics.get("dev", {})
-            folded = model.card.metrics.get("dev_without_diacritics", {})
-            progress.console.print(
-                f"{name}: macro-F1 {dev.get('macro_f1')} · accuracy {dev.get('accuracy')}"
-                f" · without diacritics {folded.get('macro_f1')}"
+
+        def step(name: str) -> None:
+            progress.update(bar, description=f"Huấn luyện: {name}", advance=1)
+
+        try:
+            if include_reviews:
+                settings = Settings()
+                trained = train_with_reviews(
+                    build_store(settings).export_documents(),
+                    ModelRegistry(settings.data_dir / "models"),
+                    data,
+                    seed,
+                    step,
+                )
+            else:
+                trained = train_models(tasks, data, out, seed, step)
+        except (FileNotFoundError, KeyError, ValueError, DataFileError) as error:
+            console.print(f"[red]{error}[/red]")
+            raise typer.Exit(1) from error
+    for model in trained:
+        console.print(f"{model.task}: {model.summary} → {model.directory}")
+    if include_reviews:
+        console.print("Mô hình mới chưa được dùng. Đọc thẻ mô hình rồi chuyển bằng lệnh:")
+        for model in trained:
+            console.print(f"  mediawatch models use {model.task} {model.version}")
+
+
+models_app = typer.Typer(help="Model versions: list them, choose the one in use.")
+app.add_typer(models_app, name="models")
+
+
+@models_app.command("list")
+def models_list() -> None:
+    """Every version of every model, its dev figures, and which one is in use."""
+    from classifier.registry import ModelRegistry
+
+    settings = Settings()
+    registry = ModelRegistry(settings.data_dir / "models")
+    for name in TRAINABLE:
+        for version in registry.versions(name):
+            card = version.card
+            dev = card.get("metrics", {}).get("dev", {})
+            figure = dev.get("macro_f1") or dev.get("risk", {}).get("roc_auc")
+            reviews = card.get("data", {}).get("reviewed_rows") or card.get("data", {}).get(
+                "datasets", {}
+            ).get("reviews", {}).get("train", 0)
+            # One line per version, never wrapped: a version name must stay whole to be typed.
+            console.print(
+                f"{'✓' if version.active else ' '} {name:<12} {version.version}  "
+                f"huấn luyện {card.get('trained_at', '?')} · dev {figure} · "
+                f"tin đã xem xét {reviews}",
+                highlight=False,
             )
-            progress.advance(bar)
+
+
+@models_app.command("use")
+def models_use(
+    task: Annotated[str, typer.Argument(help=f"One of: {', '.join(TRAINABLE)}")],
+    version: Annotated[str, typer.Argument(help="A version from 'models list', or 'shipped'")],
+) -> None:
+    """Switch the service to another version of a model (takes effect on restart)."""
+    from classifier.registry import ModelRegistry, RegistryError
+
+    settings = Settings()
+    try:
+        chosen = ModelRegistry(settings.data_dir / "models").use(task, version)
+    except RegistryError as error:
+        console.print(f"[red]{error}[/red]")
+        raise typer.Exit(2) from error
+    log.info("model_switched", task=task, version=version, directory=str(chosen.directory))
+    console.print(
+        f"{task}: đang dùng {chosen.version} ({chosen.directory}). "
+        "Khởi động lại dịch vụ và worker để áp dụng."
+    )
 
 
 @app.command()

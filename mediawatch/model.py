@@ -150,9 +150,17 @@ class Classification(BaseModel):
     topics: list[TopicMatch] = Field(default_factory=list)
     sentiment: Sentiment
     sentiment_scores: dict[str, float]
+    section: str | None = Field(default=None, description="News section (VNTC's ten)")
+    section_probability: float | None = Field(default=None, ge=0, le=1)
     unreliable_probability: float = Field(ge=0, le=1)
+    toxicity_probability: float | None = Field(default=None, ge=0, le=1)
     risk: float = Field(ge=0, le=1)
     reasons: list[RiskReason] = Field(default_factory=list)
+    signals: dict[str, float] = Field(
+        default_factory=dict,
+        description="The risk signals' values as scored: reviewers' decisions on the item "
+        "later become training rows for the risk model",
+    )
     model_versions: dict[str, str] = Field(default_factory=dict)
 
 

@@ -15,12 +15,13 @@ from pathlib import Path
 
 import structlog
 
-from classifier.service import Classifier
+from classifier.service import Classifier, ItemToClassify
 from crawlers.events import CrawlEvent, FailureEvent, ItemEvent, SourceDoneEvent
 from crawlers.process import CrawlProcessError, crawl
 from crawlers.social import collect
 from crawlers.state import CrawlState
 from index.store import Store, StoreUnavailable
+from mediawatch.claim_match import JudgedClaimIndex
 from mediawatch.config import Settings
 from mediawatch.gazetteer import Gazetteer, packaged_gazetteer
 from mediawatch.model import Document, Source, utc_now
@@ -80,6 +81,7 @@ class Pipeline:
         self.state = state or CrawlState(settings.crawl_state_path, settings.timezone)
         self.stories = stories or StoryIndex(settings.stories_path)
         self.gazetteer = gazetteer or packaged_gazetteer()
+        self.judged_claims = JudgedClaimIndex()
 
     def locate(
         self, documents: list[Document], sources: Mapping[str, Source], report: CrawlReport
@@ -130,8 +132,20 @@ class Pipeline:
             return None
 
     def classify(self, documents: list[Document]) -> list[Document]:
+        """Classify items already in their stories: the story's growth is a risk signal."""
+        self.judged_claims.refresh(self.store)
+        stories = self.stories.stats_for(d.story_id for d in documents if d.story_id)
         results = self.classifier.classify_batch(
-            [(d.title, d.text, d.source_tier) for d in documents]
+            [
+                ItemToClassify(
+                    d.title,
+                    d.text,
+                    d.source_tier,
+                    story=stories.get(d.story_id) if d.story_id else None,
+                    claim=self.judged_claims.match(d),
+                )
+                for d in documents
+            ]
         )
         return [
             d.model_copy(update={"classification": c})
@@ -170,7 +184,7 @@ class Pipeline:
         kept = self.locate(batch, sources, report)
         if not kept:
             return
-        documents = self.stories.assign(self.classify(self.dedupe(kept)))
+        documents = self.classify(self.stories.assign(self.dedupe(kept)))
         result = self.store.upsert(documents)
         report.stored += result.inserted
         report.updated += result.updated

@@ -61,7 +61,7 @@ def build_store(settings: Settings) -> Store:
 
 
 def build_pipeline(settings: Settings) -> Pipeline:
-    return Pipeline(build_store(settings), Classifier.load(settings.models_dir), settings)
+    return Pipeline(build_store(settings), Classifier.from_settings(settings), settings)
 
 
 def bind(host: str, port: int) -> socket.socket:

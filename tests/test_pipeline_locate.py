@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 import httpx
 
 from api.app import create_app
+from dashboards.formatting import SECTION_VI
 from index.query import SearchQuery
 from mediawatch.identity import web_item_id
 from mediawatch.model import Source, SourceKind, SourceScope, SourceTier
@@ -99,6 +100,9 @@ def test_a_rumour_copied_with_edits_across_sources_is_one_story(settings, store,
     assert missing.status_code == 404
     assert "Cùng câu chuyện (nội dung gần giống): 2 tin từ 2 nguồn" in item_page.text
     assert "xã Lạc Dương" in item_page.text
+    section = SECTION_VI[b.classification.section]
+    assert f"Chuyên mục báo chí: {section}" in item_page.text
+    assert "Ngôn từ xúc phạm, thù địch:" in item_page.text
 
 
 def test_social_sources_are_read_in_the_same_crawl_and_remembered(store, pipeline):

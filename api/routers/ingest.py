@@ -28,7 +28,7 @@ def get_pipeline(request: Request) -> Pipeline:
             settings = state.settings
             state.pipeline = Pipeline(
                 state.store,
-                Classifier.load(settings.models_dir),
+                Classifier.from_settings(settings),
                 settings,
                 state.crawl_state,
                 state.stories,  # one story index per process: its LSH lives in memory

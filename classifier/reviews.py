@@ -1,0 +1,47 @@
+"""Reviewers' decisions as training labels.
+
+``false`` and ``misleading`` mean the item was unreliable, ``accurate`` that it was reliable;
+``unverified`` and ``not_relevant`` say nothing about reliability and are left out. The risk
+model learns from the signal values stored with the item when it was scored, so it learns
+what reviewers saw, not what today's models would say.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from classifier.risk_fit import SignalRow
+from classifier.train import Example
+from mediawatch.model import Document, ReviewOutcome, ReviewState
+
+RELIABILITY_LABELS = {
+    ReviewOutcome.FALSE: "unreliable",
+    ReviewOutcome.MISLEADING: "unreliable",
+    ReviewOutcome.ACCURATE: "reliable",
+}
+
+
+@dataclass
+class ReviewedLabels:
+    reliability: list[Example] = field(default_factory=list)
+    risk: list[SignalRow] = field(default_factory=list)
+    skipped: int = 0  # decided items whose outcome says nothing about reliability
+
+
+def reviewed_labels(documents: Iterable[Document]) -> ReviewedLabels:
+    labels = ReviewedLabels()
+    for document in documents:
+        review = document.review
+        if review.state != ReviewState.DECIDED or review.outcome is None:
+            continue
+        label = RELIABILITY_LABELS.get(review.outcome)
+        if label is None:
+            labels.skipped += 1
+            continue
+        text = f"{document.title}\n{document.text}".strip()
+        labels.reliability.append(Example(f"review:{document.id}", text, label))
+        signals = document.classification.signals if document.classification else {}
+        if signals:
+            labels.risk.append(SignalRow(dict(signals), label == "unreliable"))
+    return labels

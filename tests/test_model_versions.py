@@ -1,0 +1,106 @@
+"""Learning from reviewers' decisions: new model versions beside the old, switched explicitly."""
+
+from __future__ import annotations
+
+import gzip
+import json
+from itertools import islice
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from classifier.registry import SHIPPED, ModelRegistry, RegistryError
+from classifier.service import SHIPPED_MODELS, Classifier
+from mediawatch.cli import app
+from mediawatch.config import Settings
+from mediawatch.model import ReviewDecision, ReviewOutcome, SourceTier
+from tests.conftest import shared_path
+from tests.factories import make_document
+
+RUMOUR = (
+    "Nghe nói sắp thu hồi đất ở Lạc Dương",
+    "Nguồn tin nội bộ cho biết không bồi thường. Ae chia sẻ gấp trước khi bị xóa!",
+)
+NEWS = (
+    "UBND tỉnh công bố quy hoạch sử dụng đất",
+    "Quy hoạch được công khai tại trụ sở các xã; người dân góp ý đến hết ngày 30/12.",
+)
+
+
+def _small_reliability_data(directory: Path) -> Path:
+    for name in ("reintel", "vfnd"):
+        (directory / name).mkdir(parents=True)
+        with gzip.open(shared_path(f"data/{name}/train.jsonl.gz"), "rt", encoding="utf-8") as rows:
+            kept = "".join(islice(rows, 250))
+        (directory / name / "train.jsonl").write_text(kept, encoding="utf-8")
+    return directory
+
+
+@pytest.fixture
+def cli_env(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
+    monkeypatch.setenv("MEDIAWATCH_DATA_DIR", str(settings.data_dir))
+    return {}
+
+
+def test_registry_refuses_unknown_versions_and_never_overwrites(tmp_path: Path):
+    registry = ModelRegistry(tmp_path / "models")
+    assert registry.directory_for("reliability") == SHIPPED_MODELS
+    assert [v.version for v in registry.versions("reliability")] == [SHIPPED]
+    with pytest.raises(RegistryError, match="no version 'nope' of 'reliability'; known: shipped"):
+        registry.use("reliability", "nope")
+    registry.new_version_directory("reliability", "v1")
+    with pytest.raises(RegistryError, match="never overwritten"):
+        registry.new_version_directory("reliability", "v1")
+    with pytest.raises(RegistryError, match="not a usable version name"):
+        registry.new_version_directory("reliability", "../escape")
+
+
+def test_reviews_train_new_versions_that_wait_for_an_explicit_switch(
+    tmp_path: Path, settings: Settings, store, pipeline, cli_env
+):
+    runner = CliRunner()
+    data = _small_reliability_data(tmp_path / "labelled")
+    nothing = runner.invoke(app, ["train", "--include-reviews", "--data", str(data)])
+    assert nothing.exit_code == 1
+    assert "no decided item with outcome false, misleading or accurate" in nothing.output
+
+    rumour = make_document("https://fb.example/p/1", *RUMOUR, tier=SourceTier.SOCIAL)
+    news = make_document("https://lamdong.gov.vn/a/2", *NEWS, tier=SourceTier.OFFICIAL)
+    aside = make_document("https://fb.example/p/3", "Chuyện khác", "Không liên quan.")
+    pipeline.ingest([rumour, news, aside])
+    store.record_review(rumour.id, ReviewDecision(outcome=ReviewOutcome.FALSE), "an")
+    store.record_review(news.id, ReviewDecision(outcome=ReviewOutcome.ACCURATE), "an")
+    store.record_review(aside.id, ReviewDecision(outcome=ReviewOutcome.NOT_RELEVANT), "an")
+
+    trained = runner.invoke(app, ["train", "--include-reviews", "--data", str(data)])
+    assert trained.exit_code == 0, trained.output
+    registry = ModelRegistry(settings.data_dir / "models")
+    new_reliability = registry.versions("reliability")[-1]
+    new_risk = registry.versions("risk")[-1]
+    assert new_reliability.version != SHIPPED and new_risk.version != SHIPPED
+    assert new_reliability.card["data"]["datasets"]["reviews"]["train_labels"] == {
+        "unreliable": 1,
+        "reliable": 1,
+    }
+    assert new_risk.card["data"]["reviewed_rows"] == 2
+    assert (new_reliability.directory / "reliability.card.md").exists()
+    assert (new_risk.directory / "risk.card.md").exists()
+    assert f"mediawatch models use reliability {new_reliability.version}" in trained.output
+
+    # Nothing changes until someone switches.
+    in_use = Classifier.from_settings(settings)
+    assert in_use.model_versions["reliability"] == Classifier.load().model_versions["reliability"]
+
+    switched = runner.invoke(app, ["models", "use", "reliability", new_reliability.version])
+    assert switched.exit_code == 0, switched.output
+    assert Classifier.from_settings(settings).model_versions["reliability"] == (
+        new_reliability.version
+    )
+    listing = runner.invoke(app, ["models", "list"])
+    assert new_reliability.version in listing.output and "✓" in listing.output
+    refused = runner.invoke(app, ["models", "use", "risk", "no-such-version"])
+    assert refused.exit_code == 2 and "known: shipped" in refused.output
+    back = runner.invoke(app, ["models", "use", "reliability", SHIPPED])
+    assert back.exit_code == 0
+    assert json.loads((settings.data_dir / "models" / "active.json").read_text()) == {}
