@@ -16,8 +16,10 @@ from api.deps import PrincipalDep
 from api.routers import ingest, items, review, trends
 from api.routers import sources as sources_router
 from api.routers import stories as stories_router
+from api.routers import topics as topics_router
 from api.security import TokenRegistry
 from classifier.taxonomy import Taxonomy
+from classifier.topic_labels import TopicLabels
 from crawlers.state import CrawlState
 from dashboards import STATIC_DIR
 from dashboards.formatting import install_filters
@@ -78,6 +80,9 @@ def create_app(
     app.state.stories = stories or StoryIndex(settings.stories_path)
     app.state.tokens = TokenRegistry(settings)
     app.state.topic_labels = Taxonomy.load().labels_vi
+    app.state.topic_corrections = TopicLabels(
+        settings.topic_labels_path, frozenset(app.state.topic_labels)
+    )
     secret = settings.session_secret.get_secret_value() if settings.session_secret else None
     app.add_middleware(
         SessionMiddleware,
@@ -96,6 +101,7 @@ def create_app(
     app.include_router(trends.router)
     app.include_router(sources_router.router)
     app.include_router(stories_router.router)
+    app.include_router(topics_router.router)
     app.include_router(ingest.router)
     app.include_router(web.router)
 

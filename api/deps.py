@@ -8,6 +8,7 @@ from fastapi import Depends, Request, Security
 from fastapi.security import HTTPAuthorizationCredentials
 
 from api.security import Principal, authenticate, bearer_scheme
+from classifier.topic_labels import TopicLabels
 from crawlers.state import CrawlState
 from index.store import Store
 from mediawatch.config import Settings, load_sources
@@ -37,6 +38,10 @@ def get_stories(request: Request) -> StoryIndex:
     return request.app.state.stories
 
 
+def get_topic_corrections(request: Request) -> TopicLabels:
+    return request.app.state.topic_corrections
+
+
 def get_principal(
     request: Request,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Security(bearer_scheme)],
@@ -50,3 +55,4 @@ PrincipalDep = Annotated[Principal, Depends(get_principal)]
 SourcesDep = Annotated[list[Source], Depends(get_sources)]
 CrawlStateDep = Annotated[CrawlState, Depends(get_crawl_state)]
 StoriesDep = Annotated[StoryIndex, Depends(get_stories)]
+TopicCorrectionsDep = Annotated[TopicLabels, Depends(get_topic_corrections)]

@@ -12,9 +12,17 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 from pydantic import ValidationError
 
-from api.deps import CrawlStateDep, SettingsDep, SourcesDep, StoreDep, StoriesDep
+from api.deps import (
+    CrawlStateDep,
+    SettingsDep,
+    SourcesDep,
+    StoreDep,
+    StoriesDep,
+    TopicCorrectionsDep,
+)
 from api.security import SESSION_USER, check_password
 from classifier.risk import WORDING_REASON_CODES
+from classifier.topic_labels import UnknownTopics
 from dashboards import TEMPLATES_DIR
 from index.highlight import mark, query_terms
 from index.query import SearchQuery
@@ -141,6 +149,7 @@ def item_page(
     item_id: str,
     store: StoreDep,
     stories: StoriesDep,
+    corrections: TopicCorrectionsDep,
     user: UserDep,
     q: Annotated[str | None, Query(max_length=500)] = None,
 ) -> Response:
@@ -148,6 +157,13 @@ def item_page(
     if document is None:
         return render(request, "not_found.html", status.HTTP_404_NOT_FOUND, item_id=item_id)
     phrases = _evidence_phrases(document) + query_terms(q)
+    correction = corrections.for_item(item_id)
+    if correction is not None:
+        checked = set(correction.topics)
+    else:
+        checked = (
+            {t.id for t in document.classification.topics} if document.classification else set()
+        )
     return render(
         request,
         "item.html",
@@ -158,7 +174,33 @@ def item_page(
         paragraphs_html=[mark(p, phrases) for p in document.text.split("\n") if p.strip()],
         history=store.review_log(item_id),
         outcomes=list(ReviewOutcome),
+        topic_choices=request.app.state.topic_labels,
+        topics_checked=checked,
+        topic_correction=correction,
     )
+
+
+@router.post("/items/{item_id}/topics")
+def topics_form(
+    request: Request,
+    item_id: str,
+    store: StoreDep,
+    corrections: TopicCorrectionsDep,
+    user: UserDep,
+    csrf: Annotated[str, Form()],
+    topic: Annotated[list[str] | None, Form()] = None,
+) -> Response:
+    check_csrf(request, csrf)
+    if store.get(item_id) is None:
+        return render(request, "not_found.html", status.HTTP_404_NOT_FOUND, item_id=item_id)
+    try:
+        corrections.correct(item_id, topic or [], user)
+    except UnknownTopics:
+        message = "Chủ đề không hợp lệ."
+    else:
+        message = "Đã ghi nhận chủ đề; dùng làm nhãn khi huấn luyện lại."
+    request.session[FLASH_KEY] = message
+    return RedirectResponse(f"/items/{quote(item_id)}", status.HTTP_303_SEE_OTHER)
 
 
 @router.post("/items/{item_id}/review")

@@ -29,6 +29,9 @@ class ModelCard(BaseModel):
     data: dict[str, Any] = Field(default_factory=dict)
     metrics: dict[str, Any] = Field(default_factory=dict)
     notes: str = ""
+    multi_label: bool = Field(
+        default=False, description="Each class is a yes/no of its own (topics), not one of many"
+    )
 
 
 class LinearTextModel:
@@ -45,13 +48,16 @@ class LinearTextModel:
         return self.card.classes
 
     def predict_proba(self, texts: list[str]) -> np.ndarray:
-        """Probabilities, one row per text, columns in ``classes`` order."""
+        """Probabilities, one row per text, columns in ``classes`` order (rows sum to one
+        unless the model is multi-label)."""
         return self.predict_proba_features(self.featurizer.transform(texts))
 
     def predict_proba_features(self, features: csr_matrix) -> np.ndarray:
         """The same from features already made by an identical featurizer."""
         scores = features @ self.coef.T + self.intercept
         scores = np.asarray(scores, dtype=np.float64)
+        if self.card.multi_label:
+            return 1.0 / (1.0 + np.exp(-scores))
         if len(self.classes) == 2 and scores.shape[1] == 1:
             positive = 1.0 / (1.0 + np.exp(-scores[:, 0]))
             return np.column_stack([1.0 - positive, positive])

@@ -3,7 +3,7 @@ versions that also learn from reviewers' decisions."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -14,13 +14,17 @@ from classifier.reviews import reviewed_labels
 from classifier.risk import DEFAULT_LEXICON, LexiconFile, RiskScorer, RiskWeights
 from classifier.risk_fit import SignalRow, fit_risk_weights
 from classifier.service import RISK_WEIGHTS_FILE
+from classifier.topic_labels import TopicLabel
+from classifier.topic_model import MIN_POSITIVES, train_topic_model
+from classifier.topic_model import TASK as TOPIC_TASK
 from classifier.train import TASKS, Example, train_task
 from mediawatch.model import Document
 
 RISK = "risk"
 TRAINABLE = (*TASKS, RISK)
-# Reviewers decide whether an item was reliable: those two models can learn from them.
-LEARNS_FROM_REVIEWS = ("reliability", RISK)
+TOPICS = TOPIC_TASK
+# Reviewers decide whether an item was reliable and correct its topics: these models learn.
+LEARNS_FROM_REVIEWS = ("reliability", RISK, TOPICS)
 
 
 @dataclass(frozen=True)
@@ -100,36 +104,62 @@ class NoReviewsError(ValueError):
     """No decided item says whether it was reliable: there is nothing new to learn."""
 
 
+def _register(registry: ModelRegistry, staging: Path, trained: Trained) -> Trained:
+    """Move a model's files from ``staging`` into its own new version folder."""
+    directory = registry.new_version_directory(trained.task, trained.version)
+    for path in staging.glob(f"{trained.task}.*"):
+        path.replace(directory / path.name)
+    return Trained(trained.task, trained.version, directory, trained.summary)
+
+
 def train_with_reviews(
     documents: Iterable[Document],
+    topic_labels: Mapping[str, TopicLabel],
     registry: ModelRegistry,
     data: Path,
     seed: int,
     progress: Callable[[str], None],
-) -> list[Trained]:
-    """New versions of the reliability and risk models, kept beside the ones in use."""
-    labels = reviewed_labels(documents)
-    if not labels.reliability:
-        raise NoReviewsError(
-            "no decided item with outcome false, misleading or accurate "
-            f"({labels.skipped} decided as unverified or not relevant)"
-        )
-    progress("reliability")
+) -> tuple[list[Trained], list[str]]:
+    """New versions of the models reviewers' decisions can teach, kept beside those in use;
+    and what could not be trained, said in words."""
+    labels = reviewed_labels(documents, topic_labels)
     staging = registry.root / ".training"
     staging.mkdir(parents=True, exist_ok=True)
-    reliability = _train_text("reliability", data, staging, seed, labels.reliability)
-    reliability_dir = registry.new_version_directory("reliability", reliability.version)
-    for path in staging.glob("reliability.*"):
-        path.replace(reliability_dir / path.name)
-    progress(RISK)
-    reliability_model = LinearTextModel.load(reliability_dir, "reliability")
-    toxicity = LinearTextModel.load(registry.directory_for("toxicity"), "toxicity")
-    risk = _fit_risk(data, reliability_model, toxicity, staging, seed, labels.risk)
-    risk_dir = registry.new_version_directory(RISK, risk.version)
-    for path in staging.glob("risk.*"):
-        path.replace(risk_dir / path.name)
+    trained: list[Trained] = []
+    not_trained: list[str] = []
+    if labels.reliability:
+        progress("reliability")
+        reliability = _register(
+            registry, staging, _train_text("reliability", data, staging, seed, labels.reliability)
+        )
+        progress(RISK)
+        reliability_model = LinearTextModel.load(reliability.directory, "reliability")
+        toxicity = LinearTextModel.load(registry.directory_for("toxicity"), "toxicity")
+        risk = _fit_risk(data, reliability_model, toxicity, staging, seed, labels.risk)
+        trained += [reliability, _register(registry, staging, risk)]
+    else:
+        not_trained.append(
+            "reliability, risk: no decided item with outcome false, misleading or accurate "
+            f"({labels.skipped} decided as unverified or not relevant)"
+        )
+    progress(TOPICS)
+    topic_model = train_topic_model(labels.topics, seed)
+    if topic_model is None:
+        not_trained.append(
+            f"topics: {len(labels.topics)} corrected items; a topic is learned once "
+            f"{MIN_POSITIVES} corrected items have it and as many do not"
+        )
+    else:
+        topic_model.save(staging)
+        write_card_markdown(topic_model.card, staging)
+        dev = topic_model.card.metrics["dev"]
+        summary = f"{len(topic_model.classes)} topics · cross-validated macro-F1 {dev['macro_f1']}"
+        trained.append(
+            _register(
+                registry, staging, Trained(TOPICS, topic_model.card.version, staging, summary)
+            )
+        )
     staging.rmdir()
-    return [
-        Trained("reliability", reliability.version, reliability_dir, reliability.summary),
-        Trained(RISK, risk.version, risk_dir, risk.summary),
-    ]
+    if not trained:
+        raise NoReviewsError("; ".join(not_trained))
+    return trained, not_trained

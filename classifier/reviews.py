@@ -8,10 +8,11 @@ what reviewers saw, not what today's models would say.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
 from classifier.risk_fit import SignalRow
+from classifier.topic_labels import TopicLabel
 from classifier.train import Example
 from mediawatch.model import Document, ReviewOutcome, ReviewState
 
@@ -26,12 +27,20 @@ RELIABILITY_LABELS = {
 class ReviewedLabels:
     reliability: list[Example] = field(default_factory=list)
     risk: list[SignalRow] = field(default_factory=list)
+    topics: list[tuple[str, tuple[str, ...]]] = field(default_factory=list)
     skipped: int = 0  # decided items whose outcome says nothing about reliability
 
 
-def reviewed_labels(documents: Iterable[Document]) -> ReviewedLabels:
+def reviewed_labels(
+    documents: Iterable[Document], topic_labels: Mapping[str, TopicLabel]
+) -> ReviewedLabels:
+    """Labels from the decided items and from the items whose topics were corrected."""
     labels = ReviewedLabels()
     for document in documents:
+        text = f"{document.title}\n{document.text}".strip()
+        corrected = topic_labels.get(document.id)
+        if corrected is not None:
+            labels.topics.append((text, corrected.topics))
         review = document.review
         if review.state != ReviewState.DECIDED or review.outcome is None:
             continue
@@ -39,7 +48,6 @@ def reviewed_labels(documents: Iterable[Document]) -> ReviewedLabels:
         if label is None:
             labels.skipped += 1
             continue
-        text = f"{document.title}\n{document.text}".strip()
         labels.reliability.append(Example(f"review:{document.id}", text, label))
         signals = document.classification.signals if document.classification else {}
         if signals:

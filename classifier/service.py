@@ -7,13 +7,16 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+from scipy.sparse import csr_matrix
 
 from classifier.linear import LinearTextModel
 from classifier.registry import SHIPPED_MODELS, ModelRegistry
 from classifier.risk import ClaimMatch, RiskContext, RiskScorer
 from classifier.taxonomy import Taxonomy
+from classifier.topic_model import TASK as TOPIC_TASK
+from classifier.topic_model import THRESHOLD as TOPIC_THRESHOLD
 from mediawatch.config import Settings
-from mediawatch.model import Classification, Sentiment, SourceTier
+from mediawatch.model import Classification, Sentiment, SourceTier, TopicMatch
 from mediawatch.stories import StoryStats
 
 TEXT_TASKS = ("sentiment", "reliability", "section", "toxicity")
@@ -33,7 +36,11 @@ class ItemToClassify:
 
 class Classifier:
     def __init__(
-        self, taxonomy: Taxonomy, models: dict[str, LinearTextModel], risk: RiskScorer
+        self,
+        taxonomy: Taxonomy,
+        models: dict[str, LinearTextModel],
+        risk: RiskScorer,
+        topic_model: LinearTextModel | None = None,
     ) -> None:
         missing = set(TEXT_TASKS) - set(models)
         if missing:
@@ -43,6 +50,9 @@ class Classifier:
         self.risk = risk
         self.model_versions = {task: model.card.version for task, model in models.items()}
         self.model_versions["risk"] = risk.weights.version
+        self.topic_model = topic_model
+        if topic_model is not None:
+            self.model_versions[TOPIC_TASK] = topic_model.card.version
 
     @classmethod
     def load(cls, models_dir: Path | None = None) -> Classifier:
@@ -55,22 +65,43 @@ class Classifier:
         """``models_dir`` when set, else each task's version in use in the registry."""
         if settings.models_dir is not None:
             return cls.load(settings.models_dir)
-        registry = ModelRegistry(settings.data_dir / "models")
-        return cls._load({task: registry.directory_for(task) for task in (*TEXT_TASKS, "risk")})
+        registry = ModelRegistry(settings.models_registry)
+        tasks = (*TEXT_TASKS, "risk", TOPIC_TASK)
+        return cls._load({task: registry.directory_for(task) for task in tasks})
 
     @classmethod
     def _load(cls, directories: dict[str, Path]) -> Classifier:
+        topics_dir = directories.get(TOPIC_TASK)
+        has_topic_model = topics_dir is not None and (topics_dir / f"{TOPIC_TASK}.json").exists()
         return cls(
             taxonomy=Taxonomy.load(),
             models={task: LinearTextModel.load(directories[task], task) for task in TEXT_TASKS},
             risk=RiskScorer.load(directories["risk"] / RISK_WEIGHTS_FILE),
+            topic_model=LinearTextModel.load(topics_dir, TOPIC_TASK) if has_topic_model else None,
         )
+
+    def _topics(self, item: ItemToClassify, learned: np.ndarray | None) -> list[TopicMatch]:
+        """The taxonomy's topics, and those the learned topic model is confident of."""
+        topics = self.taxonomy.match(item.title, item.text)
+        if learned is None or self.topic_model is None:
+            return topics
+        found = {topic.id for topic in topics}
+        version = self.topic_model.card.version
+        for topic_id, probability in zip(self.topic_model.classes, learned, strict=True):
+            if probability >= TOPIC_THRESHOLD and topic_id not in found:
+                label = self.taxonomy.labels_vi.get(topic_id, topic_id)
+                evidence = [f"mô hình chủ đề {version}: {probability:.2f}"]
+                topics.append(TopicMatch(id=topic_id, label_vi=label, evidence=evidence))
+        return topics
 
     def probabilities(self, texts: list[str]) -> dict[str, np.ndarray]:
         """Each task's class probabilities; models sharing a feature space share one pass."""
-        features_by_config: dict[str, object] = {}
+        features_by_config: dict[str, csr_matrix] = {}
         result = {}
-        for task, model in self.models.items():
+        models = dict(self.models)
+        if self.topic_model is not None:
+            models[TOPIC_TASK] = self.topic_model
+        for task, model in models.items():
             key = model.card.featurizer.model_dump_json()
             if key not in features_by_config:
                 features_by_config[key] = model.featurizer.transform(texts)
@@ -81,7 +112,9 @@ class Classifier:
         """One model call per batch, not per item."""
         if not items:
             return []
-        probabilities = self.probabilities([f"{item.title}\n{item.text}" for item in items])
+        texts = [f"{item.title}\n{item.text}" for item in items]
+        probabilities = self.probabilities(texts)
+        learned = probabilities.get(TOPIC_TASK)
         sentiment, section = self.models["sentiment"], self.models["section"]
         results = []
         for row, item in enumerate(items):
@@ -100,7 +133,7 @@ class Classifier:
             risk, reasons, signals = self.risk.score(item.title, item.text, context)
             results.append(
                 Classification(
-                    topics=self.taxonomy.match(item.title, item.text),
+                    topics=self._topics(item, None if learned is None else learned[row]),
                     sentiment=Sentiment(max(sentiment_scores, key=sentiment_scores.__getitem__)),
                     sentiment_scores={k: round(v, 4) for k, v in sentiment_scores.items()},
                     section=section.classes[int(section_row.argmax())],

@@ -197,6 +197,7 @@ def train(
         train_models,
         train_with_reviews,
     )
+    from classifier.topic_labels import TopicLabels
     from classifier.train import DataFileError
     from mediawatch.service import build_store
 
@@ -217,11 +218,14 @@ def train(
             progress.update(bar, description=f"Huấn luyện: {name}", advance=1)
 
         try:
+            not_trained: list[str] = []
             if include_reviews:
                 settings = Settings()
-                trained = train_with_reviews(
+                corrections = TopicLabels(settings.topic_labels_path, frozenset())
+                trained, not_trained = train_with_reviews(
                     build_store(settings).export_documents(),
-                    ModelRegistry(settings.data_dir / "models"),
+                    corrections.latest(),
+                    ModelRegistry(settings.models_registry),
                     data,
                     seed,
                     step,
@@ -233,6 +237,8 @@ def train(
             raise typer.Exit(1) from error
     for model in trained:
         console.print(f"{model.task}: {model.summary} → {model.directory}")
+    for reason in not_trained:
+        console.print(f"[yellow]Chưa huấn luyện (not trained) {reason}[/yellow]")
     if include_reviews:
         console.print("Mô hình mới chưa được dùng. Đọc thẻ mô hình rồi chuyển bằng lệnh:")
         for model in trained:
@@ -249,7 +255,7 @@ def models_list() -> None:
     from classifier.registry import ModelRegistry
 
     settings = Settings()
-    registry = ModelRegistry(settings.data_dir / "models")
+    registry = ModelRegistry(settings.models_registry)
     for name in TRAINABLE:
         for version in registry.versions(name):
             card = version.card
@@ -277,7 +283,7 @@ def models_use(
 
     settings = Settings()
     try:
-        chosen = ModelRegistry(settings.data_dir / "models").use(task, version)
+        chosen = ModelRegistry(settings.models_registry).use(task, version)
     except RegistryError as error:
         console.print(f"[red]{error}[/red]")
         raise typer.Exit(2) from error

@@ -161,6 +161,16 @@ class Settings(BaseSettings):
         return self.data_dir / "stories.db"
 
     @property
+    def topic_labels_path(self) -> Path:
+        """Reviewers' topic corrections: written by the API, read by training."""
+        return self.data_dir / "topic-labels.db"
+
+    @property
+    def models_registry(self) -> Path:
+        """Model versions trained here, beside the shipped ones (``mediawatch models``)."""
+        return self.data_dir / "models"
+
+    @property
     def base_url(self) -> str:
         return (self.public_url or f"http://{self.host}:{self.port}").rstrip("/")
 

@@ -75,7 +75,7 @@ def test_reviews_train_new_versions_that_wait_for_an_explicit_switch(
 
     trained = runner.invoke(app, ["train", "--include-reviews", "--data", str(data)])
     assert trained.exit_code == 0, trained.output
-    registry = ModelRegistry(settings.data_dir / "models")
+    registry = ModelRegistry(settings.models_registry)
     new_reliability = registry.versions("reliability")[-1]
     new_risk = registry.versions("risk")[-1]
     assert new_reliability.version != SHIPPED and new_risk.version != SHIPPED
@@ -103,4 +103,4 @@ def test_reviews_train_new_versions_that_wait_for_an_explicit_switch(
     assert refused.exit_code == 2 and "known: shipped" in refused.output
     back = runner.invoke(app, ["models", "use", "reliability", SHIPPED])
     assert back.exit_code == 0
-    assert json.loads((settings.data_dir / "models" / "active.json").read_text()) == {}
+    assert json.loads((settings.models_registry / "active.json").read_text()) == {}
