@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import shutil
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
@@ -169,6 +170,49 @@ def crawl(
     )
 
 
+class Backend(StrEnum):
+    linear = "linear"
+    transformers = "transformers"
+
+
+def _train_transformers(
+    tasks: list[str],
+    data: Path,
+    out: Path,
+    seed: int,
+    base_model: Path | None,
+    hyper: tuple[int, int, int, float],
+) -> None:
+    """``train --backend transformers``: fine-tune a local checkpoint per task."""
+    if base_model is None:
+        console.print("[red]--backend transformers needs --base-model DIR (a local checkpoint)")
+        raise typer.Exit(2)
+    try:
+        from classifier.transformer import CheckpointError, FineTuneSettings, fine_tune
+    except ImportError as error:
+        console.print(f"[red]{error}[/red]")
+        raise typer.Exit(2) from error
+    settings = FineTuneSettings(*hyper)
+    for name in tasks:
+        console.print(f"Huấn luyện (transformers): {name} từ {base_model}")
+        try:
+            model = fine_tune(TASKS[name], data, base_model, settings, seed=seed)
+        except CheckpointError as error:
+            log.error("train_failed", task=name, base_model=str(base_model), error=str(error))
+            console.print(f"[red]{error}[/red]")
+            raise typer.Exit(2) from error
+        except (FileNotFoundError, KeyError, ValueError) as error:
+            console.print(f"[red]{name}: {error}[/red]")
+            raise typer.Exit(1) from error
+        saved = model.save(out)
+        dev = model.card.metrics.get("dev", {})
+        folded = model.card.metrics.get("dev_without_diacritics", {})
+        console.print(
+            f"{name}: {saved} · macro-F1 {dev.get('macro_f1')} · accuracy {dev.get('accuracy')}"
+            f" · without diacritics {folded.get('macro_f1')}"
+        )
+
+
 @app.command()
 def train(
     data: Annotated[Path, typer.Option(help="Labelled data (../shared/data layout)")] = Path(
@@ -179,6 +223,16 @@ def train(
     ),
     task: Annotated[list[str] | None, typer.Option(help="Task(s) to train; all by default")] = None,
     seed: Annotated[int, typer.Option(help="Seed for splits and the solver")] = 13,
+    backend: Annotated[
+        Backend, typer.Option(help="linear (shipped) or transformers (needs the extra)")
+    ] = Backend.linear,
+    base_model: Annotated[
+        Path | None, typer.Option(help="transformers: a local checkpoint directory")
+    ] = None,
+    epochs: Annotated[int, typer.Option(help="transformers: passes over the data")] = 3,
+    batch_size: Annotated[int, typer.Option(help="transformers: texts per step")] = 16,
+    max_length: Annotated[int, typer.Option(help="transformers: tokens kept per text")] = 256,
+    learning_rate: Annotated[float, typer.Option(help="transformers: AdamW's rate")] = 3e-5,
 ) -> None:
     """Train the task models (all by default) and write them with their cards."""
     from classifier.cards import write_card_markdown
@@ -191,6 +245,11 @@ def train(
     if not data.is_dir():
         console.print(f"[red]No labelled data at {data}[/red]")
         raise typer.Exit(2)
+    if backend is Backend.transformers:
+        _train_transformers(
+            tasks, data, out, seed, base_model, (epochs, batch_size, max_length, learning_rate)
+        )
+        return
     with Progress(console=console) as progress:
         bar = progress.add_task("Huấn luyện mô hình", total=len(tasks))
         for name in tasks:
