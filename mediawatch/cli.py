@@ -11,6 +11,7 @@ from typing import Annotated
 import structlog
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import Progress
 
 from classifier.train import TASKS, train_task
@@ -181,7 +182,7 @@ def _train_transformers(
     out: Path,
     seed: int,
     base_model: Path | None,
-    hyper: tuple[int, int, int, float],
+    hyper: dict[str, float],
 ) -> None:
     """``train --backend transformers``: fine-tune a local checkpoint per task."""
     if base_model is None:
@@ -190,19 +191,20 @@ def _train_transformers(
     try:
         from classifier.transformer import CheckpointError, FineTuneSettings, fine_tune
     except ImportError as error:
-        console.print(f"[red]{error}[/red]")
+        log.error("train_failed", backend="transformers", error=str(error))
+        console.print(f"[red]{escape(str(error))}[/red]")
         raise typer.Exit(2) from error
-    settings = FineTuneSettings(*hyper)
+    settings = FineTuneSettings(**hyper)
     for name in tasks:
         console.print(f"Huấn luyện (transformers): {name} từ {base_model}")
         try:
             model = fine_tune(TASKS[name], data, base_model, settings, seed=seed)
         except CheckpointError as error:
             log.error("train_failed", task=name, base_model=str(base_model), error=str(error))
-            console.print(f"[red]{error}[/red]")
+            console.print(f"[red]{escape(str(error))}[/red]")
             raise typer.Exit(2) from error
         except (FileNotFoundError, KeyError, ValueError) as error:
-            console.print(f"[red]{name}: {error}[/red]")
+            console.print(f"[red]{name}: {escape(str(error))}[/red]")
             raise typer.Exit(1) from error
         saved = model.save(out)
         dev = model.card.metrics.get("dev", {})
@@ -246,9 +248,13 @@ def train(
         console.print(f"[red]No labelled data at {data}[/red]")
         raise typer.Exit(2)
     if backend is Backend.transformers:
-        _train_transformers(
-            tasks, data, out, seed, base_model, (epochs, batch_size, max_length, learning_rate)
-        )
+        hyper = {
+            "epochs": epochs,
+            "batch_size": batch_size,
+            "max_length": max_length,
+            "learning_rate": learning_rate,
+        }
+        _train_transformers(tasks, data, out, seed, base_model, hyper)
         return
     with Progress(console=console) as progress:
         bar = progress.add_task("Huấn luyện mô hình", total=len(tasks))

@@ -222,10 +222,18 @@ def test_the_loader_picks_the_backend_by_what_the_directory_holds(models_dir: Pa
     assert isinstance(load_task_model(both, "toxicity"), TransformerTextModel)
 
 
-def test_without_the_extra_the_error_names_it(models_dir: Path, monkeypatch: pytest.MonkeyPatch):
+def test_without_the_extra_the_error_names_it(
+    models_dir: Path, data_dir: Path, checkpoint: Path, monkeypatch: pytest.MonkeyPatch
+):
     monkeypatch.setitem(sys.modules, "torch", None)  # what an import sees when it is absent
     monkeypatch.delitem(sys.modules, "classifier.transformer")
     with pytest.raises(ImportError, match=r"pip install -e '\.\[transformers\]'"):
         import classifier.transformer  # noqa: F401
     with pytest.raises(ModelLoadError, match=r"\.\[transformers\]"):
         load_task_model(models_dir, "toxicity")
+    result = cli(
+        "train", "--backend", "transformers", "--base-model", checkpoint, "--task", "toxicity",
+        "--data", data_dir, "--out", models_dir,
+    )  # fmt: skip
+    assert result.exit_code == 2
+    assert "pip install -e '.[transformers]'" in result.output
