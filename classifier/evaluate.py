@@ -12,7 +12,7 @@ from pathlib import Path
 
 import structlog
 
-from classifier.linear import LinearTextModel
+from classifier.backends import load_task_model
 from classifier.train import TASKS, Example, evaluate, iter_jsonl
 
 log = structlog.get_logger("mediawatch.classifier")
@@ -62,7 +62,7 @@ def evaluate_file(task: str, path: Path, models_dir: Path) -> dict:
     if task not in TASKS:
         raise EvaluationError(f"unknown task '{task}'; known: {', '.join(TASKS)}")
     examples, renamed = read_examples(path, task)
-    model = LinearTextModel.load(models_dir, task)
+    model = load_task_model(models_dir, task)
     report = {
         "task": task,
         "model_version": model.card.version,

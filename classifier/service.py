@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 from scipy.sparse import csr_matrix
 
+from classifier.backends import TextModel, load_task_model
 from classifier.linear import LinearTextModel
 from classifier.registry import SHIPPED_MODELS, ModelRegistry
 from classifier.risk import ClaimMatch, RiskContext, RiskScorer
@@ -38,7 +39,7 @@ class Classifier:
     def __init__(
         self,
         taxonomy: Taxonomy,
-        models: dict[str, LinearTextModel],
+        models: dict[str, TextModel],
         risk: RiskScorer,
         topic_model: LinearTextModel | None = None,
     ) -> None:
@@ -75,7 +76,7 @@ class Classifier:
         has_topic_model = topics_dir is not None and (topics_dir / f"{TOPIC_TASK}.json").exists()
         return cls(
             taxonomy=Taxonomy.load(),
-            models={task: LinearTextModel.load(directories[task], task) for task in TEXT_TASKS},
+            models={task: load_task_model(directories[task], task) for task in TEXT_TASKS},
             risk=RiskScorer.load(directories["risk"] / RISK_WEIGHTS_FILE),
             topic_model=LinearTextModel.load(topics_dir, TOPIC_TASK) if has_topic_model else None,
         )
@@ -102,6 +103,9 @@ class Classifier:
         if self.topic_model is not None:
             models[TOPIC_TASK] = self.topic_model
         for task, model in models.items():
+            if not isinstance(model, LinearTextModel):  # a transformer reads the text itself
+                result[task] = model.predict_proba(texts)
+                continue
             key = model.card.featurizer.model_dump_json()
             if key not in features_by_config:
                 features_by_config[key] = model.featurizer.transform(texts)

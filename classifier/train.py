@@ -26,6 +26,7 @@ from sklearn.metrics import (
     roc_auc_score,
 )
 
+from classifier.backends import TextModel
 from classifier.features import FeaturizerConfig, TextFeaturizer
 from classifier.linear import LinearTextModel, ModelCard
 from mediawatch.text import fold
@@ -223,7 +224,7 @@ def load_task_data(
     return train, dev, described
 
 
-def evaluate(model: LinearTextModel, examples: list[Example], per_class: bool = False) -> dict:
+def evaluate(model: TextModel, examples: list[Example], per_class: bool = False) -> dict:
     """Scores on ``examples``; reports macro-F1 because every task here is imbalanced.
 
     For two classes, ``roc_auc`` is that of the second class (``unreliable``, ``toxic``).

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import json
 import shutil
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
 import structlog
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import Progress
 
 from classifier.retrain import TRAINABLE
@@ -170,6 +172,50 @@ def crawl(
     )
 
 
+class Backend(StrEnum):
+    linear = "linear"
+    transformers = "transformers"
+
+
+def _train_transformers(
+    tasks: list[str],
+    data: Path,
+    out: Path,
+    seed: int,
+    base_model: Path | None,
+    hyper: dict[str, float],
+) -> None:
+    """``train --backend transformers``: fine-tune a local checkpoint per task."""
+    if base_model is None:
+        console.print("[red]--backend transformers needs --base-model DIR (a local checkpoint)")
+        raise typer.Exit(2)
+    try:
+        from classifier.transformer import CheckpointError, FineTuneSettings, fine_tune
+    except ImportError as error:
+        log.error("train_failed", backend="transformers", error=str(error))
+        console.print(f"[red]{escape(str(error))}[/red]")
+        raise typer.Exit(2) from error
+    settings = FineTuneSettings(**hyper)
+    for name in tasks:
+        console.print(f"Huấn luyện (transformers): {name} từ {base_model}")
+        try:
+            model = fine_tune(TASKS[name], data, base_model, settings, seed=seed)
+        except CheckpointError as error:
+            log.error("train_failed", task=name, base_model=str(base_model), error=str(error))
+            console.print(f"[red]{escape(str(error))}[/red]")
+            raise typer.Exit(2) from error
+        except (FileNotFoundError, KeyError, ValueError) as error:
+            console.print(f"[red]{name}: {escape(str(error))}[/red]")
+            raise typer.Exit(1) from error
+        saved = model.save(out)
+        dev = model.card.metrics.get("dev", {})
+        folded = model.card.metrics.get("dev_without_diacritics", {})
+        console.print(
+            f"{name}: {saved} · macro-F1 {dev.get('macro_f1')} · accuracy {dev.get('accuracy')}"
+            f" · without diacritics {folded.get('macro_f1')}"
+        )
+
+
 @app.command()
 def train(
     data: Annotated[Path, typer.Option(help="Labelled data (../shared/data layout)")] = Path(
@@ -189,6 +235,16 @@ def train(
             "reliability and risk models, kept beside those in use ('mediawatch models use')"
         ),
     ] = False,
+    backend: Annotated[
+        Backend, typer.Option(help="linear (shipped) or transformers (needs the extra)")
+    ] = Backend.linear,
+    base_model: Annotated[
+        Path | None, typer.Option(help="transformers: a local checkpoint directory")
+    ] = None,
+    epochs: Annotated[int, typer.Option(help="transformers: passes over the data")] = 3,
+    batch_size: Annotated[int, typer.Option(help="transformers: texts per step")] = 16,
+    max_length: Annotated[int, typer.Option(help="transformers: tokens kept per text")] = 256,
+    learning_rate: Annotated[float, typer.Option(help="transformers: AdamW's rate")] = 3e-5,
 ) -> None:
     """Train the task models (all by default) and write them with their cards."""
     from classifier.registry import ModelRegistry
@@ -201,8 +257,11 @@ def train(
     from classifier.train import DataFileError
     from mediawatch.service import build_store
 
-    tasks = task or list(LEARNS_FROM_REVIEWS if include_reviews else TRAINABLE)
-    allowed = LEARNS_FROM_REVIEWS if include_reviews else TRAINABLE
+    if backend is Backend.transformers:
+        allowed: tuple[str, ...] = tuple(TASKS)
+    else:
+        allowed = LEARNS_FROM_REVIEWS if include_reviews else TRAINABLE
+    tasks = task or list(allowed)
     unknown = sorted(set(tasks) - set(allowed))
     if unknown:
         possible = ", ".join(allowed)
@@ -211,6 +270,15 @@ def train(
     if not data.is_dir():
         console.print(f"[red]No labelled data at {data}[/red]")
         raise typer.Exit(2)
+    if backend is Backend.transformers:
+        hyper = {
+            "epochs": epochs,
+            "batch_size": batch_size,
+            "max_length": max_length,
+            "learning_rate": learning_rate,
+        }
+        _train_transformers(tasks, data, out, seed, base_model, hyper)
+        return
     with Progress(console=console) as progress:
         bar = progress.add_task("Huấn luyện mô hình", total=len(tasks))
 
