@@ -67,6 +67,13 @@ def test_reviewer_triages_the_queue_in_a_browser(browser, dashboard, tmp_path: P
     expect(page.get_by_role("status")).to_have_text("Đã ghi nhận quyết định.")
     expect(page.locator("p.decided")).to_contain_text("Sai sự thật")
 
+    # Correcting the topics: the corrected set is shown as the reviewer's from then on.
+    page.get_by_label("Du lịch").check()
+    page.get_by_role("button", name="Lưu chủ đề").click()
+    expect(page.get_by_role("status")).to_contain_text("Đã ghi nhận chủ đề")
+    expect(page.locator("form.topics legend")).to_contain_text("đã sửa: admin")
+    expect(page.get_by_label("Du lịch")).to_be_checked()
+
     page.goto(dashboard + "/")
     assert first_title not in page.locator("table.queue").inner_text()
 

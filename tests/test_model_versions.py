@@ -11,7 +11,7 @@ import pytest
 from typer.testing import CliRunner
 
 from classifier.registry import SHIPPED, ModelRegistry, RegistryError
-from classifier.service import SHIPPED_MODELS, Classifier
+from classifier.service import SHIPPED_MODELS, Classifier, ItemToClassify
 from mediawatch.cli import app
 from mediawatch.config import Settings
 from mediawatch.model import ReviewDecision, ReviewOutcome, SourceTier
@@ -104,3 +104,54 @@ def test_reviews_train_new_versions_that_wait_for_an_explicit_switch(
     back = runner.invoke(app, ["models", "use", "reliability", SHIPPED])
     assert back.exit_code == 0
     assert json.loads((settings.models_registry / "active.json").read_text()) == {}
+
+
+def _vntc(label: str, count: int, skip: int = 0) -> list[str]:
+    with gzip.open(shared_path("data/vntc/dev.jsonl.gz"), "rt", encoding="utf-8") as rows:
+        matching = [r["text"] for r in map(json.loads, rows) if r["label"] == label]
+    return matching[skip : skip + count]
+
+
+def test_topic_corrections_train_a_topic_model_the_service_uses_once_switched(
+    settings: Settings, store, pipeline, live_api, cli_env
+):
+    """The office files sports events under tourism: 25 corrections teach the model that."""
+    import httpx
+
+    from tests.conftest import API_TOKEN
+
+    sports, business = _vntc("sports", 26), _vntc("business", 25)
+    documents = [
+        make_document(f"https://press.example/{kind}/{i}", text.split("\n")[0], text)
+        for kind, texts in (("sports", sports[:25]), ("business", business))
+        for i, text in enumerate(texts)
+    ]
+    pipeline.ingest(documents)
+    headers = {"Authorization": f"Bearer {API_TOKEN}"}
+    with httpx.Client(base_url=live_api.url, headers=headers) as client:
+        for document in documents:
+            topics = ["tourism"] if "/sports/" in document.url else []
+            answer = client.put(f"/api/items/{document.id}/topics", json={"topics": topics})
+            assert answer.status_code == 200, answer.text
+        unknown = client.put(f"/api/items/{documents[0].id}/topics", json={"topics": ["golf"]})
+        missing = client.put("/api/items/web:nothing/topics", json={"topics": []})
+    assert unknown.status_code == 422 and "golf" in unknown.text
+    assert missing.status_code == 404
+
+    trained = CliRunner().invoke(
+        app, ["train", "--include-reviews", "--data", str(shared_path("data"))]
+    )
+    assert trained.exit_code == 0, trained.output
+    assert "reliability, risk: no decided item" in trained.output
+    registry = ModelRegistry(settings.models_registry)
+    (topic_version,) = [v for v in registry.versions("topics") if v.version != SHIPPED]
+    assert topic_version.card["classes"] == ["tourism"]
+    assert topic_version.card["metrics"]["dev"]["macro_f1"] > 0.8
+
+    held_out = ItemToClassify(sports[25].split("\n")[0], sports[25], SourceTier.PRESS)
+    before = Classifier.from_settings(settings).classify_batch([held_out])[0]
+    assert "tourism" not in {t.id for t in before.topics}
+    CliRunner().invoke(app, ["models", "use", "topics", topic_version.version])
+    after = Classifier.from_settings(settings).classify_batch([held_out])[0]
+    learned = {t.id: t for t in after.topics}["tourism"]
+    assert learned.evidence[0].startswith(f"mô hình chủ đề {topic_version.version}")

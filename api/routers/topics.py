@@ -47,7 +47,7 @@ def correct_topics(
     try:
         label = corrections.correct(item_id, correction.topics, principal.name)
     except UnknownTopics as error:
-        raise HTTPException(status.HTTP_422_UNPROCESSABLE_ENTITY, str(error)) from error
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, str(error)) from error
     return TopicLabelOut(
         item_id=label.item_id, topics=list(label.topics), reviewer=label.reviewer, at=label.at
     )
