@@ -19,6 +19,7 @@ from sklearn.feature_extraction import FeatureHasher
 from sklearn.feature_extraction.text import HashingVectorizer
 from sklearn.preprocessing import normalize as l2_normalize
 
+from classifier.timing import StageTimer, no_timer
 from mediawatch.text import collapse, normalize
 
 
@@ -152,12 +153,14 @@ class TextFeaturizer:
             HashingVectorizer(analyzer="char_wb", ngram_range=self.config.char_ngrams, **common)
         )
 
-    def transform(self, texts: list[str]) -> csr_matrix:
-        cleaned = [normalize(text[: self.config.max_chars]).lower() for text in texts]
-        folded = [collapse(text) for text in cleaned]
-        counts = self._words.transform(
-            list(zip(cleaned, folded, strict=True))
-        ) + self._chars.transform(folded)
-        counts = csr_matrix(counts, dtype=np.float32)
-        np.log1p(counts.data, out=counts.data)
-        return l2_normalize(counts)
+    def transform(self, texts: list[str], timer: StageTimer = no_timer) -> csr_matrix:
+        with timer("normalise"):
+            cleaned = [normalize(text[: self.config.max_chars]).lower() for text in texts]
+            folded = [collapse(text) for text in cleaned]
+        with timer("features"):
+            counts = self._words.transform(
+                list(zip(cleaned, folded, strict=True))
+            ) + self._chars.transform(folded)
+            counts = csr_matrix(counts, dtype=np.float32)
+            np.log1p(counts.data, out=counts.data)
+            return l2_normalize(counts)
