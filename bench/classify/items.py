@@ -28,15 +28,17 @@ class Share:
     share: float
     tier: SourceTier
     what: str
+    titled: bool = (
+        False  # the rows' ``title`` is the item's own (victsd's is the commented article's)
+    )
 
 
-# Shares of the items; titles are taken where the data has the item's own title (vntc).
 MIX = (
     Share("vihsd", 0.25, SourceTier.SOCIAL, "Facebook/YouTube comments"),
     Share("victsd", 0.15, SourceTier.SOCIAL, "reader comments"),
     Share("uit_vsfc", 0.10, SourceTier.SOCIAL, "short feedback sentences"),
     Share("reintel", 0.15, SourceTier.SOCIAL, "social-network posts"),
-    Share("vntc", 0.33, SourceTier.PRESS, "press articles with titles"),
+    Share("vntc", 0.33, SourceTier.PRESS, "press articles with titles", titled=True),
     Share("vfnd", 0.02, SourceTier.PRESS, "press articles and posts"),
 )
 
@@ -46,6 +48,7 @@ Item = tuple[str, str, SourceTier]  # (title, text, tier): what Classifier.class
 @dataclass(frozen=True)
 class Items:
     items: list[Item]
+    sets: list[str]  # the set each item came from: what the baseline is fitted to tell apart
     described: str  # where the items came from, said in the bench's output
 
 
@@ -59,25 +62,35 @@ def load_items(count: int, data_dir: Path = DATA_DIR, seed: int = 13) -> Items:
     """``count`` items in the mix above, shuffled so every batch is mixed like the stream."""
     if not all((data_dir / share.dataset / "train.jsonl.gz").exists() for share in MIX):
         return demo_items(count, data_dir)
-    items: list[Item] = []
+    items: list[tuple[Item, str]] = []
     parts = []
     for i, share in enumerate(MIX):
         wanted = count - len(items) if i == len(MIX) - 1 else round(count * share.share)
         rows = _rows(data_dir / share.dataset / "train.jsonl.gz", wanted)
-        title_field = "title" if share.dataset == "vntc" else None
-        items += [(row.get(title_field) or "" if title_field else "", row["text"], share.tier)
-                  for row in rows]
+        items += [
+            (
+                (row.get("title") or "" if share.titled else "", row["text"], share.tier),
+                share.dataset,
+            )
+            for row in rows
+        ]
         parts.append(f"{share.share:.0%} {share.dataset} ({share.what}, {share.tier.value})")
     random.Random(seed).shuffle(items)
-    return Items(items, f"{count:,} items from {data_dir}: " + ", ".join(parts))
+    return Items(
+        [item for item, _set in items],
+        [name for _item, name in items],
+        f"{count:,} items from {data_dir}: " + ", ".join(parts),
+    )
 
 
 def demo_items(count: int, missing: Path) -> Items:
     corpus = load_corpus()
     tiers = {outlet.slug: outlet.tier for outlet in corpus.outlets}
     demo = [(item.title, item.body, tiers[item.outlet]) for item in corpus.items]
+    items = list(islice(cycle(demo), count))
     return Items(
-        list(islice(cycle(demo), count)),
+        items,
+        [tier.value for _title, _text, tier in items],
         f"{count:,} items: {missing} is absent, so the {len(demo)} demo items shipped in "
         "mediawatch/demo are repeated (not the service's real mix)",
     )
