@@ -9,7 +9,10 @@ import sys
 from collections import Counter
 from pathlib import Path
 
+import pytest
+
 from bench.classify import measure
+from bench.classify.__main__ import main
 from bench.classify.items import MIX, load_items
 from classifier.service import Classifier
 from classifier.timing import StageTimes
@@ -85,3 +88,11 @@ def test_a_whole_run_prints_items_per_second_and_stage_shares_that_add_up() -> N
     assert set(shares) == STAGES
     assert abs(sum(shares.values()) - 100) < 0.5
     assert re.search(r"[\d,]+ items/s (meets|MISSES) the target ≥ 500 items/s", out)
+
+
+@pytest.mark.parametrize("option", ["--items", "--repeat", "--batch"])
+def test_a_count_below_one_is_refused_by_name(option: str, capsys: pytest.CaptureFixture) -> None:
+    with pytest.raises(SystemExit) as exit_info:
+        main([option, "0"])
+    assert exit_info.value.code == 2
+    assert f"argument {option}: must be at least 1, not 0" in capsys.readouterr().err

@@ -88,17 +88,24 @@ def print_profile(console: Console, path: Path) -> None:
     console.print(functions)
 
 
-def main() -> None:
+def positive(value: str) -> int:
+    number = int(value)
+    if number < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, not {value}")
+    return number
+
+
+def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--items", type=int, default=10_000)
-    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--items", type=positive, default=10_000)
+    parser.add_argument("--repeat", type=positive, default=3)
     parser.add_argument(
-        "--batch", type=int, default=BATCH_SIZE, help="items per call (the pipeline's batch)"
+        "--batch", type=positive, default=BATCH_SIZE, help="items per call (the pipeline's batch)"
     )
     parser.add_argument(
         "--profile", type=Path, metavar="DIR", help="also cProfile one run; classify.prof goes here"
     )
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
     console = Console()
     items = load_items(args.items)
     console.print(f"{items.described}; {os.cpu_count()} CPUs")
