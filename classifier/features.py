@@ -15,10 +15,11 @@ import numpy as np
 import scipy.sparse as sp
 from pydantic import BaseModel
 from scipy.sparse import csr_matrix
-from sklearn.feature_extraction import FeatureHasher
 from sklearn.feature_extraction.text import HashingVectorizer
 from sklearn.preprocessing import normalize as l2_normalize
+from sklearn.utils import murmurhash3_32
 
+from classifier.timing import StageTimer, no_timer
 from mediawatch.text import collapse, normalize
 
 
@@ -34,8 +35,6 @@ class FeaturizerConfig(BaseModel):
 WORD_PATTERN = r"(?u)\b\w+\b"
 # Words whose character n-grams are kept hashed; past this the memory starts again.
 MAX_CACHED_WORDS = 200_000
-# Word n-grams (mostly bigrams) whose column is kept, about 100 bytes each.
-MAX_CACHED_NGRAMS = 300_000
 
 
 class _WordCharCounts:
@@ -80,26 +79,21 @@ class _WordCharCounts:
 
 
 class _WordNgramColumns:
-    """Word n-gram counts of texts, each distinct n-gram hashed once and its column remembered.
+    """Word n-gram counts of texts: the matrix HashingVectorizer gives, hashed directly.
 
-    The same matrix HashingVectorizer gives (same tokenizer, same n-grams, same hash), without
-    hashing again the n-grams of a language, which repeat from text to text.
+    Same tokenizer, same n-grams, same hash (MurmurHash3 of the UTF-8 n-gram, ``|h| mod
+    n_features``), without FeatureHasher's generator per text: hashing an n-gram costs about
+    what looking it up in a remembered-columns dict did, so nothing is remembered.
     """
 
     def __init__(self, vectorizer: HashingVectorizer) -> None:
+        if vectorizer.alternate_sign:
+            raise ValueError("word n-grams are counted without alternating signs")
         self._n_features = vectorizer.n_features
         self._preprocess = vectorizer.build_preprocessor()
         self._tokenize = vectorizer.build_tokenizer()
         self._words_are_split = vectorizer.token_pattern == WORD_PATTERN
         self._ngram_range = vectorizer.ngram_range
-        self._hasher = FeatureHasher(
-            n_features=vectorizer.n_features,
-            input_type="string",
-            dtype=vectorizer.dtype,
-            alternate_sign=vectorizer.alternate_sign,
-        )
-        self._lock = threading.Lock()  # the API's threads may classify at once
-        self._column_of: dict[str, int] = {}
 
     def _tokens(self, text: str) -> list[str]:
         text = self._preprocess(text)
@@ -119,19 +113,13 @@ class _WordNgramColumns:
 
     def transform(self, rows: list[tuple[str, ...]]) -> csr_matrix:
         """One row per tuple of texts: the sum of its texts' n-gram counts."""
-        rows_grams = [[g for text in texts for g in self._ngrams(text)] for texts in rows]
-        with self._lock:
-            column_of = self._column_of
-            new = set().union(*rows_grams).difference(column_of)
-            if len(column_of) + len(new) > MAX_CACHED_NGRAMS:
-                column_of.clear()
-                new = set().union(*rows_grams)
-            if new:
-                grams = list(new)
-                hashed = self._hasher.transform([g] for g in grams)
-                column_of.update(zip(grams, hashed.indices.tolist(), strict=True))
-            columns = list(map(column_of.__getitem__, chain.from_iterable(rows_grams)))
-        indptr = np.cumsum([0, *map(len, rows_grams)])
+        texts_grams = [[self._ngrams(text) for text in texts] for texts in rows]
+        lengths = [sum(map(len, grams)) for grams in texts_grams]
+        all_grams = chain.from_iterable(chain.from_iterable(texts_grams))
+        hashes = np.fromiter(map(murmurhash3_32, all_grams), dtype=np.int64, count=sum(lengths))
+        # int64: |-2**31| is 2**31, as FeatureHasher defines it.
+        columns = np.abs(hashes) % self._n_features
+        indptr = np.cumsum([0, *lengths])
         counts = csr_matrix(
             (np.ones(len(columns)), columns, indptr), shape=(len(rows), self._n_features)
         )
@@ -152,12 +140,14 @@ class TextFeaturizer:
             HashingVectorizer(analyzer="char_wb", ngram_range=self.config.char_ngrams, **common)
         )
 
-    def transform(self, texts: list[str]) -> csr_matrix:
-        cleaned = [normalize(text[: self.config.max_chars]).lower() for text in texts]
-        folded = [collapse(text) for text in cleaned]
-        counts = self._words.transform(
-            list(zip(cleaned, folded, strict=True))
-        ) + self._chars.transform(folded)
-        counts = csr_matrix(counts, dtype=np.float32)
-        np.log1p(counts.data, out=counts.data)
-        return l2_normalize(counts)
+    def transform(self, texts: list[str], timer: StageTimer = no_timer) -> csr_matrix:
+        with timer("normalise"):
+            cleaned = [normalize(text[: self.config.max_chars]).lower() for text in texts]
+            folded = [collapse(text) for text in cleaned]
+        with timer("features"):
+            counts = self._words.transform(
+                list(zip(cleaned, folded, strict=True))
+            ) + self._chars.transform(folded)
+            counts = csr_matrix(counts, dtype=np.float32)
+            np.log1p(counts.data, out=counts.data)
+            return l2_normalize(counts)

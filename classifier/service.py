@@ -14,6 +14,7 @@ from classifier.linear import LinearTextModel
 from classifier.registry import SHIPPED_MODELS, ModelRegistry
 from classifier.risk import ClaimMatch, RiskContext, RiskScorer
 from classifier.taxonomy import Taxonomy
+from classifier.timing import StageTimer, no_timer
 from classifier.topic_model import TASK as TOPIC_TASK
 from classifier.topic_model import THRESHOLD as TOPIC_THRESHOLD
 from mediawatch.config import Settings
@@ -95,7 +96,9 @@ class Classifier:
                 topics.append(TopicMatch(id=topic_id, label_vi=label, evidence=evidence))
         return topics
 
-    def probabilities(self, texts: list[str]) -> dict[str, np.ndarray]:
+    def probabilities(
+        self, texts: list[str], timer: StageTimer = no_timer
+    ) -> dict[str, np.ndarray]:
         """Each task's class probabilities; models sharing a feature space share one pass."""
         features_by_config: dict[str, csr_matrix] = {}
         result = {}
@@ -104,28 +107,33 @@ class Classifier:
             models[TOPIC_TASK] = self.topic_model
         for task, model in models.items():
             if not isinstance(model, LinearTextModel):  # a transformer reads the text itself
-                result[task] = model.predict_proba(texts)
+                with timer(f"predict {task}"):
+                    result[task] = model.predict_proba(texts)
                 continue
             key = model.card.featurizer.model_dump_json()
             if key not in features_by_config:
-                features_by_config[key] = model.featurizer.transform(texts)
-            result[task] = model.predict_proba_features(features_by_config[key])
+                features_by_config[key] = model.featurizer.transform(texts, timer)
+            with timer(f"predict {task}"):
+                result[task] = model.predict_proba_features(features_by_config[key])
         return result
 
-    def classify_batch(self, items: Sequence[ItemToClassify]) -> list[Classification]:
-        """One model call per batch, not per item."""
+    def classify_batch(
+        self, items: Sequence[ItemToClassify], timer: StageTimer = no_timer
+    ) -> list[Classification]:
+        """One model call per batch, not per item.
+
+        ``timer`` is told each stage as it runs (classifier/timing.py); by default nobody is.
+        """
         if not items:
             return []
         texts = [f"{item.title}\n{item.text}" for item in items]
-        probabilities = self.probabilities(texts)
+        probabilities = self.probabilities(texts, timer)
         learned = probabilities.get(TOPIC_TASK)
         sentiment, section = self.models["sentiment"], self.models["section"]
         results = []
         for row, item in enumerate(items):
-            sentiment_scores = dict(
-                zip(sentiment.classes, map(float, probabilities["sentiment"][row]), strict=True)
-            )
-            section_row = probabilities["section"][row]
+            with timer("topics"):
+                topics = self._topics(item, None if learned is None else learned[row])
             context = RiskContext(
                 tier=item.tier,
                 unreliable_probability=float(probabilities["reliability"][row, 1]),
@@ -134,20 +142,28 @@ class Classifier:
                 claim=item.claim,
                 model_versions=self.model_versions,
             )
-            risk, reasons, signals = self.risk.score(item.title, item.text, context)
-            results.append(
-                Classification(
-                    topics=self._topics(item, None if learned is None else learned[row]),
-                    sentiment=Sentiment(max(sentiment_scores, key=sentiment_scores.__getitem__)),
-                    sentiment_scores={k: round(v, 4) for k, v in sentiment_scores.items()},
-                    section=section.classes[int(section_row.argmax())],
-                    section_probability=round(float(section_row.max()), 4),
-                    unreliable_probability=round(context.unreliable_probability, 4),
-                    toxicity_probability=round(context.toxicity_probability, 4),
-                    risk=risk,
-                    reasons=reasons,
-                    signals=signals,
-                    model_versions=self.model_versions,
+            with timer("risk"):
+                risk, reasons, signals = self.risk.score(item.title, item.text, context)
+            with timer("results"):
+                sentiment_scores = dict(
+                    zip(sentiment.classes, map(float, probabilities["sentiment"][row]), strict=True)
                 )
-            )
+                section_row = probabilities["section"][row]
+                results.append(
+                    Classification(
+                        topics=topics,
+                        sentiment=Sentiment(
+                            max(sentiment_scores, key=sentiment_scores.__getitem__)
+                        ),
+                        sentiment_scores={k: round(v, 4) for k, v in sentiment_scores.items()},
+                        section=section.classes[int(section_row.argmax())],
+                        section_probability=round(float(section_row.max()), 4),
+                        unreliable_probability=round(context.unreliable_probability, 4),
+                        toxicity_probability=round(context.toxicity_probability, 4),
+                        risk=risk,
+                        reasons=reasons,
+                        signals=signals,
+                        model_versions=self.model_versions,
+                    )
+                )
         return results

@@ -11,14 +11,20 @@ import numpy as np
 import pytest
 from scipy.sparse import vstack
 from sklearn.feature_extraction.text import HashingVectorizer
+from sklearn.preprocessing import normalize as l2_normalize
 
-from classifier.features import FeaturizerConfig, _WordCharCounts, _WordNgramColumns
+from classifier.features import (
+    FeaturizerConfig,
+    TextFeaturizer,
+    _WordCharCounts,
+    _WordNgramColumns,
+)
 from classifier.linear import LinearTextModel, ModelLoadError
 from classifier.service import SHIPPED_MODELS, Classifier, ItemToClassify
 from classifier.taxonomy import Taxonomy
 from classifier.train import TASKS, train_task
 from mediawatch.model import SourceTier
-from mediawatch.text import collapse, fold
+from mediawatch.text import collapse, fold, normalize
 from tests.conftest import shared_path
 
 REQUIRED_TOPICS = {
@@ -186,8 +192,8 @@ def test_character_ngrams_from_remembered_words_equal_the_vectorizers_own():
     assert (batches != expected).nnz == 0
 
 
-def test_word_ngrams_from_remembered_columns_equal_the_vectorizers_own():
-    """Word n-gram counts from remembered columns are exactly HashingVectorizer's."""
+def test_word_ngrams_hashed_directly_equal_the_vectorizers_own():
+    """Word n-gram counts hashed without FeatureHasher are exactly HashingVectorizer's."""
     config = FeaturizerConfig()
     vectorizer = HashingVectorizer(
         ngram_range=(1, 3),
@@ -201,7 +207,6 @@ def test_word_ngrams_from_remembered_columns_equal_the_vectorizers_own():
     texts += ["", "Một", "Đất_đai: MỘT hai", "mot hai  BA 4", "a_b c", "mot\thai"]
     texts += [collapse(text) for text in texts]  # folded words are split, not matched
     columns = _WordNgramColumns(vectorizer)
-    # The second batch repeats ten texts: their n-grams are remembered, not hashed again.
     batches = vstack(
         [
             columns.transform([(t,) for t in texts[:30]]),
@@ -216,3 +221,35 @@ def test_word_ngrams_from_remembered_columns_equal_the_vectorizers_own():
     assert batches.shape == expected.shape
     assert (batches != expected).nnz == 0
     assert (batches.indices == expected.indices).all()
+
+
+def test_featurizer_equals_the_same_features_made_by_scikit_learn_alone():
+    """Every shortcut of TextFeaturizer leaves its output bit for bit HashingVectorizer's."""
+    config = FeaturizerConfig()
+    common = {"n_features": config.n_features, "alternate_sign": False, "norm": None}
+    words = HashingVectorizer(
+        ngram_range=config.word_ngrams, token_pattern=r"(?u)\b\w+\b", **common
+    )
+    chars = HashingVectorizer(analyzer="char_wb", ngram_range=config.char_ngrams, **common)
+    texts = []
+    for name in ("vntc", "vihsd", "reintel"):
+        with gzip.open(shared_path(f"data/{name}/train.jsonl.gz"), "rt", encoding="utf-8") as rows:
+            texts += [json.loads(next(rows))["text"] for _ in range(40)]
+    texts += ["", "ĐẤT ĐAI!!! 😡😡 ko dc", "x" * 5000, "a_b &amp; c\u200b d"]
+    featurizer = TextFeaturizer(config)
+    ours = vstack([featurizer.transform(texts[:70]), featurizer.transform(texts[50:])])
+
+    cleaned = [normalize(text[: config.max_chars]).lower() for text in [*texts[:70], *texts[50:]]]
+    folded = [collapse(text) for text in cleaned]
+    counts = words.transform(cleaned) + words.transform(folded) + chars.transform(folded)
+    counts = counts.astype(np.float32)
+    np.log1p(counts.data, out=counts.data)
+    expected = l2_normalize(counts)
+    assert ours.dtype == expected.dtype == np.float32
+    assert (ours != expected).nnz == 0
+
+
+def test_word_ngrams_refuse_alternating_signs():
+    vectorizer = HashingVectorizer(alternate_sign=True)
+    with pytest.raises(ValueError, match="alternating signs"):
+        _WordNgramColumns(vectorizer)

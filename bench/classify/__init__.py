@@ -1,0 +1,1 @@
+"""The classify benchmark: ``python -m bench.classify`` (see __main__.py)."""
