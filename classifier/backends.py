@@ -12,11 +12,8 @@ from pathlib import Path
 from typing import Protocol
 
 import numpy as np
-import structlog
 
 from classifier.linear import LinearTextModel, ModelLoadError
-
-log = structlog.get_logger("mediawatch.classifier")
 
 TRANSFORMER_SUFFIX = ".transformer"
 
@@ -61,5 +58,4 @@ def load_task_model(directory: Path, task: str) -> TextModel:
             f"no model '{task}' in {directory}: expected {task}.npz with {task}.json (linear) "
             f"or a {task}{TRANSFORMER_SUFFIX}/ directory (transformers)"
         )
-    log.debug("model_loaded", task=task, version=model.card.version, directory=str(directory))
     return model

@@ -86,7 +86,7 @@ def run_baseline(model: Pipeline, items: list[Item], batch: int) -> Run:
     started, cpu_started = time.perf_counter(), time.process_time()
     for part in batches(items, batch):
         with timer("baseline predict_proba"):
-            model.predict_proba([f"{title}\n{text}" for title, text, _tier in part])
+            model.predict_proba([f"{item.title}\n{item.text}" for item in part])
     return _run(len(items), started, cpu_started, timer)
 
 
