@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import gzip
 from datetime import datetime
+from itertools import islice
+from pathlib import Path
 
 from mediawatch.model import (
     Classification,
@@ -14,6 +17,7 @@ from mediawatch.model import (
     utc_now,
 )
 from mediawatch.normalise import normalise_document
+from tests.conftest import shared_path
 
 
 def make_document(
@@ -52,3 +56,14 @@ def make_document(
             )
         }
     )
+
+
+def small_labelled_data(directory: Path, datasets: tuple[str, ...], per_set: int) -> Path:
+    """The first ``per_set`` training rows of each shared data set, in the same layout: a
+    task's data small enough to train on in seconds."""
+    for name in datasets:
+        (directory / name).mkdir(parents=True)
+        with gzip.open(shared_path(f"data/{name}/train.jsonl.gz"), "rt", encoding="utf-8") as rows:
+            kept = "".join(islice(rows, per_set))
+        (directory / name / "train.jsonl").write_text(kept, encoding="utf-8")
+    return directory

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import gzip
 import json
-from itertools import islice
 from pathlib import Path
 
 import pytest
@@ -16,7 +15,7 @@ from mediawatch.cli import app
 from mediawatch.config import Settings
 from mediawatch.model import ReviewDecision, ReviewOutcome, SourceTier
 from tests.conftest import shared_path
-from tests.factories import make_document
+from tests.factories import make_document, small_labelled_data
 
 RUMOUR = (
     "Nghe nói sắp thu hồi đất ở Lạc Dương",
@@ -26,15 +25,6 @@ NEWS = (
     "UBND tỉnh công bố quy hoạch sử dụng đất",
     "Quy hoạch được công khai tại trụ sở các xã; người dân góp ý đến hết ngày 30/12.",
 )
-
-
-def _small_reliability_data(directory: Path) -> Path:
-    for name in ("reintel", "vfnd"):
-        (directory / name).mkdir(parents=True)
-        with gzip.open(shared_path(f"data/{name}/train.jsonl.gz"), "rt", encoding="utf-8") as rows:
-            kept = "".join(islice(rows, 250))
-        (directory / name / "train.jsonl").write_text(kept, encoding="utf-8")
-    return directory
 
 
 @pytest.fixture
@@ -60,7 +50,7 @@ def test_reviews_train_new_versions_that_wait_for_an_explicit_switch(
     tmp_path: Path, settings: Settings, store, pipeline, cli_env
 ):
     runner = CliRunner()
-    data = _small_reliability_data(tmp_path / "labelled")
+    data = small_labelled_data(tmp_path / "labelled", ("reintel", "vfnd"), 250)
     nothing = runner.invoke(app, ["train", "--include-reviews", "--data", str(data)])
     assert nothing.exit_code == 1
     assert "no decided item with outcome false, misleading or accurate" in nothing.output

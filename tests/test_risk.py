@@ -28,8 +28,7 @@ from classifier.risk_fit import (
 from classifier.service import RISK_WEIGHTS_FILE, SHIPPED_MODELS, ItemToClassify
 from classifier.train import TASKS
 from mediawatch.model import ReviewDecision, ReviewOutcome, SourceTier, utc_now
-from tests.conftest import shared_path
-from tests.factories import make_document
+from tests.factories import make_document, small_labelled_data
 
 RUMOUR = (
     "Nghe nói sắp thu hồi toàn bộ đất ở Lạc Dương để làm sân golf",
@@ -148,22 +147,8 @@ def test_story_growth_reaches_later_items_of_a_spreading_story(classifier, pipel
     assert "story_spreading" in {r.code for r in last.classification.reasons}
 
 
-def _small_reliability_data(directory: Path, per_set: int) -> Path:
-    """The reliability sets cut to ``per_set`` rows each, in the shared layout."""
-    import gzip
-    from itertools import islice
-
-    for name in ("reintel", "vfnd"):
-        source = shared_path(f"data/{name}/train.jsonl.gz")
-        (directory / name).mkdir(parents=True)
-        with gzip.open(source, "rt", encoding="utf-8") as rows:
-            kept = list(islice(rows, per_set))
-        (directory / name / "train.jsonl").write_text("".join(kept), encoding="utf-8")
-    return directory
-
-
 def test_reviewed_items_teach_the_priors_once_enough_vary(tmp_path: Path):
-    data = _small_reliability_data(tmp_path / "data", 300)
+    data = small_labelled_data(tmp_path / "data", ("reintel", "vfnd"), 300)
     reliability = LinearTextModel.load(SHIPPED_MODELS, "reliability")
     toxicity = LinearTextModel.load(SHIPPED_MODELS, "toxicity")
     base = {name: 0.0 for name in SIGNALS} | {"source_tier": LABELLED_REFERENCE["source_tier"]}
