@@ -7,6 +7,7 @@ import secrets
 from typing import Annotated
 from urllib.parse import quote
 
+import structlog
 from fastapi import APIRouter, Depends, Form, HTTPException, Query, Request, status
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
@@ -32,6 +33,7 @@ from mediawatch.gazetteer import packaged_gazetteer
 from mediawatch.health import HealthStatus, source_health
 from mediawatch.model import Document, ReviewDecision, ReviewOutcome, utc_now
 
+log = structlog.get_logger("mediawatch.web")
 router = APIRouter(include_in_schema=False)
 templates = Jinja2Templates(directory=TEMPLATES_DIR)
 CSRF_KEY = "csrf"
@@ -194,10 +196,12 @@ def topics_form(
     if store.get(item_id) is None:
         return render(request, "not_found.html", status.HTTP_404_NOT_FOUND, item_id=item_id)
     try:
-        corrections.correct(item_id, topic or [], user)
-    except UnknownTopics:
-        message = "Chủ đề không hợp lệ."
+        label = corrections.correct(item_id, topic or [], user)
+    except UnknownTopics as error:
+        log.warning("topics_refused", item_id=item_id, by=user, error=str(error))
+        message = f"Chủ đề không hợp lệ ({error})."
     else:
+        log.info("topics_corrected", item_id=item_id, by=user, topics=list(label.topics))
         message = "Đã ghi nhận chủ đề; dùng làm nhãn khi huấn luyện lại."
     request.session[FLASH_KEY] = message
     return RedirectResponse(f"/items/{quote(item_id)}", status.HTTP_303_SEE_OTHER)

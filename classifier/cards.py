@@ -47,7 +47,7 @@ def write_card_markdown(card: ModelCard, directory: Path) -> Path:
 
 
 def write_risk_card_markdown(weights: RiskWeights, directory: Path) -> Path:
-    """The risk combination's card: each signal's weight, fitted or prior, and dev scores."""
+    """The risk combination's card: each signal's weight and prior, and dev scores."""
     lines = [
         "# Model card: risk",
         "",
@@ -61,21 +61,23 @@ def write_risk_card_markdown(weights: RiskWeights, directory: Path) -> Path:
         "",
         "## Weights (log-odds per unit of each signal, signals in [0, 1])",
         "",
-        f"Intercept {weights.intercept:.3f}.",
+        f"Intercept {weights.intercept:.3f}: a social post outside any story or claim, every "
+        "other signal at zero.",
         "",
-        "| signal | weight | how set | reference value |",
-        "| --- | ---: | --- | ---: |",
+        "| signal | weight | prior mean | prior strength | reference value |",
+        "| --- | ---: | ---: | ---: | ---: |",
     ]
     for name, coefficient in weights.coefficients.items():
-        how = "fitted" if name in weights.fitted else "prior"
+        mean, strength = weights.priors.get(name, [0.0, 0.0])
         reference = weights.reference.get(name, 0.0)
-        lines.append(f"| {name} | {coefficient:.3f} | {how} | {reference} |")
-    lines += ["", "## On dev (reliability data sets)", "", "| scored by | metric | value |"]
-    lines.append("| --- | --- | ---: |")
-    for scored_by, metrics in weights.metrics.get("dev", {}).items():
-        if isinstance(metrics, dict):
-            for metric, value in metrics.items():
-                lines.append(f"| {scored_by} | {metric} | {value} |")
+        lines.append(f"| {name} | {coefficient:.3f} | {mean:.3f} | {strength} | {reference} |")
+    lines += ["", "## On dev (reliability data sets)", "", "| split | scored by | metric | value |"]
+    lines.append("| --- | --- | --- | ---: |")
+    for split, scores in weights.metrics.items():
+        for scored_by, metrics in scores.items():
+            if isinstance(metrics, dict):
+                for metric, value in metrics.items():
+                    lines.append(f"| {split} | {scored_by} | {metric} | {value} |")
     lines += [
         "",
         "Use: the order of the review queue and the reasons shown with each item; people "

@@ -3,15 +3,18 @@ versions that also learn from reviewers' decisions."""
 
 from __future__ import annotations
 
+import shutil
+import tempfile
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+from classifier.backends import TextModel, load_task_model
 from classifier.cards import write_card_markdown, write_risk_card_markdown
 from classifier.linear import LinearTextModel
 from classifier.registry import ModelRegistry
-from classifier.reviews import reviewed_labels
-from classifier.risk import DEFAULT_LEXICON, LexiconFile, RiskScorer, RiskWeights
+from classifier.reviews import ReviewedLabels, reviewed_labels
+from classifier.risk import RiskScorer
 from classifier.risk_fit import SignalRow, fit_risk_weights
 from classifier.service import RISK_WEIGHTS_FILE
 from classifier.topic_labels import TopicLabel
@@ -22,9 +25,8 @@ from mediawatch.model import Document
 
 RISK = "risk"
 TRAINABLE = (*TASKS, RISK)
-TOPICS = TOPIC_TASK
 # Reviewers decide whether an item was reliable and correct its topics: these models learn.
-LEARNS_FROM_REVIEWS = ("reliability", RISK, TOPICS)
+LEARNS_FROM_REVIEWS = ("reliability", RISK, TOPIC_TASK)
 
 
 @dataclass(frozen=True)
@@ -33,14 +35,6 @@ class Trained:
     version: str
     directory: Path
     summary: str  # one line for the operator
-
-
-def _lexicon_scorer() -> RiskScorer:
-    """A scorer for measuring signals only: the weights are what is being fitted."""
-    import yaml
-
-    lexicon = LexiconFile.model_validate(yaml.safe_load(DEFAULT_LEXICON.read_text("utf-8")))
-    return RiskScorer(lexicon, RiskWeights(version="unfitted", intercept=0.0, coefficients={}))
 
 
 def _train_text(
@@ -63,13 +57,19 @@ def _train_text(
 def _fit_risk(
     data: Path,
     reliability: LinearTextModel,
-    toxicity: LinearTextModel,
+    toxicity: TextModel,
     out: Path,
     seed: int,
     reviewed: list[SignalRow] | None = None,
 ) -> Trained:
     weights = fit_risk_weights(
-        TASKS["reliability"], data, reliability, toxicity, _lexicon_scorer(), seed, reviewed or ()
+        TASKS["reliability"],
+        data,
+        reliability,
+        toxicity,
+        RiskScorer.measuring_only(),
+        seed,
+        reviewed or (),
     )
     weights.save(out / RISK_WEIGHTS_FILE)
     write_risk_card_markdown(weights, out)
@@ -95,7 +95,7 @@ def train_models(
     if RISK in wanted:
         progress(RISK)
         reliability = LinearTextModel.load(out, "reliability")
-        toxicity = LinearTextModel.load(out, "toxicity")
+        toxicity = load_task_model(out, "toxicity")
         done.append(_fit_risk(data, reliability, toxicity, out, seed))
     return done
 
@@ -121,28 +121,41 @@ def train_with_reviews(
     progress: Callable[[str], None],
 ) -> tuple[list[Trained], list[str]]:
     """New versions of the models reviewers' decisions can teach, kept beside those in use;
-    and what could not be trained, said in words."""
+    and what could not be trained, said in words. A version is registered only whole: the
+    reliability model with the risk weights fitted on it."""
     labels = reviewed_labels(documents, topic_labels)
-    staging = registry.root / ".training"
-    staging.mkdir(parents=True, exist_ok=True)
+    registry.root.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=".training-", dir=registry.root))
+    try:
+        return _train_from_labels(labels, registry, staging, data, seed, progress)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+
+
+def _train_from_labels(
+    labels: ReviewedLabels,
+    registry: ModelRegistry,
+    staging: Path,
+    data: Path,
+    seed: int,
+    progress: Callable[[str], None],
+) -> tuple[list[Trained], list[str]]:
     trained: list[Trained] = []
     not_trained: list[str] = []
     if labels.reliability:
         progress("reliability")
-        reliability = _register(
-            registry, staging, _train_text("reliability", data, staging, seed, labels.reliability)
-        )
+        reliability = _train_text("reliability", data, staging, seed, labels.reliability)
         progress(RISK)
-        reliability_model = LinearTextModel.load(reliability.directory, "reliability")
-        toxicity = LinearTextModel.load(registry.directory_for("toxicity"), "toxicity")
+        reliability_model = LinearTextModel.load(staging, "reliability")
+        toxicity = load_task_model(registry.directory_for("toxicity"), "toxicity")
         risk = _fit_risk(data, reliability_model, toxicity, staging, seed, labels.risk)
-        trained += [reliability, _register(registry, staging, risk)]
+        trained += [_register(registry, staging, reliability), _register(registry, staging, risk)]
     else:
         not_trained.append(
             "reliability, risk: no decided item with outcome false, misleading or accurate "
             f"({labels.skipped} decided as unverified or not relevant)"
         )
-    progress(TOPICS)
+    progress(TOPIC_TASK)
     topic_model = train_topic_model(labels.topics, seed)
     if topic_model is None:
         not_trained.append(
@@ -154,12 +167,8 @@ def train_with_reviews(
         write_card_markdown(topic_model.card, staging)
         dev = topic_model.card.metrics["dev"]
         summary = f"{len(topic_model.classes)} topics · cross-validated macro-F1 {dev['macro_f1']}"
-        trained.append(
-            _register(
-                registry, staging, Trained(TOPICS, topic_model.card.version, staging, summary)
-            )
-        )
-    staging.rmdir()
+        topics = Trained(TOPIC_TASK, topic_model.card.version, staging, summary)
+        trained.append(_register(registry, staging, topics))
     if not trained:
         raise NoReviewsError("; ".join(not_trained))
     return trained, not_trained

@@ -47,9 +47,10 @@ REASON_CODES = {
     "story_growth": "story_spreading",
     "claim_match": "matches_judged_claim",
 }
-WORDING_REASON_CODES = frozenset(
-    REASON_CODES[name] for name in ("sensational", "call_to_share", "unverified_source")
-)
+WORDING_SIGNALS = ("sensational", "call_to_share", "unverified_source")
+# Signs of a kind that make its signal full strength: sensational words are common alone.
+FULL_STRENGTH_AT = {"sensational": 3, "call_to_share": 2, "unverified_source": 2}
+WORDING_REASON_CODES = frozenset(REASON_CODES[name] for name in WORDING_SIGNALS)
 
 # Below this share of the score a reason is not worth a reviewer's attention.
 MIN_REASON_WEIGHT = 0.03
@@ -87,16 +88,18 @@ class LexiconFile(BaseModel):
 class RiskWeights(BaseModel):
     """How the signals combine: log-odds = intercept + Σ coefficient·(value − reference).
 
-    ``reference`` is a signal's value throughout the data the weights were fitted on, for the
-    signals that did not vary there (all its items were social posts outside any story): the
-    intercept describes that case, and a prior coefficient moves the score away from it.
+    ``reference`` is each signal's value in the labelled data where it did not vary (a social
+    post outside any story or claim): the intercept describes that case, and an item's
+    reasons are what moves it away from there.
     """
 
     version: str
     intercept: float
     coefficients: dict[str, float]
     reference: dict[str, float] = Field(default_factory=dict)
-    fitted: list[str] = Field(default_factory=list, description="Signals whose weight was fitted")
+    priors: dict[str, list[float]] = Field(
+        default_factory=dict, description="Each weight's prior: [mean, strength]"
+    )
     trained_at: str = ""
     data: dict = Field(default_factory=dict)
     metrics: dict = Field(default_factory=dict)
@@ -153,6 +156,10 @@ class Measured:
     evidence: dict[str, list[str]]
 
 
+def _read_lexicon(path: Path) -> LexiconFile:
+    return LexiconFile.model_validate(yaml.safe_load(path.read_text(encoding="utf-8")))
+
+
 def _shouting(title: str) -> list[str]:
     """Evidence of typographic alarm: runs of !!! and titles mostly in capitals."""
     evidence = [match.group() for match in _EXCLAMATIONS.finditer(title)]
@@ -182,29 +189,31 @@ class RiskScorer:
         self.lexicon = lexicon
         self.weights = weights
         self._matcher = GroupedPhraseMatcher(
-            {
-                "sensational": lexicon.sensational.phrases,
-                "call_to_share": lexicon.call_to_share.phrases,
-                "unverified_source": lexicon.unverified_source.phrases,
-            }
+            {group: getattr(lexicon, group).phrases for group in WORDING_SIGNALS}
         )
 
     @classmethod
     def load(cls, weights_path: Path, lexicon_path: Path = DEFAULT_LEXICON) -> RiskScorer:
-        lexicon = yaml.safe_load(lexicon_path.read_text(encoding="utf-8"))
-        return cls(LexiconFile.model_validate(lexicon), RiskWeights.load(weights_path))
+        return cls(_read_lexicon(lexicon_path), RiskWeights.load(weights_path))
+
+    @classmethod
+    def measuring_only(cls, lexicon_path: Path = DEFAULT_LEXICON) -> RiskScorer:
+        """A scorer for measuring signals, before there are weights to score them with."""
+        unfitted = RiskWeights(version="unfitted", intercept=0.0, coefficients={})
+        return cls(_read_lexicon(lexicon_path), unfitted)
 
     def measure(self, title: str, text: str, context: RiskContext) -> Measured:
         full_text = f"{title}\n{text}"
         hits = self._matcher.find(full_text, match_form(full_text))
-        wording = {group: _quotes(hits.get(group, []), full_text) for group in self._groups}
+        wording = {group: _quotes(hits.get(group, []), full_text) for group in WORDING_SIGNALS}
         wording["sensational"] += _shouting(title)
         lexicon = self.lexicon
         values = {
             "unreliable_model": context.unreliable_probability,
-            "sensational": min(1.0, len(wording["sensational"]) / 3),
-            "call_to_share": min(1.0, len(wording["call_to_share"]) / 2),
-            "unverified_source": min(1.0, len(wording["unverified_source"]) / 2),
+            **{
+                group: min(1.0, len(wording[group]) / FULL_STRENGTH_AT[group])
+                for group in WORDING_SIGNALS
+            },
             "toxicity": context.toxicity_probability,
             "source_tier": TIER_STRENGTH[context.tier],
             "story_growth": story_growth(context.story),
@@ -212,14 +221,12 @@ class RiskScorer:
         }
         versions = context.model_versions
         labels = {
+            **{
+                group: f"{getattr(lexicon, group).label_vi} ({len(wording[group])} dấu hiệu)"
+                for group in WORDING_SIGNALS
+            },
             "unreliable_model": "Mô hình độ tin cậy đánh giá nội dung có khả năng không đáng tin "
             f"({context.unreliable_probability:.0%})",
-            "sensational": f"{lexicon.sensational.label_vi} "
-            f"({len(wording['sensational'])} dấu hiệu)",
-            "call_to_share": f"{lexicon.call_to_share.label_vi} "
-            f"({len(wording['call_to_share'])} dấu hiệu)",
-            "unverified_source": f"{lexicon.unverified_source.label_vi} "
-            f"({len(wording['unverified_source'])} dấu hiệu)",
             "toxicity": f"Ngôn từ xúc phạm, thù địch (mô hình: {context.toxicity_probability:.0%})",
             "source_tier": f"Loại nguồn: {TIER_LABEL_VI[context.tier]}",
             "story_growth": "Câu chuyện đang lan nhanh",
@@ -253,10 +260,6 @@ class RiskScorer:
                 f"độ trùng khớp {claim.similarity:.2f} · tin đã kết luận {claim.item_id}",
             ]
         return Measured(values, labels, evidence)
-
-    @property
-    def _groups(self) -> tuple[str, ...]:
-        return ("sensational", "call_to_share", "unverified_source")
 
     def score(
         self, title: str, text: str, context: RiskContext

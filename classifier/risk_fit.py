@@ -2,10 +2,19 @@
 
 The reliability data sets give the text signals (model probability, wording, toxicity) with a
 label; the model's probability on a training item comes from a model that did not see that
-item (5-fold), or the combination would learn to trust an over-fitted number. Tier, story
-growth and a match with a judged claim never vary there (social posts, no stories, no claims):
-they keep prior weights until enough reviewed items show them varying, and then are fitted
-too. The fit is a penalised logistic regression with those prior parts as a fixed offset.
+item (5-fold), or the combination would learn to trust an over-fitted number. The fit is a
+logistic regression with a Gaussian prior on every weight (maximum a posteriori):
+
+- tier, story growth and a match with a judged claim never vary in those data sets (social
+  posts, no stories, no claims): their prior is a stated weight, which is what they keep
+  until reviewed items show them varying, and which those items then move gradually;
+- wording and toxicity are pulled towards their weight when each is the only signal: the
+  reliability model reads the same words, so on its own data their partial weights shrink to
+  nothing, yet on text it misreads (no diacritics, teencode, other topics) they still speak;
+- the reliability probability has a weak prior at zero.
+
+Every signal is centred on its value in the labelled data, so the intercept describes a
+social post outside any story or claim and a reason appears only where an item differs.
 """
 
 from __future__ import annotations
@@ -21,28 +30,29 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import f1_score, roc_auc_score
 from sklearn.model_selection import StratifiedKFold
 
+from classifier.backends import TextModel
 from classifier.features import TextFeaturizer
 from classifier.linear import LinearTextModel
 from classifier.risk import SIGNALS, TIER_STRENGTH, RiskContext, RiskScorer, RiskWeights
 from classifier.train import TaskSpec, expected_calibration_error, load_task_data
 from mediawatch.model import SourceTier
+from mediawatch.text import fold
 
 # Prior log-odds weights of the signals the labelled data cannot show. A near copy of an item
 # judged false is close to certain to be false again (similarity 0.8 adds 4); official
 # sources lower the odds (tier strength 0 against social's 0.6: −1.2); a story that gathered
 # 32 items in a day adds 1.5.
 PRIOR_COEFFICIENTS = {"source_tier": 2.0, "story_growth": 1.5, "claim_match": 5.0}
-# What those signals are in the labelled data: social posts outside any story or claim.
-LABELLED_REFERENCE = {
-    "source_tier": TIER_STRENGTH[SourceTier.SOCIAL],
-    "story_growth": 0.0,
-    "claim_match": 0.0,
+# How firmly those priors hold: about as much as a few dozen reviewed items that vary.
+STATED_PRIOR_STRENGTH = 5.0
+# The signals' values in the labelled data where they do not vary (social posts outside any
+# story or claim); the others are centred on zero.
+LABELLED_REFERENCE = {name: 0.0 for name in SIGNALS} | {
+    "source_tier": TIER_STRENGTH[SourceTier.SOCIAL]
 }
-# A prior signal is fitted once this many reviewed rows show it away from its reference.
-MIN_ROWS_TO_FIT = 30
-L2_PENALTY = 1.0
 SHRUNK_TO_ALONE = ("sensational", "call_to_share", "unverified_source", "toxicity")
 ALONE_PRIOR_STRENGTH = 20.0
+WEAK_PRIOR_STRENGTH = 1.0
 FOLDS = 5
 
 
@@ -73,7 +83,7 @@ def labelled_rows(
     texts: Sequence[str],
     labels: Sequence[str],
     unreliable_probabilities: Sequence[float],
-    toxicity: LinearTextModel,
+    toxicity: TextModel,
     scorer: RiskScorer,
 ) -> list[SignalRow]:
     toxic = toxicity.predict_proba(list(texts))[:, 1]
@@ -91,33 +101,28 @@ def labelled_rows(
     return rows
 
 
-def _univariate_coefficient(rows: Sequence[SignalRow], name: str) -> float:
-    """The signal's weight when it is the only one: how much it says by itself."""
-    return _fit(rows, [name], {}, {}, {name: 1.0})[1][name]
+@dataclass(frozen=True)
+class Prior:
+    mean: float
+    strength: float
 
 
-def _fit(
-    rows: Sequence[SignalRow],
-    fitted: list[str],
-    priors: dict[str, float],
-    prior_means: dict[str, float],
-    penalties: dict[str, float],
-) -> tuple[float, dict[str, float]]:
-    """Intercept and coefficients of ``fitted`` (MAP: a Gaussian prior on each, centred on
-    ``prior_means``, default 0, with strength ``penalties``); ``priors`` enter as an offset."""
-    x = np.array([[row.values.get(name, 0.0) for name in fitted] for row in rows])
-    y = np.array([row.unreliable for row in rows], dtype=float)
-    offset = np.array(
-        [
-            sum(c * (row.values.get(n, 0.0) - LABELLED_REFERENCE[n]) for n, c in priors.items())
-            for row in rows
-        ]
+def _centred(rows: Sequence[SignalRow], names: Sequence[str]) -> np.ndarray:
+    return np.array(
+        [[row.values.get(n, 0.0) - LABELLED_REFERENCE[n] for n in names] for row in rows]
     )
-    means = np.array([prior_means.get(name, 0.0) for name in fitted])
-    strengths = np.array([penalties.get(name, L2_PENALTY) for name in fitted])
+
+
+def _fit(rows: Sequence[SignalRow], priors: dict[str, Prior]) -> tuple[float, dict[str, float]]:
+    """Intercept and each signal's weight: the maximum a posteriori logistic regression."""
+    names = list(priors)
+    x = _centred(rows, names)
+    y = np.array([row.unreliable for row in rows], dtype=float)
+    means = np.array([priors[name].mean for name in names])
+    strengths = np.array([priors[name].strength for name in names])
 
     def loss(params: np.ndarray) -> tuple[float, np.ndarray]:
-        logits = params[0] + x @ params[1:] + offset
+        logits = params[0] + x @ params[1:]
         # log(1 + e^z) − y·z, computed without overflow.
         nll = np.sum(np.logaddexp(0.0, logits) - y * logits)
         residual = 1.0 / (1.0 + np.exp(-logits)) - y
@@ -125,8 +130,21 @@ def _fit(
         gradient = np.concatenate([[residual.sum()], x.T @ residual + strengths * away])
         return nll + 0.5 * float(strengths @ (away * away)), gradient
 
-    result = minimize(loss, np.zeros(len(fitted) + 1), jac=True, method="L-BFGS-B")
-    return float(result.x[0]), dict(zip(fitted, map(float, result.x[1:]), strict=True))
+    start = np.concatenate([[0.0], means])
+    result = minimize(loss, start, jac=True, method="L-BFGS-B")
+    return float(result.x[0]), dict(zip(names, map(float, result.x[1:]), strict=True))
+
+
+def signal_priors(rows: Sequence[SignalRow]) -> dict[str, Prior]:
+    """Each signal's prior (see the module's docstring); the wording's from ``rows``."""
+    weak = Prior(0.0, WEAK_PRIOR_STRENGTH)
+    priors = dict.fromkeys(SIGNALS, weak)
+    for name in SHRUNK_TO_ALONE:
+        _intercept, alone = _fit(rows, {name: weak})
+        priors[name] = Prior(round(alone[name], 4), ALONE_PRIOR_STRENGTH)
+    for name, coefficient in PRIOR_COEFFICIENTS.items():
+        priors[name] = Prior(coefficient, STATED_PRIOR_STRENGTH)
+    return priors
 
 
 def _scores(weights: RiskWeights, rows: Sequence[SignalRow]) -> dict:
@@ -158,46 +176,44 @@ def fit_risk_weights(
     spec: TaskSpec,
     data_dir: Path,
     reliability: LinearTextModel,
-    toxicity: LinearTextModel,
+    toxicity: TextModel,
     scorer: RiskScorer,
     seed: int = 13,
     reviewed: Sequence[SignalRow] = (),
 ) -> RiskWeights:
-    """Weights fitted on the reliability data (and ``reviewed`` rows), scored on its dev."""
+    """Weights fitted on the reliability data (and ``reviewed`` rows), scored on its dev.
+
+    ``reliability`` must have been trained with the same ``seed``: the seed carves the dev
+    items, and a model that trained on them would make the dev figures flatter it.
+    """
+    if reliability.card.seed != seed:
+        raise ValueError(
+            f"the reliability model {reliability.card.version} was trained with seed "
+            f"{reliability.card.seed}; fit the risk weights with the same seed ({seed} given)"
+        )
     train, dev, described = load_task_data(spec, data_dir, seed)
     train_texts, train_labels = [e.text for e in train], [e.label for e in train]
     out_of_fold = _out_of_fold_probabilities(spec, reliability, train_texts, train_labels, seed)
     train_rows = labelled_rows(train_texts, train_labels, out_of_fold, toxicity, scorer)
-    dev_texts = [e.text for e in dev]
-    dev_rows = labelled_rows(
-        dev_texts,
-        [e.label for e in dev],
-        reliability.predict_proba(dev_texts)[:, 1],
-        toxicity,
-        scorer,
-    )
+    dev_labels = [e.label for e in dev]
+
+    def dev_rows_of(texts: list[str]) -> list[SignalRow]:
+        probabilities = reliability.predict_proba(texts)[:, 1]
+        return labelled_rows(texts, dev_labels, probabilities, toxicity, scorer)
+
+    dev_rows = dev_rows_of([e.text for e in dev])
+    folded_dev_rows = dev_rows_of([fold(e.text) for e in dev])
     rows = [*train_rows, *reviewed]
-    priors = {
-        name: coefficient
-        for name, coefficient in PRIOR_COEFFICIENTS.items()
-        if sum(abs(r.values.get(name, 0.0) - LABELLED_REFERENCE[name]) > 1e-9 for r in reviewed)
-        < MIN_ROWS_TO_FIT
-    }
-    fitted = [name for name in SIGNALS if name not in priors]
-    # The reliability model reads the same words as the wording signals, so on its own data
-    # their partial weights shrink towards zero; on text it misreads (no diacritics, teencode,
-    # other topics) the wording still speaks. Each is pulled towards its weight alone.
-    prior_means = {name: _univariate_coefficient(rows, name) for name in SHRUNK_TO_ALONE}
-    penalties = dict.fromkeys(SHRUNK_TO_ALONE, ALONE_PRIOR_STRENGTH)
-    intercept, coefficients = _fit(rows, fitted, priors, prior_means, penalties)
+    priors = signal_priors(rows)
+    intercept, coefficients = _fit(rows, priors)
     trained_at = datetime.now(UTC).replace(microsecond=0)
     weights = RiskWeights(
         version=f"risk-logistic-{trained_at:%Y%m%d}-s{seed}"
         + (f"-r{len(reviewed)}-{trained_at:%H%M%S}" if reviewed else ""),
         intercept=intercept,
-        coefficients={name: {**coefficients, **priors}[name] for name in SIGNALS},
-        reference={name: LABELLED_REFERENCE[name] for name in priors},
-        fitted=fitted,
+        coefficients=coefficients,
+        reference=dict(LABELLED_REFERENCE),
+        priors={name: [prior.mean, prior.strength] for name, prior in priors.items()},
         trained_at=trained_at.isoformat(),
         data={
             "directory": str(data_dir),
@@ -207,12 +223,16 @@ def fit_risk_weights(
             "toxicity_model": toxicity.card.version,
         },
         notes=(
-            "Logistic regression (L2 1.0) over the signals; the reliability probability of a "
-            f"training item comes from {FOLDS}-fold cross-fitting. Prior weights (not fitted: "
-            "too few reviewed items show them varying): "
-            + (", ".join(f"{n} {c}" for n, c in priors.items()) or "none")
-            + "."
+            "Logistic regression with a Gaussian prior on each weight (maximum a posteriori); "
+            f"the reliability probability of a training item comes from {FOLDS}-fold "
+            "cross-fitting. Priors: stated weights for tier, story growth and claim match "
+            f"(strength {STATED_PRIOR_STRENGTH}), each wording signal's and toxicity's weight "
+            f"alone (strength {ALONE_PRIOR_STRENGTH}), zero for the reliability probability "
+            f"(strength {WEAK_PRIOR_STRENGTH})."
         ),
     )
-    weights.metrics = {"dev": _scores(weights, dev_rows)}
+    weights.metrics = {
+        "dev": _scores(weights, dev_rows),
+        "dev_without_diacritics": _scores(weights, folded_dev_rows),
+    }
     return weights

@@ -7,11 +7,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+import structlog
 from scipy.sparse import csr_matrix
 
 from classifier.backends import TextModel, load_task_model
-from classifier.linear import LinearTextModel
-from classifier.registry import SHIPPED_MODELS, ModelRegistry
+from classifier.linear import LinearTextModel, ModelLoadError
+from classifier.registry import SHIPPED_MODELS, ModelRegistry, RegistryError
 from classifier.risk import ClaimMatch, RiskContext, RiskScorer
 from classifier.taxonomy import Taxonomy
 from classifier.timing import StageTimer, no_timer
@@ -20,6 +21,8 @@ from classifier.topic_model import THRESHOLD as TOPIC_THRESHOLD
 from mediawatch.config import Settings
 from mediawatch.model import Classification, Sentiment, SourceTier, TopicMatch
 from mediawatch.stories import StoryStats
+
+log = structlog.get_logger("mediawatch.classifier")
 
 TEXT_TASKS = ("sentiment", "reliability", "section", "toxicity")
 RISK_WEIGHTS_FILE = "risk.json"
@@ -69,7 +72,12 @@ class Classifier:
             return cls.load(settings.models_dir)
         registry = ModelRegistry(settings.models_registry)
         tasks = (*TEXT_TASKS, "risk", TOPIC_TASK)
-        return cls._load({task: registry.directory_for(task) for task in tasks})
+        try:
+            directories = {task: registry.directory_for(task) for task in tasks}
+        except RegistryError as error:
+            log.error("model_registry_unreadable", root=str(registry.root), error=str(error))
+            raise ModelLoadError(f"the model registry cannot be read: {error}") from error
+        return cls._load(directories)
 
     @classmethod
     def _load(cls, directories: dict[str, Path]) -> Classifier:
@@ -130,14 +138,16 @@ class Classifier:
         probabilities = self.probabilities(texts, timer)
         learned = probabilities.get(TOPIC_TASK)
         sentiment, section = self.models["sentiment"], self.models["section"]
+        unreliable = self.models["reliability"].classes.index("unreliable")
+        toxic = self.models["toxicity"].classes.index("toxic")
         results = []
         for row, item in enumerate(items):
             with timer("topics"):
                 topics = self._topics(item, None if learned is None else learned[row])
             context = RiskContext(
                 tier=item.tier,
-                unreliable_probability=float(probabilities["reliability"][row, 1]),
-                toxicity_probability=float(probabilities["toxicity"][row, 1]),
+                unreliable_probability=float(probabilities["reliability"][row, unreliable]),
+                toxicity_probability=float(probabilities["toxicity"][row, toxic]),
                 story=item.story,
                 claim=item.claim,
                 model_versions=self.model_versions,

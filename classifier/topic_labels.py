@@ -29,8 +29,12 @@ CREATE INDEX IF NOT EXISTS topic_labels_item ON topic_labels (item_id, seq);
 """
 
 
+# More than this is not a correction but a checkbox storm.
+MAX_TOPICS = 20
+
+
 class UnknownTopics(ValueError):
-    """Topic ids the taxonomy does not have."""
+    """Topic ids the taxonomy does not have, or too many of them."""
 
 
 @dataclass(frozen=True)
@@ -55,6 +59,8 @@ class TopicLabels:
         unknown = sorted(set(topics) - self.known_topics)
         if unknown:
             raise UnknownTopics(f"unknown topic(s): {', '.join(unknown)}")
+        if len(set(topics)) > MAX_TOPICS:
+            raise UnknownTopics(f"{len(set(topics))} topics; at most {MAX_TOPICS}")
         label = TopicLabel(item_id, tuple(sorted(set(topics))), reviewer, utc_now())
         with self._lock:
             self._db.execute(

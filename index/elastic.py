@@ -815,17 +815,22 @@ class ElasticStore(Store):
         }
 
     def export_documents(self) -> Iterator[Document]:
-        for source in self._iterate({"match_all": {}}, []):
-            yield self._document(source)
+        # A generator runs after _available's guard has returned: guard its body itself.
+        with _availability():
+            self._ensure_ready()
+            for source in self._iterate({"match_all": {}}, []):
+                yield self._document(source)
 
     def export_review_log(self) -> Iterator[dict]:
-        for source in self._iterate(
-            {"match_all": {}},
-            [],
-            index=self.log_index,
-            sort=[{"at": "asc"}, {"item_id": "asc"}, {"version": "asc"}],
-        ):
-            yield {key: source.get(key) for key in _LOG_FIELDS}
+        with _availability():
+            self._ensure_ready()
+            for source in self._iterate(
+                {"match_all": {}},
+                [],
+                index=self.log_index,
+                sort=[{"at": "asc"}, {"item_id": "asc"}, {"version": "asc"}],
+            ):
+                yield {key: source.get(key) for key in _LOG_FIELDS}
 
     @_available
     def import_review_log(self, entries: Iterable[dict]) -> int:

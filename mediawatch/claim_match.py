@@ -18,7 +18,7 @@ from datasketch import MinHash, MinHashLSH
 
 from classifier.risk import ClaimMatch
 from index.query import MAX_PAGE, SearchQuery
-from index.store import Store, StoreUnavailable
+from index.store import Store, StoreError
 from mediawatch.model import Document, ReviewOutcome, ReviewState
 from mediawatch.stories import MIN_WORDS, NUM_PERM, signature
 from mediawatch.text import collapse
@@ -29,6 +29,8 @@ JUDGED_FALSE = frozenset({ReviewOutcome.FALSE, ReviewOutcome.MISLEADING})
 # Estimated Jaccard of shingles above which an item repeats a judged one (the stories' bar).
 MATCH_THRESHOLD = 0.4
 STATEMENT_CHARS = 200
+# After a failed read of the judged items, try again this soon rather than a full period on.
+RETRY_S = 30.0
 
 
 def _text(document: Document) -> str:
@@ -44,12 +46,10 @@ class JudgedClaimIndex:
     def __init__(self, refresh_s: float = 300.0) -> None:
         self.refresh_s = refresh_s
         self._lock = threading.Lock()
-        self._checked_at = float("-inf")
+        self._next_read = float("-inf")
+        self._refreshing = threading.Lock()
         self._judged: dict[str, tuple[str, MinHash]] = {}  # item id → statement, signature
         self._lsh = MinHashLSH(threshold=MATCH_THRESHOLD, num_perm=NUM_PERM)
-
-    def __len__(self) -> int:
-        return len(self._judged)
 
     def load(self, documents: Iterable[Document]) -> None:
         """Index exactly these judged items (those too short to match are left out)."""
@@ -66,19 +66,25 @@ class JudgedClaimIndex:
             self._judged, self._lsh = judged, lsh
 
     def refresh(self, store: Store, now: float | None = None) -> None:
-        """Re-read the judged items when ``refresh_s`` has passed; keep the old on failure."""
+        """Re-read the judged items once ``refresh_s`` has passed since the last good read
+        (``RETRY_S`` after a failed one); keep the old ones meanwhile. One thread reads;
+        the others go on with what is there."""
         now = time.monotonic() if now is None else now
-        if now - self._checked_at < self.refresh_s:
+        if now < self._next_read or not self._refreshing.acquire(blocking=False):
             return
-        self._checked_at = now
         try:
-            judged = list(_judged_items(store))
-        except StoreUnavailable as error:
-            log.warning("judged_claims_unavailable", error=str(error))
-            return
-        if {d.id for d in judged} != set(self._judged):
-            self.load(judged)
-            log.info("judged_claims_loaded", items=len(self._judged))
+            try:
+                judged = list(_judged_items(store))
+            except StoreError as error:
+                self._next_read = now + RETRY_S
+                log.warning("judged_claims_unreadable", error=str(error), retry_s=RETRY_S)
+                return
+            self._next_read = now + self.refresh_s
+            if {d.id for d in judged} != set(self._judged):
+                self.load(judged)
+                log.info("judged_claims_loaded", items=len(self._judged))
+        finally:
+            self._refreshing.release()
 
     def match(self, document: Document) -> ClaimMatch | None:
         """The judged item this one repeats most closely, if any (never itself)."""

@@ -247,6 +247,7 @@ def train(
     learning_rate: Annotated[float, typer.Option(help="transformers: AdamW's rate")] = 3e-5,
 ) -> None:
     """Train the task models (all by default) and write them with their cards."""
+    from classifier.linear import ModelLoadError
     from classifier.registry import ModelRegistry
     from classifier.retrain import (
         LEARNS_FROM_REVIEWS,
@@ -255,8 +256,15 @@ def train(
     )
     from classifier.topic_labels import TopicLabels
     from classifier.train import DataFileError
+    from index.store import StoreError
     from mediawatch.service import build_store
 
+    if include_reviews and (task or backend is Backend.transformers):
+        console.print(
+            "[red]--include-reviews trains the linear reliability, risk and topic models "
+            "together; it takes no --task or --backend[/red]"
+        )
+        raise typer.Exit(2)
     if backend is Backend.transformers:
         allowed: tuple[str, ...] = tuple(TASKS)
     else:
@@ -300,8 +308,17 @@ def train(
                 )
             else:
                 trained = train_models(tasks, data, out, seed, step)
-        except (FileNotFoundError, KeyError, ValueError, DataFileError) as error:
-            console.print(f"[red]{error}[/red]")
+        except (
+            FileNotFoundError,
+            KeyError,
+            ValueError,
+            OSError,
+            DataFileError,
+            ModelLoadError,
+            StoreError,
+        ) as error:
+            log.error("train_failed", tasks=tasks, reviews=include_reviews, error=str(error))
+            console.print(f"[red]{escape(str(error))}[/red]")
             raise typer.Exit(1) from error
     for model in trained:
         console.print(f"{model.task}: {model.summary} → {model.directory}")
@@ -320,46 +337,74 @@ app.add_typer(models_app, name="models")
 @models_app.command("list")
 def models_list() -> None:
     """Every version of every model, its dev figures, and which one is in use."""
-    from classifier.registry import ModelRegistry
+    from classifier.registry import REGISTERED_TASKS, ModelRegistry, RegistryError
 
     settings = Settings()
+    if settings.models_dir is not None:
+        console.print(
+            f"[yellow]MEDIAWATCH_MODELS_DIR={settings.models_dir} is set: the "
+            "service loads every model from there, not the versions below[/yellow]"
+        )
     registry = ModelRegistry(settings.models_registry)
-    for name in TRAINABLE:
-        for version in registry.versions(name):
-            card = version.card
-            dev = card.get("metrics", {}).get("dev", {})
-            figure = dev.get("macro_f1") or dev.get("risk", {}).get("roc_auc")
-            reviews = card.get("data", {}).get("reviewed_rows") or card.get("data", {}).get(
-                "datasets", {}
-            ).get("reviews", {}).get("train", 0)
-            # One line per version, never wrapped: a version name must stay whole to be typed.
-            console.print(
-                f"{'✓' if version.active else ' '} {name:<12} {version.version}  "
-                f"huấn luyện {card.get('trained_at', '?')} · dev {figure} · "
-                f"tin đã xem xét {reviews}",
-                highlight=False,
-            )
+    try:
+        versions = [version for name in REGISTERED_TASKS for version in registry.versions(name)]
+    except RegistryError as error:
+        console.print(f"[red]{escape(str(error))}[/red]")
+        raise typer.Exit(2) from error
+    for version in versions:
+        card = version.card
+        dev = card.get("metrics", {}).get("dev", {})
+        figure = dev.get("macro_f1", dev.get("risk", {}).get("roc_auc", "—"))
+        data = card.get("data", {})
+        reviews = data.get("reviewed_rows", data.get("reviewed_items")) or data.get(
+            "datasets", {}
+        ).get("reviews", {}).get("train", 0)
+        # One line per version, never wrapped: a version name must stay whole to be typed.
+        console.print(
+            f"{'✓' if version.active else ' '} {version.task:<12} {version.version}  "
+            f"huấn luyện {card.get('trained_at', '—')} · dev {figure} · "
+            f"tin đã xem xét {reviews}",
+            highlight=False,
+        )
 
 
 @models_app.command("use")
 def models_use(
-    task: Annotated[str, typer.Argument(help=f"One of: {', '.join(TRAINABLE)}")],
+    task: Annotated[str, typer.Argument(help="reliability, risk, topics, sentiment…")],
     version: Annotated[str, typer.Argument(help="A version from 'models list', or 'shipped'")],
 ) -> None:
     """Switch the service to another version of a model (takes effect on restart)."""
     from classifier.registry import ModelRegistry, RegistryError
 
     settings = Settings()
+    registry = ModelRegistry(settings.models_registry)
     try:
-        chosen = ModelRegistry(settings.models_registry).use(task, version)
+        chosen = registry.use(task, version)
+        risk_versions = registry.versions("risk") if task == "reliability" else []
     except RegistryError as error:
-        console.print(f"[red]{error}[/red]")
+        console.print(f"[red]{escape(str(error))}[/red]")
         raise typer.Exit(2) from error
     log.info("model_switched", task=task, version=version, directory=str(chosen.directory))
     console.print(
         f"{task}: đang dùng {chosen.version} ({chosen.directory}). "
         "Khởi động lại dịch vụ và worker để áp dụng."
     )
+    reliability_version = chosen.card.get("version")
+    paired = [
+        v.version
+        for v in risk_versions
+        if v.card.get("data", {}).get("reliability_model") == reliability_version
+    ]
+    if paired and not any(v.active and v.version in paired for v in risk_versions):
+        console.print(
+            f"[yellow]Trọng số rủi ro được khớp với mô hình này: {', '.join(paired)} "
+            f"(mediawatch models use risk {paired[-1]})[/yellow]"
+        )
+    if settings.models_dir is not None:
+        console.print(
+            f"[yellow]MEDIAWATCH_MODELS_DIR={settings.models_dir} is set: the "
+            "service ignores this choice until it is unset[/yellow]"
+        )
 
 
 @app.command()

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
+from classifier.linear import ModelLoadError
 from classifier.registry import SHIPPED, ModelRegistry, RegistryError
 from classifier.service import SHIPPED_MODELS, Classifier, ItemToClassify
 from mediawatch.cli import app
@@ -44,6 +45,26 @@ def test_registry_refuses_unknown_versions_and_never_overwrites(tmp_path: Path):
         registry.new_version_directory("reliability", "v1")
     with pytest.raises(RegistryError, match="not a usable version name"):
         registry.new_version_directory("reliability", "../escape")
+    with pytest.raises(RegistryError, match=r"unknown task '\.\./\.\./escaped'"):
+        registry.new_version_directory("../../escaped", "v1")
+    assert not (tmp_path / "escaped").exists()
+    # "shipped" for topics means no topic model: always a version to go back to.
+    assert registry.use("topics", SHIPPED).card == {"notes": "none shipped"}
+
+
+@pytest.mark.parametrize(
+    "content",
+    ["not json", "[]", '{"reliability": 5}', '{"reliability": "../../../etc"}', '{"golf": "v1"}'],
+)
+def test_a_damaged_choice_of_versions_is_a_clear_error_everywhere(
+    content: str, settings: Settings, cli_env
+):
+    settings.models_registry.mkdir(parents=True)
+    (settings.models_registry / "active.json").write_text(content, encoding="utf-8")
+    with pytest.raises(ModelLoadError, match=r"the model registry cannot be read: .*active\.json"):
+        Classifier.from_settings(settings)
+    listing = CliRunner().invoke(app, ["models", "list"])
+    assert listing.exit_code == 2 and "active.json" in listing.output
 
 
 def test_reviews_train_new_versions_that_wait_for_an_explicit_switch(
@@ -63,8 +84,11 @@ def test_reviews_train_new_versions_that_wait_for_an_explicit_switch(
     store.record_review(news.id, ReviewDecision(outcome=ReviewOutcome.ACCURATE), "an")
     store.record_review(aside.id, ReviewDecision(outcome=ReviewOutcome.NOT_RELEVANT), "an")
 
+    mixed = runner.invoke(app, ["train", "--include-reviews", "--task", "risk"])
+    assert mixed.exit_code == 2 and "takes no --task" in mixed.output
     trained = runner.invoke(app, ["train", "--include-reviews", "--data", str(data)])
     assert trained.exit_code == 0, trained.output
+    assert not list(settings.models_registry.glob(".training*"))  # staging cleaned up
     registry = ModelRegistry(settings.models_registry)
     new_reliability = registry.versions("reliability")[-1]
     new_risk = registry.versions("risk")[-1]
@@ -141,7 +165,11 @@ def test_topic_corrections_train_a_topic_model_the_service_uses_once_switched(
     held_out = ItemToClassify(sports[25].split("\n")[0], sports[25], SourceTier.PRESS)
     before = Classifier.from_settings(settings).classify_batch([held_out])[0]
     assert "tourism" not in {t.id for t in before.topics}
-    CliRunner().invoke(app, ["models", "use", "topics", topic_version.version])
+    switched = CliRunner().invoke(app, ["models", "use", "topics", topic_version.version])
+    assert switched.exit_code == 0, switched.output
     after = Classifier.from_settings(settings).classify_batch([held_out])[0]
     learned = {t.id: t for t in after.topics}["tourism"]
     assert learned.evidence[0].startswith(f"mô hình chủ đề {topic_version.version}")
+    back = CliRunner().invoke(app, ["models", "use", "topics", SHIPPED])
+    assert back.exit_code == 0
+    assert Classifier.from_settings(settings).topic_model is None

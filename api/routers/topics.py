@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from datetime import datetime
 
+import structlog
 from fastapi import APIRouter, HTTPException, status
 from pydantic import BaseModel, ConfigDict, Field
 
 from api.deps import PrincipalDep, StoreDep, TopicCorrectionsDep
-from classifier.topic_labels import UnknownTopics
+from classifier.topic_labels import MAX_TOPICS, UnknownTopics
 
+log = structlog.get_logger("mediawatch.api")
 router = APIRouter(prefix="/api/items", tags=["review"])
 
 
@@ -17,7 +19,8 @@ class TopicCorrection(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     topics: list[str] = Field(
-        max_length=20, description="Every topic the item is about (taxonomy ids); [] for none"
+        max_length=MAX_TOPICS,
+        description="Every topic the item is about (taxonomy ids); [] for none",
     )
 
 
@@ -47,7 +50,9 @@ def correct_topics(
     try:
         label = corrections.correct(item_id, correction.topics, principal.name)
     except UnknownTopics as error:
+        log.warning("topics_refused", item_id=item_id, by=principal.name, error=str(error))
         raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, str(error)) from error
+    log.info("topics_corrected", item_id=item_id, by=principal.name, topics=list(label.topics))
     return TopicLabelOut(
         item_id=label.item_id, topics=list(label.topics), reviewer=label.reviewer, at=label.at
     )
