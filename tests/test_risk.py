@@ -235,14 +235,13 @@ def test_judged_items_stay_known_while_the_store_is_away(store):
     copy = make_document("https://forum.example/t/9", title, text, tier=SourceTier.SOCIAL)
     assert index.match(copy).item_id == judged.id
 
-    away = ElasticStore(
-        ElasticsearchSettings(urls=[f"http://127.0.0.1:{free_port()}"], timeout_s=2)
-    )
-    index.refresh(away, now=301.0)  # fails: keeps what it had
+    dead_port = ElasticsearchSettings(urls=[f"http://127.0.0.1:{free_port()}"], timeout_s=2)
+    index.refresh(ElasticStore(dead_port), now=301.0)  # fails: keeps what it had
     assert index.match(copy).item_id == judged.id
-    index.refresh(store, now=301.0 + RETRY_S / 2)  # too soon after the failure: no read
     store.record_review(
         judged.id, ReviewDecision(outcome=ReviewOutcome.ACCURATE, expected_version=1), "an"
     )
+    index.refresh(store, now=301.0 + RETRY_S / 2)  # too soon after the failure: no read
+    assert index.match(copy) is not None
     index.refresh(store, now=301.0 + RETRY_S)  # the retry reads the changed decision
     assert index.match(copy) is None
