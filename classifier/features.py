@@ -19,7 +19,7 @@ from sklearn.feature_extraction import FeatureHasher
 from sklearn.feature_extraction.text import HashingVectorizer
 from sklearn.preprocessing import normalize as l2_normalize
 
-from mediawatch.text import collapse, normalize
+from mediawatch.text import collapse, normalize, normalize_for_model
 
 
 class FeaturizerConfig(BaseModel):
@@ -29,6 +29,9 @@ class FeaturizerConfig(BaseModel):
     word_ngrams: tuple[int, int] = (1, 2)
     char_ngrams: tuple[int, int] = (2, 4)
     max_chars: int = 4000
+    # Contacts masked, repeats squeezed, teencode spelled out (normalize_for_model); off for
+    # the cards of models trained before it existed.
+    social_normalisation: bool = False
 
 
 WORD_PATTERN = r"(?u)\b\w+\b"
@@ -153,7 +156,8 @@ class TextFeaturizer:
         )
 
     def transform(self, texts: list[str]) -> csr_matrix:
-        cleaned = [normalize(text[: self.config.max_chars]).lower() for text in texts]
+        clean = normalize_for_model if self.config.social_normalisation else normalize
+        cleaned = [clean(text[: self.config.max_chars]).lower() for text in texts]
         folded = [collapse(text) for text in cleaned]
         counts = self._words.transform(
             list(zip(cleaned, folded, strict=True))

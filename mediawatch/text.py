@@ -12,11 +12,14 @@ import html
 import re
 import unicodedata
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from itertools import pairwise
+from pathlib import Path
 
 import numpy as np
+import structlog
+import yaml
 
 _INVISIBLE = re.compile(r"[\u200b-\u200f\u202a-\u202e\u2060-\u2064\ufeff\u00ad]")
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
@@ -28,6 +31,8 @@ _UNUSUAL = re.compile(
 )
 _BLANK_LINES = re.compile(r"\n\s*\n+")
 _NON_WORD = re.compile(r"[^\w]|_")
+
+log = structlog.get_logger("mediawatch.text")
 
 
 def normalize(text: str) -> str:
@@ -267,3 +272,275 @@ def detect_language(text: str) -> str:
         return "vi"
     language, _confidence = _language_identifier().classify(sample)
     return str(language)
+
+
+# Social-media text for the models: contacts masked, repeats squeezed, teencode spelled out.
+
+_EMAIL = re.compile(r"(?<![\w.+-])[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
+_TLDS = r"(?:com|net|org|vn|info|biz|io|me|ly|co|tv|gov|edu|asia)"
+_URL_HINT = re.compile(rf"https?://|www\.|\.{_TLDS}\b", re.IGNORECASE)
+_URL = re.compile(
+    rf"""
+    (?<![\w@.-])(?:https?://|www\.)[^\s<>"']*[^\s<>"'.,;:!?)\]]
+  | (?<![\w@.-])(?:[a-z0-9-]+\.)+{_TLDS}(?:\.[a-z]{{2}})?\b(?:/[^\s<>"']*[^\s<>"'.,;:!?)\]])?
+    """,
+    re.IGNORECASE | re.VERBOSE,
+)
+_PHONE_HINT = re.compile(r"\d(?:[ .-]?\d){7}")
+_PHONE = re.compile(
+    r"""
+    (?<![\w.,+/-])
+    (?: \+84[ .-]?(?:\(0\)[ .-]?)?[1-9](?:[ .-]?\d){7,9}       # +84 91 234 5678
+      | 0[1-9](?:[ .-]?\d){8,9}                                 # 0912 345 678, 0263 3822 111
+      | \(0\d{2,3}\)[ .-]?\d(?:[ .-]?\d){6,7}                   # (0263) 3822 111
+      | 1[89]00(?![ .-]?(?:1[89]|20)\d\d(?!\d))                 # not "1900-1950"
+        (?:[ .-]?\d){4}(?:(?:[ .-]?\d){2})? )                   # 1900 1234, 1800 545 454
+    (?!\w|[.,/-]\d)                                             # not part of a longer number
+    (?!\s*(?:đồng|đ\b|vnđ|vnd|usd|triệu|tỷ|nghìn|ngàn))         # nor an amount of money
+    """,
+    re.IGNORECASE | re.VERBOSE,
+)
+
+
+def mask_contacts(text: str) -> str:
+    """E-mail addresses, URLs and phone numbers replaced by one token each kind.
+
+    Vietnamese phone numbers (0xxx xxx xxx, +84, (0263) 3822 111, 1900/1800 lines) with dots,
+    spaces or dashes; dates (12.3.2025) and amounts (1.200.000 đồng) stay as they are.
+    Each pattern runs only where a cheap hint finds something it could match.
+    """
+    if "@" in text:
+        text = _EMAIL.sub("emailtoken", text)  # first: its domain would read as a URL
+    if _URL_HINT.search(text):
+        text = _URL.sub("urltoken", text)
+    if _PHONE_HINT.search(text):
+        text = _PHONE.sub("phonetoken", text)
+    return text
+
+
+_LAUGHTER = re.compile(r"(?<!\w)(ha|he|hi|hj|ho|hu|ke|ka)\1{2,}(?!\w)")
+_ROMAN_NUMERAL_LETTERS = frozenset("IVXLCDM")
+
+
+def _is_word_char(char: str) -> bool:
+    return char.isalnum() or char == "_"
+
+
+def _squeezed_run(text: str, folded: str, start: int, end: int) -> str:
+    """What a run of one character (folded), text[start:end], becomes."""
+    run = text[start:end]
+    if not folded[start].isalpha():
+        return run[0]  # !!!!!, 😂😂😂
+    if run.isupper() and set(run) <= _ROMAN_NUMERAL_LETTERS:
+        return run  # Quý III
+    alone = (start == 0 or not _is_word_char(folded[start - 1])) and (
+        end == len(folded) or not _is_word_char(folded[end])
+    )
+    if alone:
+        return run[:2]  # kkkk, aaaa: laughter and cries, not the teencode "k"
+    # Keep the letter that carries the diacritic, wherever it stands in the run.
+    return next((char for char in run if fold(char) != char.lower()), run[0])
+
+
+def squeeze_repeats(text: str) -> str:
+    """Runs of three or more of one letter (diacritics aside) cut to one; laughter bounded.
+
+    Vietnamese never writes a letter three times in a row, so "quáaaaa" is "quá" while
+    "xoong" keeps its double. A word made of one repeated letter keeps two ("kkkk" → "kk",
+    laughter, not the teencode "k"); "hahahaha" becomes "haha"; runs of a mark ("!!!!!")
+    become one; digits and capital roman numerals ("Quý III") are left alone.
+    """
+    folded = fold(text)
+    if len(folded) != len(text) or len(text) < 3:  # spans line up only in NFC text
+        return text
+    # Runs found by array comparisons: most texts have none, and a regular expression
+    # with a back-reference tries every position.
+    codes = np.frombuffer(folded.encode("utf-32-le"), dtype=np.uint32)
+    tripled = (codes[2:] == codes[1:-1]) & (codes[1:-1] == codes[:-2])
+    tripled &= ((codes[:-2] < ord("0")) | (codes[:-2] > ord("9"))) & (codes[:-2] != ord(" "))
+    starts = np.flatnonzero(tripled)
+    if starts.size:
+        breaks = np.flatnonzero(np.diff(starts) != 1)
+        firsts, finals = starts[np.r_[0, breaks + 1]], starts[np.r_[breaks, starts.size - 1]]
+        text = _replace_spans(
+            text,
+            (
+                (start, end, _squeezed_run(text, folded, start, end))
+                for start, end in zip(firsts.tolist(), (finals + 3).tolist(), strict=True)
+            ),
+        )
+        folded = fold(text)
+        codes = np.frombuffer(folded.encode("utf-32-le"), dtype=np.uint32)
+    same_two_apart = codes[2:] == codes[:-2]
+    if (
+        same_two_apart[:-3] & same_two_apart[1:-2] & same_two_apart[2:-1] & same_two_apart[3:]
+    ).any():
+        text = _replace_spans(
+            text,
+            (
+                (match.start(), match.end(), text[match.start() : match.start() + 4])
+                for match in _LAUGHTER.finditer(folded)
+            ),
+        )
+    return text
+
+
+def _replace_spans(text: str, replacements: Iterable[tuple[int, int, str]]) -> str:
+    """``text`` with each (start, end) span, in order and apart, replaced."""
+    pieces: list[str] = []
+    last = 0
+    for start, end, replacement in replacements:
+        pieces += (text[last:start], replacement)
+        last = end
+    if not pieces:
+        return text
+    pieces.append(text[last:])
+    return "".join(pieces)
+
+
+TEENCODE_PATH = Path(__file__).with_name("teencode.yaml")
+_TEENCODE_SECTIONS = ("teencode", "acronyms")
+_TEENCODE_KEY = re.compile(r"[^\W\d_]+")
+
+
+class TeencodeError(ValueError):
+    """A teencode dictionary that cannot be used; the message names the file and the entry."""
+
+
+def _read_teencode(path: Path) -> dict[str, dict[str, str]]:
+    """The sections of one dictionary file, every entry checked (file and line in errors)."""
+    try:
+        root = yaml.compose(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, yaml.YAMLError) as error:
+        raise TeencodeError(f"{path}: cannot read the teencode dictionary: {error}") from error
+    if root is None:
+        return {}
+    if not isinstance(root, yaml.MappingNode):
+        raise TeencodeError(f"{path}: expected the sections {', '.join(_TEENCODE_SECTIONS)}")
+    sections: dict[str, dict[str, str]] = {}
+    for name_node, body in root.value:
+        where = f"{path}:{name_node.start_mark.line + 1}"
+        if name_node.value not in _TEENCODE_SECTIONS:
+            raise TeencodeError(
+                f"{where}: unknown section {name_node.value!r} "
+                f"(expected {' or '.join(_TEENCODE_SECTIONS)})"
+            )
+        if isinstance(body, yaml.ScalarNode) and body.tag.endswith(":null"):
+            continue
+        if not isinstance(body, yaml.MappingNode):
+            raise TeencodeError(f"{where}: section {name_node.value!r} must map words to words")
+        entries = sections.setdefault(name_node.value, {})
+        for key_node, value_node in body.value:
+            where = f"{path}:{key_node.start_mark.line + 1}"
+            key = unicodedata.normalize("NFC", str(key_node.value)).lower()
+            value = value_node.value if isinstance(value_node, yaml.ScalarNode) else None
+            if not _TEENCODE_KEY.fullmatch(key):
+                raise TeencodeError(
+                    f"{where}: entry {key_node.value!r}: a key is one word of letters"
+                )
+            if not isinstance(value, str) or not value.strip() or value_node.tag.endswith(":null"):
+                raise TeencodeError(
+                    f"{where}: entry {key!r}: the expansion must be a non-empty text"
+                )
+            if key in entries:
+                raise TeencodeError(f"{where}: entry {key!r} appears twice")
+            entries[key] = normalize(value).lower()
+    return sections
+
+
+def _alternation(words: Iterable[str]) -> str:
+    """A regular expression for any of ``words``, factored by shared prefixes to scan fast."""
+    trie: dict = {}
+    for word in words:
+        node = trie
+        for char in word:
+            node = node.setdefault(char, {})
+        node[""] = {}
+
+    def pattern(node: dict) -> str:
+        branches = [
+            re.escape(char) + pattern(child) for char, child in sorted(node.items()) if char
+        ]
+        if not branches:
+            return ""
+        body = branches[0] if len(branches) == 1 else "(?:" + "|".join(branches) + ")"
+        return f"(?:{body})?" if "" in node else body
+
+    return pattern(trie)
+
+
+@dataclass(frozen=True)
+class Teencode:
+    """Teencode and abbreviations spelled out; see ``teencode.yaml`` for the matching rules."""
+
+    teencode: Mapping[str, str]
+    acronyms: Mapping[str, str]
+    _pattern: re.Pattern[str] = field(init=False, repr=False, compare=False)
+    _pattern_any_case: re.Pattern[str] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        keys = [*self.teencode, *self.acronyms]
+        # Whole words, and not a unit after a number ("50 k", "3 tr").
+        pattern = rf"(?<!\w)(?<!\d )(?:{_alternation(keys)})(?!\w)" if keys else r"(?!)"
+        # Searched in lower-cased text: several times faster than ignoring case.
+        object.__setattr__(self, "_pattern", re.compile(pattern))
+        object.__setattr__(self, "_pattern_any_case", re.compile(pattern, re.IGNORECASE))
+
+    @classmethod
+    def load(cls, extra: Path | None = None) -> Teencode:
+        """The shipped dictionary with ``extra``'s entries merged over it (staff additions)."""
+        merged: dict[str, dict[str, str]] = {name: {} for name in _TEENCODE_SECTIONS}
+        for path in (TEENCODE_PATH, *([extra] if extra else [])):
+            try:
+                sections = _read_teencode(path)
+            except TeencodeError as error:
+                log.error("teencode_unreadable", path=str(path), error=str(error))
+                raise
+            for name, entries in sections.items():
+                for other in _TEENCODE_SECTIONS:  # a word lives in one section: the latest
+                    for key in entries:
+                        merged[other].pop(key, None)
+                merged[name].update(entries)
+        return cls(merged["teencode"], merged["acronyms"])
+
+    def _expansion(self, word: str) -> str:
+        lower = word.lower()
+        if lower in self.acronyms:
+            return self.acronyms[lower]
+        # Social spellings are lower case or capitalised ("Ko"); capitals are news acronyms,
+        # and a lone capital letter an initial ("Nguyễn Văn K.").
+        if word == lower or (len(word) > 1 and word[0].isupper() and word[1:] == lower[1:]):
+            return self.teencode[lower]
+        return word
+
+    def expand(self, text: str) -> str:
+        lowered = text.lower()
+        if len(lowered) != len(text):  # a letter whose lower case is longer ("İ")
+            return self._pattern_any_case.sub(lambda match: self._expansion(match.group()), text)
+        return _replace_spans(
+            text,
+            (
+                (match.start(), match.end(), self._expansion(text[match.start() : match.end()]))
+                for match in self._pattern.finditer(lowered)
+            ),
+        )
+
+
+@lru_cache(maxsize=1)
+def default_teencode() -> Teencode:
+    """The shipped dictionary and the one ``MEDIAWATCH_TEENCODE_FILE`` names, read once."""
+    # Imported here: the crawler and the index use this module without the settings machinery.
+    from mediawatch.config import Settings
+
+    return Teencode.load(Settings().teencode_file)
+
+
+def normalize_for_model(text: str, teencode: Teencode | None = None) -> str:
+    """``normalize``, then contacts masked, repeats squeezed and teencode spelled out.
+
+    What the classifier reads of noisy social text: "Ko bít j hếtttt, gọi 0912.345.678"
+    becomes "không bít gì hết, gọi phonetoken". Case is kept; accented and unaccented
+    input are treated alike (the dictionary holds the unaccented spellings people type).
+    """
+    text = squeeze_repeats(mask_contacts(normalize(text)))
+    return (teencode or default_teencode()).expand(text)
