@@ -82,11 +82,16 @@ def fit(featurize: Featurize, train: list[Example], regularisation: float, seed:
     return _Fitted(featurize, estimator)
 
 
-def rate(function: Callable[[list[str]], object], texts: list[str]) -> float:
-    """Texts per second of one call over ``texts``."""
-    start = time.perf_counter()
-    function(texts)
-    return len(texts) / (time.perf_counter() - start)
+def rate(make: Callable[[], Callable[[list[str]], object]], texts: list[str], runs: int) -> float:
+    """Texts per second over ``texts``, each run with a fresh ``make()``: the best of ``runs``
+    (the machine is shared: the best run is the one least slowed by others)."""
+    best = float("inf")
+    for _ in range(runs):
+        function = make()
+        start = time.perf_counter()
+        function(texts)
+        best = min(best, time.perf_counter() - start)
+    return len(texts) / best
 
 
 def scores(model: _Fitted, dev: list[Example]) -> dict[str, float | None]:
@@ -118,10 +123,13 @@ def run_task(task: str, args: argparse.Namespace) -> dict[str, dict]:
         model = fit(make(), train, spec.regularisation, args.seed)
         results[name] = scores(model, dev)
         results[name]["fit_s"] = time.perf_counter() - started
-        results[name]["texts_per_s"] = rate(make(), dev_texts)  # fresh caches
+        # Fresh caches each run; segmentation is slow enough to time once.
+        results[name]["texts_per_s"] = rate(make, dev_texts, runs=1 if name == "+seg" else 3)
     if args.segmentation:
         segmenter = _Segmented(FeaturizerConfig().max_chars)
-        per_text = rate(lambda texts: [segmenter.compounds(t) for t in texts], dev_texts)
+        per_text = rate(
+            lambda: lambda texts: [segmenter.compounds(t) for t in texts], dev_texts, runs=1
+        )
         mean_chars = sum(min(len(t), FeaturizerConfig().max_chars) for t in dev_texts) / len(dev)
         results["+seg"]["segment_texts_per_s"] = per_text
         results["+seg"]["segment_chars_per_s"] = per_text * mean_chars

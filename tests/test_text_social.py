@@ -237,3 +237,9 @@ def test_segmentation_bench_prints_its_table(capsys):
     assert re.search(r"^old +0\.\d{4} +0\.\d{4} +0\.\d{4}", printed, re.MULTILINE)
     assert re.search(r"^new - old: F1 [+-]0\.\d{4}", printed, re.MULTILINE)
     assert np.isfinite(float(re.search(r"speed x(\d+\.\d+)", printed).group(1)))
+
+
+def test_missing_staff_file_is_refused_with_its_path(tmp_path):
+    missing = tmp_path / "nowhere.yaml"
+    with pytest.raises(TeencodeError, match=r"nowhere.yaml: cannot read the teencode dictionary"):
+        Teencode.load(missing)
