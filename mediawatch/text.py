@@ -87,6 +87,8 @@ _MATCH_FORM_TABLE = _MatchFormTable()
 # characters as arrays: every text passes through folding several times on its way, and
 # str.translate with a Python mapping costs a dict lookup per character.
 _ARRAY_TABLE_SIZE = 0x3000
+# Below this length the arrays' fixed cost (some 20 µs) exceeds str.translate's (short posts).
+_SHORT_TEXT = 100
 
 
 class _ArrayTranslation:
@@ -99,6 +101,8 @@ class _ArrayTranslation:
         )
 
     def __call__(self, text: str) -> str:
+        if len(text) < _SHORT_TEXT:
+            return text.translate(self._table)
         try:
             codepoints = np.frombuffer(text.encode("utf-32-le"), dtype=np.uint32)
         except UnicodeEncodeError:  # a lone surrogate
