@@ -29,8 +29,9 @@ class FeaturizerConfig(BaseModel):
     word_ngrams: tuple[int, int] = (1, 2)
     char_ngrams: tuple[int, int] = (2, 4)
     max_chars: int = 4000
-    # Contacts masked, repeats squeezed, teencode spelled out (normalize_for_model); off for
-    # the cards of models trained before it existed.
+    # Contacts masked, repeats squeezed, teencode spelled out (normalize_for_model). Off by
+    # default: older cards lack it, and on dev it moved macro-F1 by no more than noise
+    # (python -m bench.segmentation).
     social_normalisation: bool = False
 
 

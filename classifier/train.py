@@ -306,7 +306,7 @@ def train_task(
     if limit is not None:
         train = train[:limit]
         dev = dev[: max(limit // 4, 1)]
-    featurizer = featurizer or FeaturizerConfig(social_normalisation=True)
+    featurizer = featurizer or FeaturizerConfig()
     features = TextFeaturizer(featurizer).transform([e.text for e in train])
     estimator = LogisticRegression(
         C=spec.regularisation, max_iter=2000, random_state=seed, tol=1e-5

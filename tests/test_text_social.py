@@ -10,6 +10,7 @@ from structlog.testing import capture_logs
 
 from bench import segmentation
 from classifier.features import FeaturizerConfig, TextFeaturizer
+from classifier.linear import LinearTextModel
 from classifier.train import TASKS, train_task
 from mediawatch.text import (
     TEENCODE_PATH,
@@ -215,8 +216,17 @@ def test_cards_without_the_field_keep_the_old_behaviour():
     card = json.loads((TEENCODE_PATH.parents[1] / "classifier/models/section.json").read_text())
     assert "social_normalisation" not in card["featurizer"]
     assert FeaturizerConfig.model_validate(card["featurizer"]).social_normalisation is False
-    model = train_task(TASKS["reliability"], shared_path("data"), limit=300)
-    assert model.card.featurizer.social_normalisation is True
+
+
+def test_a_model_trained_with_the_option_reads_teencode_after_loading(tmp_path):
+    config = FeaturizerConfig(social_normalisation=True)
+    trained = train_task(TASKS["reliability"], shared_path("data"), featurizer=config, limit=300)
+    trained.save(tmp_path)
+    loaded = LinearTextModel.load(tmp_path, "reliability")
+    assert loaded.card.featurizer.social_normalisation is True
+    assert np.allclose(
+        loaded.predict_proba(["ko bít j hếtttt"]), loaded.predict_proba(["không bít gì hết"])
+    )
 
 
 def test_segmentation_bench_prints_its_table(capsys):
