@@ -20,7 +20,7 @@ from sklearn.preprocessing import normalize as l2_normalize
 from sklearn.utils import murmurhash3_32
 
 from classifier.timing import StageTimer, no_timer
-from mediawatch.text import collapse, normalize
+from mediawatch.text import collapse, normalize, normalize_for_model
 
 
 class FeaturizerConfig(BaseModel):
@@ -30,6 +30,10 @@ class FeaturizerConfig(BaseModel):
     word_ngrams: tuple[int, int] = (1, 2)
     char_ngrams: tuple[int, int] = (2, 4)
     max_chars: int = 4000
+    # Contacts masked, repeats squeezed, teencode spelled out (normalize_for_model). Off by
+    # default: older cards lack it, and on dev it moved macro-F1 by no more than noise
+    # (python -m bench.segmentation).
+    social_normalisation: bool = False
 
 
 WORD_PATTERN = r"(?u)\b\w+\b"
@@ -141,8 +145,9 @@ class TextFeaturizer:
         )
 
     def transform(self, texts: list[str], timer: StageTimer = no_timer) -> csr_matrix:
+        clean = normalize_for_model if self.config.social_normalisation else normalize
         with timer("normalise"):
-            cleaned = [normalize(text[: self.config.max_chars]).lower() for text in texts]
+            cleaned = [clean(text[: self.config.max_chars]).lower() for text in texts]
             folded = [collapse(text) for text in cleaned]
         with timer("features"):
             counts = self._words.transform(

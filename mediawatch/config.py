@@ -112,6 +112,10 @@ class Settings(BaseSettings):
         default=None, description="Trained model files; the ones shipped in the package if unset"
     )
     review_threshold: float = Field(default=0.5, ge=0, le=1)
+    teencode_file: Path | None = Field(
+        default=None,
+        description="Staff additions to the teencode dictionary, merged over the shipped one",
+    )
     timezone: str = "Asia/Ho_Chi_Minh"
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=0, le=65535)

@@ -12,11 +12,14 @@ import html
 import re
 import unicodedata
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from itertools import pairwise
+from pathlib import Path
 
 import numpy as np
+import structlog
+import yaml
 
 _INVISIBLE = re.compile(r"[\u200b-\u200f\u202a-\u202e\u2060-\u2064\ufeff\u00ad]")
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
@@ -28,6 +31,8 @@ _UNUSUAL = re.compile(
 )
 _BLANK_LINES = re.compile(r"\n\s*\n+")
 _NON_WORD = re.compile(r"[^\w]|_")
+
+log = structlog.get_logger("mediawatch.text")
 
 
 def normalize(text: str) -> str:
@@ -82,6 +87,8 @@ _MATCH_FORM_TABLE = _MatchFormTable()
 # characters as arrays: every text passes through folding several times on its way, and
 # str.translate with a Python mapping costs a dict lookup per character.
 _ARRAY_TABLE_SIZE = 0x3000
+# Below this length the arrays' fixed cost (some 20 µs) exceeds str.translate's (short posts).
+_SHORT_TEXT = 100
 
 
 class _ArrayTranslation:
@@ -94,6 +101,8 @@ class _ArrayTranslation:
         )
 
     def __call__(self, text: str) -> str:
+        if len(text) < _SHORT_TEXT:
+            return text.translate(self._table)
         try:
             codepoints = np.frombuffer(text.encode("utf-32-le"), dtype=np.uint32)
         except UnicodeEncodeError:  # a lone surrogate
@@ -267,3 +276,248 @@ def detect_language(text: str) -> str:
         return "vi"
     language, _confidence = _language_identifier().classify(sample)
     return str(language)
+
+
+# Social-media text for the models: contacts masked, repeats squeezed, teencode spelled out.
+
+_EMAIL = re.compile(r"(?<![\w.+-])[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
+_TLDS = r"(?:com|net|org|vn|info|biz|io|me|ly|co|tv|gov|edu|asia)"
+_URL_HINT = re.compile(rf"https?://|www\.|\.{_TLDS}\b", re.IGNORECASE)
+_URL = re.compile(
+    rf"""
+    (?<![\w@.-])(?:https?://|www\.)[^\s<>"']*[^\s<>"'.,;:!?)\]]
+  | (?<![\w@.-])(?:[a-z0-9-]+\.)+{_TLDS}(?:\.[a-z]{{2}})?\b(?:/[^\s<>"']*[^\s<>"'.,;:!?)\]])?
+    """,
+    re.IGNORECASE | re.VERBOSE,
+)
+_PHONE_HINT = re.compile(r"\d(?:[ .()-]{0,2}\d){7}")
+_PHONE = re.compile(
+    r"""
+    (?<![\w+/-])(?<!\d[.,])                                    # not inside a longer number
+    (?: \+84[ .-]?(?:\(0\)[ .-]?)?[1-9](?:[ .-]?\d){7,9}       # +84 91 234 5678
+      | 0[1-9](?:[ .-]?\d){8,9}                                 # 0912 345 678, 0263 3822 111
+      | \(0\d{2,3}\)[ .-]?\d(?:[ .-]?\d){6,7}                   # (0263) 3822 111
+      | 1[89]00(?![ .-]?(?:1[89]|20)\d\d(?!\d))                 # not "1900-1950"
+        (?:[ .-]?\d){4}(?:(?:[ .-]?\d){2})? )                   # 1900 1234, 1800 545 454
+    (?!\w|[.,/-]\d)                                             # not part of a longer number
+    (?!\s*(?:đồng|đ\b|vnđ|vnd|usd|triệu|tỷ|nghìn|ngàn))         # nor an amount of money
+    """,
+    re.IGNORECASE | re.VERBOSE,
+)
+
+
+def mask_contacts(text: str) -> str:
+    """E-mail addresses, URLs and phone numbers replaced by one token each kind.
+
+    Vietnamese phone numbers (0xxx xxx xxx, +84, (0263) 3822 111, 1900/1800 lines) with dots,
+    spaces or dashes; dates (12.3.2025) and amounts (1.200.000 đồng) stay as they are.
+    Each pattern runs only where a cheap hint finds something it could match.
+    """
+    if "@" in text:
+        text = _EMAIL.sub("emailtoken", text)  # first: its domain would read as a URL
+    if _URL_HINT.search(text):
+        text = _URL.sub("urltoken", text)
+    if _PHONE_HINT.search(text):
+        text = _PHONE.sub("phonetoken", text)
+    return text
+
+
+# Both start with a plain character, not a look-behind: the engine then skips ahead fast.
+_RUN = re.compile(r"(.)\1{2,}")
+_LAUGHTER = re.compile(r"(h[aeioju]|k[ae])\1{2,}")  # hahaha, hihihi, kekeke: whole words
+_ROMAN_NUMERAL_LETTERS = frozenset("IVXLCDM")
+
+
+def _is_word_char(char: str) -> bool:
+    return char.isalnum() or char == "_"
+
+
+def _squeezed_run(text: str, folded: str, start: int, end: int) -> str:
+    """What a run of one character (folded), text[start:end], becomes."""
+    run = text[start:end]
+    if not folded[start].isalpha():
+        return run[0]  # !!!!!, 😂😂😂
+    if run.isupper() and set(run) <= _ROMAN_NUMERAL_LETTERS:
+        return run  # Quý III
+    alone = (start == 0 or not _is_word_char(folded[start - 1])) and (
+        end == len(folded) or not _is_word_char(folded[end])
+    )
+    if alone:
+        return run[:2]  # kkkk, aaaa: laughter and cries, not the teencode "k"
+    # Keep the letter that carries the diacritic, wherever it stands in the run.
+    return next((char for char in run if fold(char) != char.lower()), run[0])
+
+
+def squeeze_repeats(text: str) -> str:
+    """Runs of three or more of one letter (diacritics aside) cut to one; laughter bounded.
+
+    Vietnamese never writes a letter three times in a row, so "quáaaaa" is "quá" while
+    "xoong" keeps its double. A word made of one repeated letter keeps two ("kkkk" → "kk",
+    laughter, not the teencode "k"); "hahahaha" becomes "haha"; runs of a mark ("!!!!!")
+    become one; digits and capital roman numerals ("Quý III") are left alone.
+    """
+    folded = fold(text)
+    if len(folded) != len(text):  # spans line up only in NFC text
+        return text
+    runs = [
+        match.span()
+        for match in _RUN.finditer(folded)
+        if not (folded[match.start()].isspace() or folded[match.start()].isdigit())
+    ]
+    if runs:
+        text = _replace_spans(
+            text, ((start, end, _squeezed_run(text, folded, start, end)) for start, end in runs)
+        )
+        folded = fold(text)
+    laughs = [
+        match.span()
+        for match in _LAUGHTER.finditer(folded)
+        if not _is_word_char(folded[match.start() - 1 : match.start()] or " ")
+        and not _is_word_char(folded[match.end() : match.end() + 1] or " ")
+    ]
+    return _replace_spans(text, ((start, end, text[start : start + 4]) for start, end in laughs))
+
+
+def _replace_spans(text: str, replacements: Iterable[tuple[int, int, str]]) -> str:
+    """``text`` with each (start, end) span, in order and apart, replaced."""
+    pieces: list[str] = []
+    last = 0
+    for start, end, replacement in replacements:
+        pieces += (text[last:start], replacement)
+        last = end
+    if not pieces:
+        return text
+    pieces.append(text[last:])
+    return "".join(pieces)
+
+
+TEENCODE_PATH = Path(__file__).with_name("teencode.yaml")
+_TEENCODE_SECTIONS = ("teencode", "acronyms")
+_TEENCODE_KEY = re.compile(r"[^\W\d_]+")
+
+
+class TeencodeError(ValueError):
+    """A teencode dictionary that cannot be used; the message names the file and the entry."""
+
+
+def _read_teencode(path: Path) -> dict[str, dict[str, str]]:
+    """The sections of one dictionary file, every entry checked (file and line in errors)."""
+    try:
+        root = yaml.compose(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, yaml.YAMLError) as error:
+        raise TeencodeError(f"{path}: cannot read the teencode dictionary: {error}") from error
+    if root is None:
+        return {}
+    if not isinstance(root, yaml.MappingNode):
+        raise TeencodeError(f"{path}: expected the sections {', '.join(_TEENCODE_SECTIONS)}")
+    sections: dict[str, dict[str, str]] = {}
+    for name_node, body in root.value:
+        where = f"{path}:{name_node.start_mark.line + 1}"
+        if name_node.value not in _TEENCODE_SECTIONS:
+            raise TeencodeError(
+                f"{where}: unknown section {name_node.value!r} "
+                f"(expected {' or '.join(_TEENCODE_SECTIONS)})"
+            )
+        if isinstance(body, yaml.ScalarNode) and body.tag.endswith(":null"):
+            continue
+        if not isinstance(body, yaml.MappingNode):
+            raise TeencodeError(f"{where}: section {name_node.value!r} must map words to words")
+        entries = sections.setdefault(name_node.value, {})
+        for key_node, value_node in body.value:
+            where = f"{path}:{key_node.start_mark.line + 1}"
+            key = unicodedata.normalize("NFC", str(key_node.value)).lower()
+            value = value_node.value if isinstance(value_node, yaml.ScalarNode) else None
+            if not _TEENCODE_KEY.fullmatch(key):
+                raise TeencodeError(
+                    f"{where}: entry {key_node.value!r}: a key is one word of letters"
+                )
+            if not isinstance(value, str) or not value.strip() or value_node.tag.endswith(":null"):
+                raise TeencodeError(
+                    f"{where}: entry {key!r}: the expansion must be a non-empty text"
+                )
+            if key in entries:
+                raise TeencodeError(f"{where}: entry {key!r} appears twice")
+            entries[key] = normalize(value).lower()
+    return sections
+
+
+@dataclass(frozen=True)
+class Teencode:
+    """Teencode and abbreviations spelled out; see ``teencode.yaml`` for the matching rules."""
+
+    teencode: Mapping[str, str]
+    acronyms: Mapping[str, str]
+    _folded_keys: frozenset[str] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        keys = frozenset(fold(key) for key in [*self.teencode, *self.acronyms])
+        object.__setattr__(self, "_folded_keys", keys)
+
+    @classmethod
+    def load(cls, extra: Path | None = None) -> Teencode:
+        """The shipped dictionary with ``extra``'s entries merged over it (staff additions)."""
+        merged: dict[str, dict[str, str]] = {name: {} for name in _TEENCODE_SECTIONS}
+        for path in (TEENCODE_PATH, *([extra] if extra else [])):
+            try:
+                sections = _read_teencode(path)
+            except TeencodeError as error:
+                log.error("teencode_unreadable", path=str(path), error=str(error))
+                raise
+            for name, entries in sections.items():
+                for other in _TEENCODE_SECTIONS:  # a word lives in one section: the latest
+                    for key in entries:
+                        merged[other].pop(key, None)
+                merged[name].update(entries)
+        return cls(merged["teencode"], merged["acronyms"])
+
+    def _expansion(self, text: str, start: int, end: int) -> str | None:
+        if start >= 2 and text[start - 1] == " " and text[start - 2].isdigit():
+            return None  # a unit after a number: "50 k", "3 tr"
+        word = text[start:end]
+        lower = word.lower()
+        if lower in self.acronyms:
+            return self.acronyms[lower]
+        # Social spellings are lower case or capitalised ("Ko"); capitals are news acronyms,
+        # and a lone capital letter an initial ("Nguyễn Văn K.").
+        if lower in self.teencode and (
+            word == lower or (len(word) > 1 and word[0].isupper() and word[1:] == lower[1:])
+        ):
+            return self.teencode[lower]
+        return None
+
+    def expand(self, text: str) -> str:
+        """``text`` (NFC) with its dictionary words spelled out."""
+        # A set intersection and str.find: far faster than a regular expression of the keys.
+        form = match_form(text)  # folded, words between spaces, same offsets as ``text``
+        spans = []
+        for word in self._folded_keys.intersection(form.split()):
+            start = form.find(word)
+            while start != -1:
+                end = start + len(word)
+                if form[start - 1 : start] in ("", " ") and form[end : end + 1] in ("", " "):
+                    spans.append((start, end))
+                start = form.find(word, end)
+        expansions = (
+            (start, end, self._expansion(text, start, end)) for start, end in sorted(spans)
+        )
+        return _replace_spans(text, ((s, e, x) for s, e, x in expansions if x is not None))
+
+
+@lru_cache(maxsize=1)
+def default_teencode() -> Teencode:
+    """The shipped dictionary and the one ``MEDIAWATCH_TEENCODE_FILE`` names, read once."""
+    # Imported here: the crawler and the index use this module without the settings machinery.
+    from mediawatch.config import Settings
+
+    return Teencode.load(Settings().teencode_file)
+
+
+def normalize_for_model(text: str, teencode: Teencode | None = None) -> str:
+    """``normalize``, then contacts masked, repeats squeezed and teencode spelled out.
+
+    What the classifier reads of noisy social text: "Ko bít j hếtttt, gọi 0912.345.678"
+    becomes "không bít gì hết, gọi phonetoken". Case is kept; accented and unaccented
+    input are treated alike (the dictionary holds the unaccented spellings people type).
+    """
+    text = squeeze_repeats(mask_contacts(normalize(text)))
+    return (teencode or default_teencode()).expand(text)
