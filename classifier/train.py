@@ -32,7 +32,12 @@ from sklearn.metrics import (
 )
 from sklearn.model_selection import StratifiedKFold
 
-from classifier.features import FeaturizerConfig, TextFeaturizer
+from classifier.features import (
+    FeaturizerConfig,
+    TextFeaturizer,
+    inverse_document_frequency,
+    reweighted,
+)
 from classifier.linear import LinearTextModel, ModelCard
 from mediawatch.text import fold
 
@@ -71,6 +76,8 @@ class TaskSpec:
     # Weights smaller than this in magnitude are set to zero after fitting: zeros compress,
     # so a many-class model stays a few MB (0 keeps every weight).
     prune_below: float = 0.0
+    # Weight features by their inverse document frequency on train (stored with the weights).
+    idf_weighting: bool = False
     notes: str = ""  # why the labels are what they are; written into the model card
 
     def dataset_labels(self) -> dict[str, str]:
@@ -408,6 +415,9 @@ def train_task(
         dev = dev[: max(limit // 4, 1)]
     featurizer = featurizer or FeaturizerConfig()
     features = TextFeaturizer(featurizer).transform([e.text for e in train])
+    idf = inverse_document_frequency(features) if spec.idf_weighting else None
+    if idf is not None:
+        features = reweighted(features, idf)
     estimator = _estimator(spec, seed).fit(features, [e.label for e in train])
     if list(estimator.classes_) != list(spec.classes):
         raise ValueError(f"{spec.task}: training data lacks some of {spec.classes}")
@@ -415,6 +425,8 @@ def train_task(
         f"LogisticRegression (lbfgs, L2, C={spec.regularisation}) on hashed word and "
         "character n-grams of the accented and folded text."
     ]
+    if idf is not None:
+        notes.append("Features weighted by their inverse document frequency on train.")
     if spec.prune_below:
         notes.append(f"Weights below {spec.prune_below} in magnitude set to zero (file size).")
     if spec.notes:
@@ -433,7 +445,7 @@ def train_task(
     coef = estimator.coef_
     if spec.prune_below:
         coef = np.where(np.abs(coef) >= spec.prune_below, coef, 0.0)
-    model = LinearTextModel(card, coef, estimator.intercept_)
+    model = LinearTextModel(card, coef, estimator.intercept_, idf)
     card.metrics = {
         "dev": evaluate(model, dev),
         "dev_without_diacritics": evaluate(model, fold_diacritics_of(dev)),
@@ -467,7 +479,9 @@ def _calibrated(
     temperature = cross_validated_temperature(features, labels, spec, seed)
     card = model.card
     before = {split: card.metrics[split]["expected_calibration_error"] for split in SPLIT_FORMS}
-    calibrated = LinearTextModel(card, model.coef / temperature, model.intercept / temperature)
+    calibrated = LinearTextModel(
+        card, model.coef / temperature, model.intercept / temperature, model.idf
+    )
     card.metrics.update(
         {split: evaluate(calibrated, form(dev)) for split, form in SPLIT_FORMS.items()}
     )
