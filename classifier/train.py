@@ -394,13 +394,6 @@ def fold_diacritics_of(examples: list[Example]) -> list[Example]:
     return [Example(e.id, fold(e.text), e.label) for e in examples]
 
 
-# The dev forms a card scores: as written, and with the diacritics stripped.
-SPLIT_FORMS: dict[str, Callable[[list[Example]], list[Example]]] = {
-    "dev": list,
-    "dev_without_diacritics": fold_diacritics_of,
-}
-
-
 def train_task(
     spec: TaskSpec,
     data_dir: Path,
@@ -442,16 +435,33 @@ def train_task(
         data={"directory": str(data_dir), "datasets": described, "train_used": len(train)},
         notes=" ".join(notes),
     )
-    coef = estimator.coef_
+    coef, intercept = estimator.coef_, estimator.intercept_
+    # Calibrate first, prune last: the same temperature with or without pruning.
+    ece = evaluate(LinearTextModel(card, coef, intercept, idf), dev).get(
+        "expected_calibration_error", 0.0
+    )
+    if ece > CALIBRATION_THRESHOLD:
+        temperature = cross_validated_temperature(features, [e.label for e in train], spec, seed)
+        coef, intercept = coef / temperature, intercept / temperature
+        card.metrics[CALIBRATION_KEY] = {
+            "method": f"temperature scaling fitted on {CALIBRATION_FOLDS}-fold out-of-fold "
+            "decision values of train",
+            "temperature": round(temperature, 4),
+            "dev_ece_before": round(ece, 4),
+        }
+        card.notes += (
+            f" Calibrated: dev ECE {ece:.4f} was above {CALIBRATION_THRESHOLD}; weights divided "
+            f"by a temperature of {temperature:.3f} fitted by cross-validation on train."
+        )
     if spec.prune_below:
         coef = np.where(np.abs(coef) >= spec.prune_below, coef, 0.0)
-    model = LinearTextModel(card, coef, estimator.intercept_, idf)
-    card.metrics = {
-        "dev": evaluate(model, dev),
-        "dev_without_diacritics": evaluate(model, fold_diacritics_of(dev)),
-    }
-    if card.metrics["dev"].get("expected_calibration_error", 0.0) > CALIBRATION_THRESHOLD:
-        model = _calibrated(model, features, [e.label for e in train], spec, seed, dev)
+    model = LinearTextModel(card, coef, intercept, idf)
+    card.metrics.update(
+        {
+            "dev": evaluate(model, dev),
+            "dev_without_diacritics": evaluate(model, fold_diacritics_of(dev)),
+        }
+    )
     if dev:
         card.metrics[CURVE_KEY] = {
             "dev": reliability_curve(
@@ -465,34 +475,3 @@ def train_task(
 
 def _estimator(spec: TaskSpec, seed: int) -> LogisticRegression:
     return LogisticRegression(C=spec.regularisation, max_iter=2000, random_state=seed, tol=1e-5)
-
-
-def _calibrated(
-    model: LinearTextModel,
-    features: csr_matrix,
-    labels: list[str],
-    spec: TaskSpec,
-    seed: int,
-    dev: list[Example],
-) -> LinearTextModel:
-    """The model with a temperature folded into its weights, re-scored; the card says so."""
-    temperature = cross_validated_temperature(features, labels, spec, seed)
-    card = model.card
-    before = {split: card.metrics[split]["expected_calibration_error"] for split in SPLIT_FORMS}
-    calibrated = LinearTextModel(
-        card, model.coef / temperature, model.intercept / temperature, model.idf
-    )
-    card.metrics.update(
-        {split: evaluate(calibrated, form(dev)) for split, form in SPLIT_FORMS.items()}
-    )
-    card.metrics[CALIBRATION_KEY] = {
-        "method": f"temperature scaling fitted on {CALIBRATION_FOLDS}-fold out-of-fold "
-        "decision values of train",
-        "temperature": round(temperature, 4),
-        **{f"{split}_ece_before": round(value, 4) for split, value in before.items()},
-    }
-    card.notes += (
-        f" Calibrated: dev ECE {before['dev']:.4f} was above {CALIBRATION_THRESHOLD}; weights "
-        f"divided by a temperature of {temperature:.3f} fitted by cross-validation on train."
-    )
-    return calibrated
