@@ -6,6 +6,7 @@ from pathlib import Path
 
 from classifier.linear import ModelCard
 from classifier.risk import RiskWeights
+from classifier.train import CALIBRATION_KEY, CURVE_KEY
 
 
 def write_card_markdown(card: ModelCard, directory: Path) -> Path:
@@ -33,8 +34,11 @@ def write_card_markdown(card: ModelCard, directory: Path) -> Path:
         )
     lines += ["", "## Metrics on dev", "", "| split | metric | value |", "| --- | --- | ---: |"]
     for split, metrics in card.metrics.items():
+        if split in (CURVE_KEY, CALIBRATION_KEY):
+            continue
         for metric, value in metrics.items():
             lines.append(f"| {split} | {metric} | {value} |")
+    lines += _calibration_lines(card)
     lines += [
         "",
         "Use: a signal for people, never a verdict. Domain shift is large (the data sets "
@@ -88,3 +92,26 @@ def write_risk_card_markdown(weights: RiskWeights, directory: Path) -> Path:
     path = directory / "risk.card.md"
     path.write_text("\n".join(lines), encoding="utf-8")
     return path
+
+
+def _calibration_lines(card: ModelCard) -> list[str]:
+    """The reliability curve on dev, and the calibration applied if any."""
+    lines = []
+    calibration = card.metrics.get(CALIBRATION_KEY)
+    if calibration:
+        before = ", ".join(f"{k} {v}" for k, v in calibration.items() if k.endswith("_before"))
+        lines += [
+            "",
+            f"Calibrated: {calibration['method']}; temperature {calibration['temperature']} "
+            f"(ECE before: {before}).",
+        ]
+    for split, curve in card.metrics.get(CURVE_KEY, {}).items():
+        lines += [
+            "",
+            f"## Reliability curve on {split} ({curve['of']}, 10 bins)",
+            "",
+            "| mean predicted | observed | count |",
+            "| ---: | ---: | ---: |",
+            *(f"| {b['mean_predicted']} | {b['observed']} | {b['count']} |" for b in curve["bins"]),
+        ]
+    return lines

@@ -131,6 +131,23 @@ class _WordNgramColumns:
         return counts
 
 
+def inverse_document_frequency(features: csr_matrix) -> np.ndarray:
+    """Smoothed idf of each column, as TfidfVectorizer has it: ln((1 + n) / (1 + df)) + 1."""
+    document_frequency = np.bincount(features.indices, minlength=features.shape[1])
+    return (np.log((1 + features.shape[0]) / (1 + document_frequency)) + 1).astype(np.float32)
+
+
+def reweighted(features: csr_matrix, weights: np.ndarray) -> csr_matrix:
+    """Rows of ``TextFeaturizer.transform`` with each column scaled, L2-normalised again.
+
+    Scaling the normalised rows gives the same rows as scaling the counts before normalising,
+    so models with and without idf can share one ``transform``.
+    """
+    scaled = features.copy()
+    scaled.data *= weights[scaled.indices]
+    return l2_normalize(scaled)
+
+
 class TextFeaturizer:
     def __init__(self, config: FeaturizerConfig | None = None) -> None:
         self.config = config or FeaturizerConfig()

@@ -14,7 +14,7 @@ import numpy as np
 from pydantic import BaseModel, Field
 from scipy.sparse import csr_matrix
 
-from classifier.features import FeaturizerConfig, TextFeaturizer
+from classifier.features import FeaturizerConfig, TextFeaturizer, reweighted
 
 
 class ModelCard(BaseModel):
@@ -35,13 +35,23 @@ class ModelCard(BaseModel):
 
 
 class LinearTextModel:
-    def __init__(self, card: ModelCard, coef: np.ndarray, intercept: np.ndarray) -> None:
+    def __init__(
+        self,
+        card: ModelCard,
+        coef: np.ndarray,
+        intercept: np.ndarray,
+        idf: np.ndarray | None = None,
+    ) -> None:
         if coef.shape != (len(intercept), card.featurizer.n_features):
             raise ValueError(f"{card.task}: weights do not match the card's feature space")
         self.card = card
         self.coef = coef.astype(np.float32)
         self.intercept = intercept.astype(np.float32)
         self.featurizer = TextFeaturizer(card.featurizer)
+        if idf is not None and idf.shape != (card.featurizer.n_features,):
+            raise ValueError(f"{card.task}: idf weights do not match the card's feature space")
+        # Inverse document frequencies on train, applied to the featurizer's rows (None: none).
+        self.idf = None if idf is None else idf.astype(np.float32)
 
     @property
     def classes(self) -> list[str]:
@@ -54,6 +64,8 @@ class LinearTextModel:
 
     def predict_proba_features(self, features: csr_matrix) -> np.ndarray:
         """The same from features already made by an identical featurizer."""
+        if self.idf is not None:
+            features = reweighted(features, self.idf)
         scores = features @ self.coef.T + self.intercept
         scores = np.asarray(scores, dtype=np.float64)
         if self.card.multi_label:
@@ -67,8 +79,9 @@ class LinearTextModel:
 
     def save(self, directory: Path) -> None:
         directory.mkdir(parents=True, exist_ok=True)
+        idf = {} if self.idf is None else {"idf": self.idf}
         np.savez_compressed(
-            directory / f"{self.card.task}.npz", coef=self.coef, intercept=self.intercept
+            directory / f"{self.card.task}.npz", coef=self.coef, intercept=self.intercept, **idf
         )
         (directory / f"{self.card.task}.json").write_text(
             self.card.model_dump_json(indent=2) + "\n", encoding="utf-8"
@@ -80,7 +93,8 @@ class LinearTextModel:
         try:
             card = ModelCard.model_validate(json.loads(card_path.read_text(encoding="utf-8")))
             with np.load(directory / f"{task}.npz", allow_pickle=False) as weights:
-                return cls(card, weights["coef"], weights["intercept"])
+                idf = weights["idf"] if "idf" in weights.files else None
+                return cls(card, weights["coef"], weights["intercept"], idf)
         except (OSError, ValueError, KeyError) as error:
             raise ModelLoadError(f"cannot load model '{task}' from {directory}: {error}") from error
 

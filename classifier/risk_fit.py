@@ -26,15 +26,19 @@ from pathlib import Path
 
 import numpy as np
 from scipy.optimize import minimize
-from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import f1_score, roc_auc_score
 from sklearn.model_selection import StratifiedKFold
 
 from classifier.backends import TextModel
-from classifier.features import TextFeaturizer
+from classifier.features import TextFeaturizer, reweighted
 from classifier.linear import LinearTextModel
 from classifier.risk import SIGNALS, TIER_STRENGTH, RiskContext, RiskScorer, RiskWeights
-from classifier.train import TaskSpec, expected_calibration_error, load_task_data
+from classifier.train import (
+    TaskSpec,
+    expected_calibration_error,
+    load_task_data,
+    training_estimator,
+)
 from mediawatch.model import SourceTier
 from mediawatch.text import fold
 
@@ -65,14 +69,18 @@ class SignalRow:
 def _out_of_fold_probabilities(
     spec: TaskSpec, model: LinearTextModel, texts: list[str], labels: list[str], seed: int
 ) -> np.ndarray:
+    """The positive class's probability of each text from a model fitted like ``model`` (its
+    features, idf weights and solver) on the other folds."""
     features = TextFeaturizer(model.card.featurizer).transform(texts)
+    if model.idf is not None:  # unsupervised, learned on the same training texts
+        features = reweighted(features, model.idf)
     # Hashed columns no text uses keep a zero weight; leaving them out gives the same fit,
     # and the solver's cost grows with the columns.
     features = features[:, np.unique(features.indices)]
     positive = np.zeros(len(texts))
     folds = StratifiedKFold(n_splits=FOLDS, shuffle=True, random_state=seed)
     for train_rows, held_rows in folds.split(texts, labels):
-        estimator = LogisticRegression(C=spec.regularisation, max_iter=2000, random_state=seed)
+        estimator = training_estimator(spec, seed)
         estimator.fit(features[train_rows], [labels[i] for i in train_rows])
         column = list(estimator.classes_).index(spec.classes[1])
         positive[held_rows] = estimator.predict_proba(features[held_rows])[:, column]
