@@ -589,6 +589,7 @@ class ElasticStore(Store):
             ("topics", query.topics),
             ("source_id", query.source_ids),
             ("sentiment", [s.value for s in query.sentiments]),
+            ("review_outcome", [outcome.value for outcome in query.review_outcomes]),
         ):
             if values:
                 filters.append({"terms": {field: values}})

@@ -8,7 +8,14 @@ from datetime import date
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from mediawatch.model import Document, ReviewState, Sentiment, SortOrder, UtcDatetime
+from mediawatch.model import (
+    Document,
+    ReviewOutcome,
+    ReviewState,
+    Sentiment,
+    SortOrder,
+    UtcDatetime,
+)
 
 MAX_PAGE = 100
 MAX_OFFSET = 10_000
@@ -48,6 +55,9 @@ class SearchQuery(BaseModel):
     source_ids: list[str] = Field(default_factory=list)
     min_risk: float | None = Field(default=None, ge=0, le=1)
     review_state: ReviewState | None = None
+    review_outcomes: list[ReviewOutcome] = Field(
+        default_factory=list, description="Decided items with any of these outcomes"
+    )
     include_duplicates: bool = True
     sort: SortOrder = "newest"
     limit: int = Field(default=20, ge=1, le=MAX_PAGE)

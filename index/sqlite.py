@@ -268,6 +268,7 @@ class SQLiteStore(Store):
         for column, values in (
             ("items.sentiment", [s.value for s in query.sentiments]),
             ("items.source_id", query.source_ids),
+            ("items.review_outcome", [outcome.value for outcome in query.review_outcomes]),
         ):
             if values:
                 clauses.append(f"{column} IN ({', '.join('?' for _ in values)})")

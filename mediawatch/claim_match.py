@@ -19,7 +19,7 @@ from datasketch import MinHash, MinHashLSH
 from classifier.risk import ClaimMatch
 from index.query import MAX_PAGE, SearchQuery
 from index.store import Store, StoreError
-from mediawatch.model import Document, ReviewOutcome, ReviewState
+from mediawatch.model import Document, ReviewOutcome
 from mediawatch.stories import MIN_WORDS, NUM_PERM, signature
 from mediawatch.text import collapse
 
@@ -109,12 +109,13 @@ class JudgedClaimIndex:
 
 def _judged_items(store: Store) -> Iterable[Document]:
     """Every decided item whose outcome is false or misleading, by deep paging."""
-    query = SearchQuery(review_state=ReviewState.DECIDED, sort="newest", limit=MAX_PAGE, cursor="*")
+    query = SearchQuery(
+        review_outcomes=sorted(JUDGED_FALSE), sort="newest", limit=MAX_PAGE, cursor="*"
+    )
     while True:
         page = store.search(query)
         for hit in page.hits:
-            if hit.document.review.outcome in JUDGED_FALSE:
-                yield hit.document
+            yield hit.document
         if not page.next_cursor or not page.hits:
             return
         query = query.model_copy(update={"cursor": page.next_cursor})

@@ -190,6 +190,20 @@ def test_review_queue_holds_undecided_risky_originals_riskiest_first(store, item
     assert [h.document.id for h in store.review_queue(threshold=0.5).hits] == [items[2].id]
 
 
+def test_decided_items_are_found_by_their_outcome(store, items):
+    store.upsert(items)
+    store.record_review(items[0].id, ReviewDecision(outcome=ReviewOutcome.FALSE), "reviewer1")
+    store.record_review(items[1].id, ReviewDecision(outcome=ReviewOutcome.ACCURATE), "reviewer1")
+    store.record_review(items[2].id, ReviewDecision(outcome=ReviewOutcome.MISLEADING), "r2")
+    judged = store.search(
+        SearchQuery(review_outcomes=[ReviewOutcome.FALSE, ReviewOutcome.MISLEADING], limit=10)
+    )
+    assert {h.document.id for h in judged.hits} == {items[0].id, items[2].id}
+    assert judged.total == 2
+    accurate = store.search(SearchQuery(review_outcomes=[ReviewOutcome.ACCURATE]))
+    assert [h.document.id for h in accurate.hits] == [items[1].id]
+
+
 def test_review_conflicts_and_history(store, items):
     store.upsert(items)
     item_id = items[0].id
