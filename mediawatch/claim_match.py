@@ -20,7 +20,7 @@ from classifier.risk import ClaimMatch
 from index.query import MAX_PAGE, SearchQuery
 from index.store import Store, StoreError
 from mediawatch.model import Document, ReviewOutcome
-from mediawatch.stories import MIN_WORDS, NUM_PERM, signature
+from mediawatch.stories import MIN_WORDS, NUM_PERM, collapsed_signature
 from mediawatch.text import collapse
 
 log = structlog.get_logger("mediawatch.claims")
@@ -57,7 +57,7 @@ class JudgedClaimIndex:
         for document in documents:
             joined = collapse(_text(document))
             if joined.count(" ") + 1 >= MIN_WORDS:
-                judged[document.id] = (_statement(document), signature(_text(document)))
+                judged[document.id] = (_statement(document), collapsed_signature(joined))
         lsh = MinHashLSH(threshold=MATCH_THRESHOLD, num_perm=NUM_PERM)
         with lsh.insertion_session() as session:
             for item_id, (_statement_text, minhash) in judged.items():
@@ -90,10 +90,10 @@ class JudgedClaimIndex:
         """The judged item this one repeats most closely, if any (never itself)."""
         if not self._judged:
             return None
-        text = _text(document)
-        if collapse(text).count(" ") + 1 < MIN_WORDS:
+        joined = collapse(_text(document))
+        if joined.count(" ") + 1 < MIN_WORDS:
             return None
-        minhash = signature(text)
+        minhash = collapsed_signature(joined)
         with self._lock:
             candidates = [
                 (self._judged[key][1].jaccard(minhash), key)

@@ -119,10 +119,11 @@ def _minhash(hashvalues: np.ndarray | None = None) -> MinHash:
 
 def signature(text: str) -> MinHash:
     """The MinHash of ``text``'s shingles; the fixed seed makes it the same in every process."""
-    return _signature(collapse(text))
+    return collapsed_signature(collapse(text))
 
 
-def _signature(joined: str) -> MinHash:
+def collapsed_signature(joined: str) -> MinHash:
+    """The same from ``collapse(text)`` already made (callers that count its words first)."""
     minhash = _minhash()
     minhash.update_batch(list(shingles(joined)))
     return minhash
@@ -211,7 +212,7 @@ class StoryIndex:
             if joined.count(" ") + 1 < MIN_WORDS:
                 story_id, blob = document.id, None
             else:
-                minhash = _signature(joined)
+                minhash = collapsed_signature(joined)
                 story_id = self._closest_story(minhash) or document.id
                 self._remember(document.id, story_id, seen_at, minhash)
                 blob = minhash.hashvalues.astype(_STORED).tobytes()
