@@ -17,7 +17,7 @@ from api.routers import ingest, items, review, trends
 from api.routers import sources as sources_router
 from api.routers import stories as stories_router
 from api.routers import topics as topics_router
-from api.security import TokenRegistry
+from api.security import LoginRequired, TokenRegistry
 from classifier.taxonomy import Taxonomy
 from classifier.topic_labels import TopicLabels
 from crawlers.state import CrawlState
@@ -25,6 +25,7 @@ from dashboards import STATIC_DIR
 from dashboards.formatting import install_filters
 from index.store import Store, StoreUnavailable
 from mediawatch import __version__
+from mediawatch.audit import AuditLog
 from mediawatch.config import Settings
 from mediawatch.model import Source
 from mediawatch.stories import StoryIndex
@@ -51,7 +52,7 @@ def _store_unavailable(request: Request, error: StoreUnavailable) -> Response:
     )
 
 
-def _login_redirect(request: Request, _error: web.LoginRequired) -> Response:
+def _login_redirect(request: Request, _error: LoginRequired) -> Response:
     target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
     return RedirectResponse(f"/login?next={quote(target, safe='/')}", status.HTTP_303_SEE_OTHER)
 
@@ -79,6 +80,7 @@ def create_app(
     app.state.crawl_state = crawl_state or CrawlState(settings.crawl_state_path, settings.timezone)
     app.state.stories = stories or StoryIndex(settings.stories_path)
     app.state.tokens = TokenRegistry(settings)
+    app.state.audit = AuditLog(settings.audit_path)
     app.state.topic_labels = Taxonomy.load().labels_vi
     app.state.topic_corrections = TopicLabels(
         settings.topic_labels_path, frozenset(app.state.topic_labels)
@@ -93,7 +95,7 @@ def create_app(
         max_age=12 * 3600,
     )
     app.add_exception_handler(RequestValidationError, _validation_error)
-    app.add_exception_handler(web.LoginRequired, _login_redirect)
+    app.add_exception_handler(LoginRequired, _login_redirect)
     app.add_exception_handler(StoreUnavailable, _store_unavailable)
     install_filters(web.templates.env, settings.timezone)
     app.include_router(items.router)

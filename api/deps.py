@@ -2,17 +2,28 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import Depends, Request, Security
 from fastapi.security import HTTPAuthorizationCredentials
 
-from api.security import Principal, authenticate, bearer_scheme
+from api.security import (
+    SESSION_ROLE,
+    SESSION_USER,
+    LoginRequired,
+    Permission,
+    Principal,
+    authenticate,
+    bearer_scheme,
+    client_ip,
+    permission_check,
+)
 from classifier.topic_labels import TopicLabels
 from crawlers.state import CrawlState
 from index.store import Store
+from mediawatch.audit import AuditLog
 from mediawatch.config import Settings, load_sources
-from mediawatch.model import Source
+from mediawatch.model import Role, Source
 from mediawatch.stories import StoryIndex
 
 
@@ -49,6 +60,57 @@ def get_principal(
     return authenticate(request, credentials)
 
 
+def get_audit(request: Request) -> AuditLog:
+    return request.app.state.audit
+
+
+def page_principal(request: Request) -> Principal:
+    """The logged-in person behind a page; no session sends them to the login form."""
+    user = request.session.get(SESSION_USER)
+    if not user:
+        raise LoginRequired
+    return Principal(user, Role(request.session.get(SESSION_ROLE)), "session", client_ip(request))
+
+
+def requires(permission: Permission) -> Any:
+    """A JSON route's dependency: 401 without credentials, 403 without the permission."""
+    check = permission_check(permission)
+
+    def dependency(principal: Annotated[Principal, Depends(get_principal)]) -> Principal:
+        return check(principal)
+
+    return Depends(dependency)
+
+
+def page_requires(permission: Permission) -> Any:
+    """A page's dependency: the login form without a session, 403 without the permission."""
+    check = permission_check(permission)
+
+    def dependency(principal: Annotated[Principal, Depends(page_principal)]) -> Principal:
+        return check(principal)
+
+    return Depends(dependency)
+
+
+def audit(
+    request: Request,
+    principal: Principal,
+    action: str,
+    target: str | None = None,
+    **detail: Any,
+) -> None:
+    """Append to the audit log who did ``action`` to ``target``, from where, with what."""
+    get_audit(request).record(
+        principal.name,
+        action,
+        role=principal.role.value,
+        via=principal.via,
+        ip=principal.ip,
+        target=target,
+        detail=detail,
+    )
+
+
 StoreDep = Annotated[Store, Depends(get_store)]
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 PrincipalDep = Annotated[Principal, Depends(get_principal)]
@@ -56,3 +118,19 @@ SourcesDep = Annotated[list[Source], Depends(get_sources)]
 CrawlStateDep = Annotated[CrawlState, Depends(get_crawl_state)]
 StoriesDep = Annotated[StoryIndex, Depends(get_stories)]
 TopicCorrectionsDep = Annotated[TopicLabels, Depends(get_topic_corrections)]
+AuditDep = Annotated[AuditLog, Depends(get_audit)]
+
+# JSON routes: one per permission (api/security.py says which roles hold each).
+DashboardsDep = Annotated[Principal, requires(Permission.DASHBOARDS)]
+ReaderDep = Annotated[Principal, requires(Permission.READ_ITEMS)]
+ExporterDep = Annotated[Principal, requires(Permission.EXPORT)]
+ReviewerDep = Annotated[Principal, requires(Permission.REVIEW)]
+WatchlistsDep = Annotated[Principal, requires(Permission.WATCHLISTS)]
+AdminDep = Annotated[Principal, requires(Permission.ADMIN)]
+IngestDep = Annotated[Principal, requires(Permission.INGEST)]
+
+# Pages: the same permissions, with a login redirect instead of a 401.
+PageDashboardsDep = Annotated[Principal, page_requires(Permission.DASHBOARDS)]
+PageReaderDep = Annotated[Principal, page_requires(Permission.READ_ITEMS)]
+PageReviewerDep = Annotated[Principal, page_requires(Permission.REVIEW)]
+PageAdminDep = Annotated[Principal, page_requires(Permission.ADMIN)]

@@ -8,20 +8,24 @@ from typing import Annotated
 from urllib.parse import quote
 
 import structlog
-from fastapi import APIRouter, Depends, Form, HTTPException, Query, Request, status
+from fastapi import APIRouter, Form, HTTPException, Query, Request, status
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 from pydantic import ValidationError
 
 from api.deps import (
     CrawlStateDep,
+    PageAdminDep,
+    PageDashboardsDep,
+    PageReaderDep,
+    PageReviewerDep,
     SettingsDep,
     SourcesDep,
     StoreDep,
     StoriesDep,
     TopicCorrectionsDep,
 )
-from api.security import SESSION_USER, check_password
+from api.security import SESSION_ROLE, SESSION_USER, check_password
 from classifier.risk import WORDING_REASON_CODES
 from classifier.topic_labels import UnknownTopics
 from dashboards import TEMPLATES_DIR
@@ -31,17 +35,13 @@ from index.store import ItemNotFound, ReviewConflict
 from mediawatch.clock import recent_days
 from mediawatch.gazetteer import packaged_gazetteer
 from mediawatch.health import HealthStatus, source_health
-from mediawatch.model import Document, ReviewDecision, ReviewOutcome, utc_now
+from mediawatch.model import Document, ReviewDecision, ReviewOutcome, Role, utc_now
 
 log = structlog.get_logger("mediawatch.web")
 router = APIRouter(include_in_schema=False)
 templates = Jinja2Templates(directory=TEMPLATES_DIR)
 CSRF_KEY = "csrf"
 FLASH_KEY = "flash"
-
-
-class LoginRequired(Exception):
-    """Raised by page dependencies; turned into a redirect to the login page."""
 
 
 def csrf_token(request: Request) -> str:
@@ -60,19 +60,10 @@ def check_csrf(request: Request, submitted: str) -> None:
         )
 
 
-def current_user(request: Request) -> str:
-    user = request.session.get(SESSION_USER)
-    if not user:
-        raise LoginRequired
-    return user
-
-
-UserDep = Annotated[str, Depends(current_user)]
-
-
 def render(request: Request, name: str, status_code: int = 200, **context: object) -> Response:
     context |= {
         "user": request.session.get(SESSION_USER),
+        "role": request.session.get(SESSION_ROLE),
         "csrf": csrf_token(request),
         "flash": request.session.pop(FLASH_KEY, None),
     }
@@ -104,6 +95,7 @@ def login(
         )
     request.session.clear()
     request.session[SESSION_USER] = username
+    request.session[SESSION_ROLE] = Role.ADMIN.value
     target = next if next.startswith("/") and not next.startswith("//") else "/"
     return RedirectResponse(target, status.HTTP_303_SEE_OTHER)
 
@@ -120,7 +112,7 @@ def queue_page(
     request: Request,
     store: StoreDep,
     settings: SettingsDep,
-    user: UserDep,
+    principal: PageReaderDep,
     page: Annotated[int, Query(ge=1, le=500)] = 1,
 ) -> Response:
     per_page = 25
@@ -152,7 +144,7 @@ def item_page(
     store: StoreDep,
     stories: StoriesDep,
     corrections: TopicCorrectionsDep,
-    user: UserDep,
+    principal: PageReaderDep,
     q: Annotated[str | None, Query(max_length=500)] = None,
 ) -> Response:
     document = store.get(item_id)
@@ -188,7 +180,7 @@ def topics_form(
     item_id: str,
     store: StoreDep,
     corrections: TopicCorrectionsDep,
-    user: UserDep,
+    principal: PageReviewerDep,
     csrf: Annotated[str, Form()],
     topic: Annotated[list[str] | None, Form()] = None,
 ) -> Response:
@@ -196,12 +188,12 @@ def topics_form(
     if store.get(item_id) is None:
         return render(request, "not_found.html", status.HTTP_404_NOT_FOUND, item_id=item_id)
     try:
-        label = corrections.correct(item_id, topic or [], user)
+        label = corrections.correct(item_id, topic or [], principal.name)
     except UnknownTopics as error:
-        log.warning("topics_refused", item_id=item_id, by=user, error=str(error))
+        log.warning("topics_refused", item_id=item_id, by=principal.name, error=str(error))
         message = f"Chủ đề không hợp lệ ({error})."
     else:
-        log.info("topics_corrected", item_id=item_id, by=user, topics=list(label.topics))
+        log.info("topics_corrected", item_id=item_id, by=principal.name, topics=list(label.topics))
         message = "Đã ghi nhận chủ đề; dùng làm nhãn khi huấn luyện lại."
     request.session[FLASH_KEY] = message
     return RedirectResponse(f"/items/{quote(item_id)}", status.HTTP_303_SEE_OTHER)
@@ -212,7 +204,7 @@ def review_form(
     request: Request,
     item_id: str,
     store: StoreDep,
-    user: UserDep,
+    principal: PageReviewerDep,
     outcome: Annotated[str, Form()],
     csrf: Annotated[str, Form()],
     expected_version: Annotated[int, Form(ge=0)],
@@ -223,7 +215,7 @@ def review_form(
         decision = ReviewDecision(
             outcome=outcome, note=note or None, expected_version=expected_version
         )
-        store.record_review(item_id, decision, reviewer=user)
+        store.record_review(item_id, decision, reviewer=principal.name)
     except ValidationError:
         message = "Kết luận không hợp lệ."
     except ItemNotFound:
@@ -240,7 +232,7 @@ def review_form(
 def search_page(
     request: Request,
     store: StoreDep,
-    user: UserDep,
+    principal: PageReaderDep,
     q: Annotated[str, Query(max_length=500)] = "",
     page: Annotated[int, Query(ge=1, le=400)] = 1,
 ) -> Response:
@@ -255,7 +247,7 @@ def trends_page(
     request: Request,
     store: StoreDep,
     settings: SettingsDep,
-    user: UserDep,
+    principal: PageDashboardsDep,
     days: Annotated[int, Query(ge=1, le=90)] = 14,
 ) -> Response:
     since, until = recent_days(days, settings.timezone)
@@ -277,7 +269,7 @@ def sources_page(
     settings: SettingsDep,
     sources: SourcesDep,
     state: CrawlStateDep,
-    user: UserDep,
+    principal: PageAdminDep,
 ) -> Response:
     health = source_health(sources, state, store, utc_now(), settings.timezone)
     attention = [h for h in health if h.status in (HealthStatus.FAILING, HealthStatus.VOLUME_DROP)]

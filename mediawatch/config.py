@@ -11,11 +11,19 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, Field, SecretStr, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SecretStr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 from pydantic_settings.sources import YamlConfigSettingsSource
 
-from mediawatch.model import Source
+from mediawatch.model import Role, Source
 from mediawatch.schedule import parse_schedule
 
 
@@ -98,6 +106,69 @@ class DigestSettings(BaseModel):
     max_queue_items: int = Field(default=10, ge=1, le=100)
 
 
+class DeadlineSettings(BaseModel):
+    """Target times per state, in minutes: what "overdue" means on the queue and in reports."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    first_look_high_risk: int = Field(default=120, ge=1, description="new → in_review, high risk")
+    first_look: int = Field(default=24 * 60, ge=1, description="new → in_review, the rest")
+    decision: int = Field(default=24 * 60, ge=1, description="in_review → decided")
+    official_response: int = Field(default=72 * 60, ge=1, description="escalated → responded")
+
+
+class ReviewSettings(BaseModel):
+    """The queue's thresholds and targets."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    high_risk: float = Field(default=0.8, ge=0, le=1, description="Risk with the short target")
+    claim_expiry_minutes: int = Field(
+        default=240, ge=1, description="A claimed item nobody decided returns to the queue"
+    )
+    deadlines: DeadlineSettings = Field(default_factory=DeadlineSettings)
+    agencies: list[str] = Field(
+        default_factory=lambda: [
+            "Công an tỉnh Lâm Đồng",
+            "Sở Thông tin và Truyền thông",
+            "Văn phòng UBND tỉnh",
+        ],
+        description="Where an item may be escalated for an official response",
+    )
+
+
+class ClaimSettings(BaseModel):
+    """Matching new items against the claims register (similarity on folded text)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    link_threshold: float = Field(default=0.6, ge=0, le=1, description="Linked automatically")
+    suggest_threshold: float = Field(default=0.3, ge=0, le=1, description="Suggested")
+    min_words_to_link: int = Field(
+        default=8, ge=1, description="Shorter texts are only ever suggested"
+    )
+
+    @model_validator(mode="after")
+    def _ordered(self) -> ClaimSettings:
+        if self.suggest_threshold > self.link_threshold:
+            raise ValueError("suggest_threshold must not exceed link_threshold")
+        return self
+
+
+class SecuritySettings(BaseModel):
+    """Login lockout, sessions, and who may see authors' identities (Decree 13/2023)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    max_failed_logins: int = Field(default=5, ge=1)
+    lockout_minutes: int = Field(default=15, ge=1)
+    session_hours: int = Field(default=12, ge=1, le=24 * 7)
+    author_roles: list[Role] = Field(
+        default_factory=lambda: [Role.ADMIN, Role.REVIEWER],
+        description="Roles shown authors' names and handles; every showing is audited",
+    )
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix="MEDIAWATCH_", env_nested_delimiter="__", extra="forbid"
@@ -134,6 +205,9 @@ class Settings(BaseSettings):
     smtp: SmtpSettings = Field(default_factory=SmtpSettings)
     elasticsearch: ElasticsearchSettings = Field(default_factory=ElasticsearchSettings)
     digest: DigestSettings = Field(default_factory=DigestSettings)
+    review: ReviewSettings = Field(default_factory=ReviewSettings)
+    claims: ClaimSettings = Field(default_factory=ClaimSettings)
+    security: SecuritySettings = Field(default_factory=SecuritySettings)
 
     @classmethod
     def settings_customise_sources(
@@ -168,6 +242,32 @@ class Settings(BaseSettings):
     def topic_labels_path(self) -> Path:
         """Reviewers' topic corrections: written by the API, read by training."""
         return self.data_dir / "topic-labels.db"
+
+    @property
+    def accounts_path(self) -> Path:
+        """Users, their password hashes and API token hashes, failed logins."""
+        return self.data_dir / "accounts.db"
+
+    @property
+    def audit_path(self) -> Path:
+        """The append-only audit log: kept apart from the search store, so whoever manages
+        the store cannot rewrite who did what."""
+        return self.data_dir / "audit.db"
+
+    @property
+    def claims_path(self) -> Path:
+        """The claims register: judged claims, their evidence, rebuttals and linked items."""
+        return self.data_dir / "claims.db"
+
+    @property
+    def watchlists_path(self) -> Path:
+        """Analysts' saved watchlists and the spike alerts already sent."""
+        return self.data_dir / "watchlists.db"
+
+    @property
+    def exports_dir(self) -> Path:
+        """Exports built in the background, kept for download."""
+        return self.data_dir / "exports"
 
     @property
     def models_registry(self) -> Path:

@@ -164,9 +164,27 @@ class Classification(BaseModel):
     model_versions: dict[str, str] = Field(default_factory=dict)
 
 
+class Role(StrEnum):
+    """Who may do what (api/security.py maps each role to its permissions)."""
+
+    ADMIN = "admin"  # users, sources, settings, the audit log
+    REVIEWER = "reviewer"  # monitoring staff: claim, decide, escalate
+    ANALYST = "analyst"  # police and the Department: search, trends, exports; no decisions
+    VIEWER = "viewer"  # dashboards only
+
+
 class ReviewState(StrEnum):
+    """new → in_review → decided; then escalated → responded for an official answer."""
+
     NEW = "new"
+    IN_REVIEW = "in_review"
     DECIDED = "decided"
+    ESCALATED = "escalated"
+    RESPONDED = "responded"
+
+
+OPEN_STATES = frozenset({ReviewState.NEW, ReviewState.IN_REVIEW})
+CLOSED_STATES = frozenset({ReviewState.DECIDED, ReviewState.ESCALATED, ReviewState.RESPONDED})
 
 
 class ReviewOutcome(StrEnum):
@@ -177,15 +195,63 @@ class ReviewOutcome(StrEnum):
     NOT_RELEVANT = "not_relevant"
 
 
+JUDGED_FALSE = frozenset({ReviewOutcome.FALSE, ReviewOutcome.MISLEADING})
+
+
+class ReviewAction(StrEnum):
+    CLAIM = "claim"  # take the item: new → in_review, held by the caller
+    RELEASE = "release"  # give it back: in_review → new
+    DECIDE = "decide"  # new/in_review (held by the caller) → decided, with an outcome
+    ESCALATE = "escalate"  # decided → escalated, to the police or the responsible agency
+    RESPOND = "respond"  # escalated → responded, the official response linked
+    REOPEN = "reopen"  # decided/escalated/responded → new, with a reason; audited
+
+
+class OfficialResponse(BaseModel):
+    """The agency's answer that rebuts or confirms an item (linked when it is published)."""
+
+    url: str = Field(min_length=1, max_length=2000)
+    agency: str = Field(min_length=1, max_length=200)
+    published_at: UtcDatetime | None = None
+
+
 class Review(BaseModel):
     """Where an item stands with the people who decide; ``version`` guards concurrent edits."""
 
     state: ReviewState = ReviewState.NEW
     outcome: ReviewOutcome | None = None
-    reviewer: str | None = None
+    assignee: str | None = Field(default=None, description="Who holds it (in_review)")
+    claimed_at: UtcDatetime | None = None
+    reviewer: str | None = Field(default=None, description="Who decided")
     decided_at: UtcDatetime | None = None
     note: str | None = None
+    evidence: list[str] = Field(default_factory=list, description="Links backing the decision")
+    escalated_to: str | None = Field(default=None, description="Police or the agency asked")
+    escalated_at: UtcDatetime | None = None
+    response: OfficialResponse | None = None
+    responded_at: UtcDatetime | None = None
+    due_at: UtcDatetime | None = Field(
+        default=None, description="When the current state's target time runs out"
+    )
     version: int = 0
+
+
+class ReviewCommand(BaseModel):
+    """One step of the workflow as a reviewer submits it; which fields count depends on
+    the action (an outcome to decide, an agency to escalate, a response, a reason to reopen)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    action: ReviewAction
+    expected_version: int | None = Field(
+        default=None, ge=0, description="Refuse if someone changed the item since"
+    )
+    outcome: ReviewOutcome | None = None
+    note: str | None = Field(default=None, max_length=4000)
+    evidence: list[str] = Field(default_factory=list, max_length=20)
+    agency: str | None = Field(default=None, max_length=200)
+    response: OfficialResponse | None = None
+    reason: str | None = Field(default=None, max_length=2000)
 
 
 class ReviewDecision(BaseModel):
@@ -198,6 +264,19 @@ class ReviewDecision(BaseModel):
     expected_version: int | None = Field(
         default=None, ge=0, description="Refuse the decision if someone changed the item since"
     )
+
+
+class ClaimLinkStatus(StrEnum):
+    LINKED = "linked"  # above the upper threshold (and long enough): linked automatically
+    SUGGESTED = "suggested"  # between the thresholds: a reviewer confirms or rejects
+
+
+class ClaimLink(BaseModel):
+    """An item's match against the claims register, found when the item was processed."""
+
+    claim_id: str
+    similarity: float = Field(ge=0, le=1)
+    status: ClaimLinkStatus
 
 
 class Document(BaseModel):
@@ -228,6 +307,9 @@ class Document(BaseModel):
     content_hash: str | None = None
     duplicate_of: str | None = None
     classification: Classification | None = None
+    claim_matches: list[ClaimLink] = Field(
+        default_factory=list, description="Claims of the register this item repeats"
+    )
     review: Review = Field(default_factory=Review)
 
     @property

@@ -30,6 +30,7 @@ REPO = Path(__file__).resolve().parent.parent
 SHARED = REPO.parent / "shared"
 API_TOKEN = "test-token-reviewer-1"
 OTHER_TOKEN = "test-token-reviewer-2"
+ADMIN_TOKEN = "test-token-admin"
 ADMIN_PASSWORD = "mat-khau-thu-nghiem"
 
 
@@ -59,7 +60,7 @@ def classifier() -> Classifier:
 def settings(tmp_path: Path) -> Settings:
     settings = Settings(
         data_dir=tmp_path / "data",
-        api_tokens={"reviewer1": API_TOKEN, "reviewer2": OTHER_TOKEN},
+        api_tokens={"reviewer1": API_TOKEN, "reviewer2": OTHER_TOKEN, "admin": ADMIN_TOKEN},
         admin_password=ADMIN_PASSWORD,
         session_secret="test-session-secret",
     )

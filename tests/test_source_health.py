@@ -12,7 +12,7 @@ from crawlers.state import CrawlState
 from index.query import SearchQuery
 from mediawatch.health import HealthStatus, source_health
 from mediawatch.model import Source, SourceKind, SourceTier
-from tests.conftest import ADMIN_PASSWORD, API_TOKEN, LiveServer, login
+from tests.conftest import ADMIN_PASSWORD, ADMIN_TOKEN, LiveServer, login
 from tests.factories import make_document
 from tests.http_site import Route, RouteSite
 from tests.test_crawl import ARTICLE, BODY, rss
@@ -113,7 +113,7 @@ def test_api_sources_shows_a_real_crawl_as_it_went(settings, store, pipeline):
         pipeline.crawl(sources)
     with LiveServer(create_app(settings, store, sources, pipeline.state)) as server:
         response = httpx.get(
-            f"{server.url}/api/sources", headers={"Authorization": f"Bearer {API_TOKEN}"}
+            f"{server.url}/api/sources", headers={"Authorization": f"Bearer {ADMIN_TOKEN}"}
         )
         with httpx.Client(base_url=server.url) as browser:
             login(browser, settings.admin_username, ADMIN_PASSWORD)

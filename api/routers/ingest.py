@@ -9,7 +9,7 @@ import structlog
 from fastapi import APIRouter, Depends, HTTPException, Request, status
 from pydantic import BaseModel
 
-from api.deps import PrincipalDep
+from api.deps import IngestDep
 from classifier.service import Classifier
 from mediawatch.ingest import IngestBatch
 from mediawatch.pipeline import Pipeline
@@ -54,7 +54,7 @@ class IngestResult(BaseModel):
 )
 def ingest(
     batch: IngestBatch,
-    principal: PrincipalDep,
+    principal: IngestDep,
     pipeline: Annotated[Pipeline, Depends(get_pipeline)],
 ) -> IngestResult:
     """Normalise, deduplicate, classify and store a batch; sending it again stores nothing new.

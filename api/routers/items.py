@@ -6,7 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, HTTPException, Query, status
 
-from api.deps import PrincipalDep, StoreDep
+from api.deps import ReaderDep, StoreDep
 from index.query import SearchPage, SearchQuery
 from index.store import CursorExpired, StoreError, StoreUnavailable
 from mediawatch.model import Document
@@ -16,7 +16,7 @@ router = APIRouter(prefix="/api/items", tags=["items"])
 
 @router.get("", response_model=SearchPage, summary="Tìm kiếm tin (search items)")
 def search_items(
-    query: Annotated[SearchQuery, Query()], store: StoreDep, _principal: PrincipalDep
+    query: Annotated[SearchQuery, Query()], store: StoreDep, _principal: ReaderDep
 ) -> SearchPage:
     """Full text over the folded text ("dat dai" finds "đất đai"), with filters and snippets.
 
@@ -35,7 +35,7 @@ def search_items(
 
 
 @router.get("/{item_id}", response_model=Document, summary="Một tin (one item)")
-def get_item(item_id: str, store: StoreDep, _principal: PrincipalDep) -> Document:
+def get_item(item_id: str, store: StoreDep, _principal: ReaderDep) -> Document:
     document = store.get(item_id)
     if document is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"Không có tin '{item_id}' (no such item)")
@@ -43,7 +43,7 @@ def get_item(item_id: str, store: StoreDep, _principal: PrincipalDep) -> Documen
 
 
 @router.get("/{item_id}/review-log", summary="Lịch sử xử lý (review history)")
-def get_review_log(item_id: str, store: StoreDep, _principal: PrincipalDep) -> list[dict]:
+def get_review_log(item_id: str, store: StoreDep, _principal: ReaderDep) -> list[dict]:
     if store.get(item_id) is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"Không có tin '{item_id}' (no such item)")
     return store.review_log(item_id)

@@ -6,7 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, HTTPException, Query, status
 
-from api.deps import PrincipalDep, SettingsDep, StoreDep
+from api.deps import ReaderDep, ReviewerDep, SettingsDep, StoreDep
 from index.query import MAX_OFFSET, MAX_PAGE, SearchPage
 from index.store import ItemNotFound, ReviewConflict
 from mediawatch.model import Document, ReviewDecision
@@ -18,7 +18,7 @@ router = APIRouter(prefix="/api", tags=["review"])
 def review_queue(
     store: StoreDep,
     settings: SettingsDep,
-    _principal: PrincipalDep,
+    _principal: ReaderDep,
     limit: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 20,
     offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
 ) -> SearchPage:
@@ -33,7 +33,7 @@ def review_queue(
     responses={404: {"description": "No such item"}, 409: {"description": "Decided meanwhile"}},
 )
 def record_review(
-    item_id: str, decision: ReviewDecision, store: StoreDep, principal: PrincipalDep
+    item_id: str, decision: ReviewDecision, store: StoreDep, principal: ReviewerDep
 ) -> Document:
     try:
         return store.record_review(item_id, decision, reviewer=principal.name)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from api.deps import CrawlStateDep, PrincipalDep, SettingsDep, SourcesDep, StoreDep
+from api.deps import AdminDep, CrawlStateDep, SettingsDep, SourcesDep, StoreDep
 from mediawatch.health import SourceHealth, source_health
 from mediawatch.model import utc_now
 
@@ -17,7 +17,7 @@ def list_sources(
     settings: SettingsDep,
     sources: SourcesDep,
     state: CrawlStateDep,
-    _principal: PrincipalDep,
+    _principal: AdminDep,
 ) -> list[SourceHealth]:
     """Each registry source: last success and error, items per day, failures by cause, and
     whether its volume dropped far below its own history."""

@@ -8,7 +8,7 @@ import structlog
 from fastapi import APIRouter, HTTPException, status
 from pydantic import BaseModel, ConfigDict, Field
 
-from api.deps import PrincipalDep, StoreDep, TopicCorrectionsDep
+from api.deps import ReviewerDep, StoreDep, TopicCorrectionsDep
 from classifier.topic_labels import MAX_TOPICS, UnknownTopics
 
 log = structlog.get_logger("mediawatch.api")
@@ -42,7 +42,7 @@ def correct_topics(
     correction: TopicCorrection,
     store: StoreDep,
     corrections: TopicCorrectionsDep,
-    principal: PrincipalDep,
+    principal: ReviewerDep,
 ) -> TopicLabelOut:
     """The corrected topics become a training label (``mediawatch train --include-reviews``)."""
     if store.get(item_id) is None:

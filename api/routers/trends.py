@@ -6,7 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
-from api.deps import PrincipalDep, SettingsDep, StoreDep
+from api.deps import DashboardsDep, SettingsDep, StoreDep
 from index.query import Trends
 from mediawatch.clock import recent_days
 
@@ -17,7 +17,7 @@ router = APIRouter(prefix="/api/trends", tags=["trends"])
 def get_trends(
     store: StoreDep,
     settings: SettingsDep,
-    _principal: PrincipalDep,
+    _principal: DashboardsDep,
     days: Annotated[
         int, Query(ge=1, le=366, description="Whole calendar days, today included")
     ] = 14,
