@@ -64,7 +64,10 @@ class SearchQuery(BaseModel):
     offset: int = Field(default=0, ge=0, le=MAX_OFFSET)
     cursor: str | None = Field(
         default=None,
-        max_length=32_000,  # an Elasticsearch snapshot id grows with the number of indices
+        # An Elasticsearch snapshot id grows with the number of indices (a few hundred
+        # characters each); the bound keeps the request line under the server's 16 KiB.
+        max_length=12_000,
+        pattern=r"^(\*|[A-Za-z0-9_=-]+)$",
         description='Deep paging: "*" starts a walk (sort newest or risk), then pass each '
         "page's next_cursor; no offset limit, no item skipped or repeated",
     )
