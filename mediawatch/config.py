@@ -147,6 +147,10 @@ class ClaimSettings(BaseModel):
     min_words_to_link: int = Field(
         default=8, ge=1, description="Shorter texts are only ever suggested"
     )
+    publisher: str = Field(
+        default="Sở Thông tin và Truyền thông tỉnh Lâm Đồng",
+        description="Who our ClaimReview exports name as the fact-checker",
+    )
 
     @model_validator(mode="after")
     def _ordered(self) -> ClaimSettings:
