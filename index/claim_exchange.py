@@ -14,7 +14,9 @@ import io
 import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from pydantic import ValidationError
 
@@ -67,6 +69,10 @@ CSV_FIELDS = (
 )
 
 
+# A date or time written without a zone is read as the province's (Asia/Ho_Chi_Minh).
+LOCAL_ZONE = ZoneInfo("Asia/Ho_Chi_Minh")
+
+
 class ClaimImportError(ValueError):
     """A file that cannot be imported, naming the row and field at fault."""
 
@@ -93,7 +99,7 @@ def _numeric_verdict(rating: Mapping[str, Any]) -> Verdict | None:
         share = (value - worst) / (best - worst)
     except (KeyError, TypeError, ValueError, ZeroDivisionError):
         return None
-    if share <= 0.25:
+    if share < 0.25:
         return Verdict.FALSE
     return Verdict.MISLEADING if share <= 0.5 else None
 
@@ -105,6 +111,18 @@ def _name(value: Any) -> str | None:
     if isinstance(value, Mapping):
         value = value.get("name")
     return str(value).strip() or None if value is not None else None
+
+
+def _moment(value: Any) -> Any:
+    """An ISO date or time; without a zone, the province's. Anything else is left for
+    validation to name."""
+    if not isinstance(value, str):
+        return value or None
+    try:
+        moment = datetime.fromisoformat(value.strip())
+    except ValueError:
+        return value or None
+    return moment if moment.tzinfo else moment.replace(tzinfo=LOCAL_ZONE)
 
 
 def _draft(where: str, fields: Mapping[str, Any]) -> ClaimDraft:
@@ -144,7 +162,7 @@ def _plain(
         rebuttal = {
             "url": row.get("rebuttal_url"),
             "agency": row.get("rebuttal_agency"),
-            "published_at": row.get("rebuttal_published_at") or None,
+            "published_at": _moment(row.get("rebuttal_published_at")),
         }
     fields = {
         "statement": statement,
@@ -152,7 +170,7 @@ def _plain(
         "rating": rating,
         "origin": _origin(row.get("publisher") or default_publisher, where),
         "url": row.get("url") or None,
-        "published_at": row.get("date") or row.get("published_at") or None,
+        "published_at": _moment(row.get("date") or row.get("published_at")),
         "evidence": evidence,
         "rebuttal": rebuttal,
     }
@@ -179,7 +197,7 @@ def _claim_review(where: str, review: Mapping[str, Any], parsed: ParsedImport) -
         "rating": str(text) if text else str(rating.get("ratingValue")),
         "origin": _origin(_name(review.get("author")), where),
         "url": review.get("url") or None,
-        "published_at": review.get("datePublished") or None,
+        "published_at": _moment(review.get("datePublished")),
         "evidence": [f"Người phát ngôn: {said_by}"] if said_by else [],
     }
     parsed.drafts.append(_draft(where, fields))
