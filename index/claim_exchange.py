@@ -20,7 +20,8 @@ from zoneinfo import ZoneInfo
 
 from pydantic import ValidationError
 
-from index.claims import Claim, ClaimDraft, Verdict
+from index.claims import OURS, Claim, ClaimDraft, ClaimRegister, Verdict
+from index.store import Store
 from mediawatch.text import collapse, normalize
 
 # Folded rating phrases, checked in this order: "mostly false" is misleading, not false.
@@ -273,6 +274,18 @@ def claim_review(
             "appearance": [{"@type": "CreativeWork", "url": url} for url in appearances],
         },
     }
+
+
+def claim_reviews(
+    register: ClaimRegister, store: Store, author: str, base_url: str
+) -> list[dict[str, Any]]:
+    """Our own claims as ClaimReview, each with the web addresses of the items repeating it."""
+    reviews = []
+    for claim in register.all(origin=OURS):
+        documents = (store.get(item.item_id) for item in claim.items)
+        urls = [d.url for d in documents if d is not None and d.url.startswith("http")]
+        reviews.append(claim_review(claim, author, base_url, urls))
+    return reviews
 
 
 def csv_rows(claims: Iterable[Claim]) -> Iterable[dict[str, str]]:

@@ -286,3 +286,33 @@ def test_claim_pages_show_the_register_and_settle_suggestions_with_csrf(live_api
         assert done.status_code == 303
     assert [i.item_id for i in register.get(claim.id).items] == [item.id]
     assert ADMIN_TOKEN  # the admin signs in with a password here, not a token
+
+
+def test_the_command_line_imports_and_exports_the_register(tmp_path):
+    import structlog
+    from typer.testing import CliRunner
+
+    from mediawatch.cli import app
+
+    saved = structlog.get_config()  # the command points logging at the runner's stream
+    try:
+        _run_claims_commands(tmp_path, CliRunner(), app)
+    finally:
+        structlog.configure(**saved)
+
+
+def _run_claims_commands(tmp_path, runner, app) -> None:
+    env = {"MEDIAWATCH_DATA_DIR": str(tmp_path / "data")}
+    sample = str(DATA / "claimreview_sample.jsonld")
+    imported = runner.invoke(app, ["claims", "import", sample], env=env)
+    assert imported.exit_code == 0, imported.output
+    assert "Đã nhập 2 khẳng định mới" in imported.output
+    again = runner.invoke(app, ["claims", "import", sample], env=env)
+    assert "Đã nhập 0 khẳng định mới; 2 đã có" in again.output
+    bad = tmp_path / "bad.csv"
+    bad.write_text("statement,verdict\n,false\n", encoding="utf-8")
+    refused = runner.invoke(app, ["claims", "import", str(bad)], env=env)
+    assert refused.exit_code == 2 and "dòng 2" in refused.output
+    exported = runner.invoke(app, ["claims", "export", "--format", "csv"], env=env)
+    assert exported.exit_code == 0 and exported.output.count("\n") == 3
+    assert AuditLog(tmp_path / "data" / "audit.db").entries(action="claim.import")

@@ -11,7 +11,7 @@ from pydantic import BaseModel, Field
 
 from api.claims_feed import ClaimsFeed
 from api.deps import ExporterDep, ReaderDep, ReviewerDep, SettingsDep, StoreDep, audit
-from index.claim_exchange import ClaimImportError, claim_review, parse_csv, parse_json, to_csv
+from index.claim_exchange import ClaimImportError, claim_reviews, parse_csv, parse_json, to_csv
 from index.claims import OURS, Claim, ClaimDraft, ClaimNotFound, ClaimPatch, Suggestion
 from mediawatch.claim_match import document_text
 
@@ -93,11 +93,7 @@ def export_claims(
             media_type="text/csv; charset=utf-8",
             headers={"Content-Disposition": 'attachment; filename="claims.csv"'},
         )
-    reviews = []
-    for claim in feed.register.all(origin=OURS):
-        documents = (store.get(item.item_id) for item in claim.items)
-        urls = [d.url for d in documents if d is not None and d.url.startswith("http")]
-        reviews.append(claim_review(claim, settings.claims.publisher, settings.base_url, urls))
+    reviews = claim_reviews(feed.register, store, settings.claims.publisher, settings.base_url)
     return Response(
         json.dumps(reviews, ensure_ascii=False, indent=2),
         media_type="application/ld+json",
