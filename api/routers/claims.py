@@ -106,6 +106,16 @@ def export_claims(
     response_model=ImportResult,
     summary="Nhập khẳng định (import CSV, JSON or ClaimReview JSON-LD)",
     responses={422: {"description": "A malformed row, named"}, 413: {"description": "Too big"}},
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {
+                "text/csv": {"schema": {"type": "string"}},
+                "application/json": {"schema": {}},
+                "application/ld+json": {"schema": {}},
+            },
+        }
+    },
 )
 async def import_claims(
     request: Request,
