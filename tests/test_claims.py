@@ -22,6 +22,7 @@ from index.claims import (
 )
 from mediawatch.audit import AuditLog
 from mediawatch.model import (
+    ClaimLink,
     OfficialResponse,
     ReviewAction,
     ReviewCommand,
@@ -267,12 +268,15 @@ def test_claim_pages_show_the_register_and_settle_suggestions_with_csrf(live_api
     register = ClaimRegister(settings.claims_path)
     claim, _ = register.create(ClaimDraft(statement=RUMOUR_TITLE, verdict="false"), "an")
     item = make_document("https://fb.example/p/8", "Hồ Tuyền Lâm bị lấp?", RUMOUR_TEXT)
-    store.upsert([item])
+    match = ClaimLink(claim_id=claim.id, similarity=0.55, status="suggested")
+    store.upsert([item.model_copy(update={"claim_matches": [match]})])
     register.suggest(claim.id, item.id, "text", 0.55)
     with httpx.Client(base_url=live_api.url, timeout=30) as client:
         assert login(client, "admin", ADMIN_PASSWORD).status_code in (200, 303)
         listing = client.get("/claims", params={"q": "tuyen lam"})
         assert RUMOUR_TITLE in listing.text
+        item_page = client.get(f"/items/{item.id}")
+        assert f'href="/claims/{claim.id}"' in item_page.text and "gợi ý, 0.55" in item_page.text
         page = client.get(f"/claims/{claim.id}")
         assert "Hồ Tuyền Lâm bị lấp?" in page.text and "Đúng, gắn vào" in page.text
         forged = client.post(
