@@ -12,7 +12,10 @@ from fastapi.staticfiles import StaticFiles
 from starlette.middleware.sessions import SessionMiddleware
 
 from api import web
+from api.claims_feed import ClaimsFeed
 from api.deps import PrincipalDep
+from api.routers import claims as claims_router
+from api.routers import claims_pages as claims_pages_router
 from api.routers import ingest, items, review, trends
 from api.routers import sources as sources_router
 from api.routers import stories as stories_router
@@ -23,6 +26,7 @@ from classifier.topic_labels import TopicLabels
 from crawlers.state import CrawlState
 from dashboards import STATIC_DIR
 from dashboards.formatting import install_filters
+from index.claims import ClaimRegister
 from index.store import Store, StoreUnavailable
 from mediawatch import __version__
 from mediawatch.audit import AuditLog
@@ -85,6 +89,10 @@ def create_app(
     app.state.topic_corrections = TopicLabels(
         settings.topic_labels_path, frozenset(app.state.topic_labels)
     )
+    app.state.claims = ClaimRegister(settings.claims_path)
+    app.state.claims_feed = ClaimsFeed(app.state.claims, store, settings, app.state.audit)
+    app.state.review_listeners = []  # called after each successful review action
+    app.state.review_listeners.append(app.state.claims_feed)
     secret = settings.session_secret.get_secret_value() if settings.session_secret else None
     app.add_middleware(
         SessionMiddleware,
@@ -105,6 +113,8 @@ def create_app(
     app.include_router(stories_router.router)
     app.include_router(topics_router.router)
     app.include_router(ingest.router)
+    app.include_router(claims_router.router)
+    app.include_router(claims_pages_router.router)
     app.include_router(web.router)
 
     @app.get("/api/openapi.json", include_in_schema=False)

@@ -128,9 +128,9 @@ def _sigmoid(x: float) -> float:
 
 @dataclass(frozen=True, slots=True)
 class ClaimMatch:
-    """An item reviewers judged false or misleading that this item repeats."""
+    """A claim of the register (judged false or misleading) that this item repeats."""
 
-    item_id: str
+    claim_id: str
     statement: str
     similarity: float
 
@@ -257,7 +257,7 @@ class RiskScorer:
             claim = context.claim
             evidence["claim_match"] = [
                 claim.statement,
-                f"độ trùng khớp {claim.similarity:.2f} · tin đã kết luận {claim.item_id}",
+                f"độ trùng khớp {claim.similarity:.2f} · khẳng định đã kết luận {claim.claim_id}",
             ]
         return Measured(values, labels, evidence)
 

@@ -1,121 +1,68 @@
-"""New items that repeat an item reviewers judged false or misleading.
+"""New items against the claims register: each item's matches, and the best one for risk.
 
-The judged items are read from the store (decisions live there) and kept as MinHash
-signatures in an LSH index, the same signatures the story index uses, so a copy that lost its
-diacritics, punctuation or a sentence still matches. The index is rebuilt when the store's
-judged items change, checked at most every ``refresh_s`` seconds. The claims register (issue
-6) will feed the same matching with canonical statements.
+The register's claims (statements and the texts of their linked items) are held in a
+``ClaimMatcher``; it is rebuilt only when the register's change counter has moved, so the
+check before each batch is one small query, and a change made by the API (a decision, an
+import) is seen by the worker's next batch.
 """
 
 from __future__ import annotations
 
 import threading
-import time
-from collections.abc import Iterable
 
 import structlog
-from datasketch import MinHash, MinHashLSH
 
+from classifier.claim_matching import ClaimMatcher
 from classifier.risk import ClaimMatch
-from index.query import MAX_PAGE, SearchQuery
-from index.store import Store, StoreError
-from mediawatch.model import Document, ReviewOutcome
-from mediawatch.stories import MIN_WORDS, NUM_PERM, collapsed_signature
-from mediawatch.text import collapse
+from index.claims import AUTO, ClaimRegister
+from mediawatch.config import ClaimSettings
+from mediawatch.model import ClaimLink, ClaimLinkStatus, Document
 
 log = structlog.get_logger("mediawatch.claims")
 
-JUDGED_FALSE = frozenset({ReviewOutcome.FALSE, ReviewOutcome.MISLEADING})
-# Estimated Jaccard of shingles above which an item repeats a judged one (the stories' bar).
-MATCH_THRESHOLD = 0.4
-STATEMENT_CHARS = 200
-# After a failed read of the judged items, try again this soon rather than a full period on.
-RETRY_S = 30.0
 
-
-def _text(document: Document) -> str:
+def document_text(document: Document) -> str:
     return f"{document.title}\n{document.text}"
 
 
-def _statement(document: Document) -> str:
-    text = document.title or document.text
-    return text if len(text) <= STATEMENT_CHARS else text[: STATEMENT_CHARS - 1] + "…"
-
-
-class JudgedClaimIndex:
-    def __init__(self, refresh_s: float = 300.0) -> None:
-        self.refresh_s = refresh_s
+class RegisterMatcher:
+    def __init__(self, register: ClaimRegister, settings: ClaimSettings) -> None:
+        self.register = register
+        self.settings = settings
         self._lock = threading.Lock()
-        self._next_read = float("-inf")
-        self._refreshing = threading.Lock()
-        self._judged: dict[str, tuple[str, MinHash]] = {}  # item id → statement, signature
-        self._lsh = MinHashLSH(threshold=MATCH_THRESHOLD, num_perm=NUM_PERM)
+        self._version = -1
+        self._matcher = ClaimMatcher({}, settings)
+        self._statements: dict[str, str] = {}
 
-    def load(self, documents: Iterable[Document]) -> None:
-        """Index exactly these judged items (those too short to match are left out)."""
-        judged = {}
-        for document in documents:
-            joined = collapse(_text(document))
-            if joined.count(" ") + 1 >= MIN_WORDS:
-                judged[document.id] = (_statement(document), collapsed_signature(joined))
-        lsh = MinHashLSH(threshold=MATCH_THRESHOLD, num_perm=NUM_PERM)
-        with lsh.insertion_session() as session:
-            for item_id, (_statement_text, minhash) in judged.items():
-                session.insert(item_id, minhash)
+    def refresh(self) -> None:
+        """Re-read the register if anything changed since the last read."""
+        version = self.register.version()
         with self._lock:
-            self._judged, self._lsh = judged, lsh
-
-    def refresh(self, store: Store, now: float | None = None) -> None:
-        """Re-read the judged items once ``refresh_s`` has passed since the last good read
-        (``RETRY_S`` after a failed one); keep the old ones meanwhile. One thread reads;
-        the others go on with what is there."""
-        now = time.monotonic() if now is None else now
-        if now < self._next_read or not self._refreshing.acquire(blocking=False):
-            return
-        try:
-            try:
-                judged = list(_judged_items(store))
-            except StoreError as error:
-                self._next_read = now + RETRY_S
-                log.warning("judged_claims_unreadable", error=str(error), retry_s=RETRY_S)
+            if version == self._version:
                 return
-            self._next_read = now + self.refresh_s
-            if {d.id for d in judged} != set(self._judged):
-                self.load(judged)
-                log.info("judged_claims_loaded", items=len(self._judged))
-        finally:
-            self._refreshing.release()
+            texts = self.register.texts()
+            self._matcher = ClaimMatcher(texts, self.settings)
+            self._statements = {claim_id: variants[0] for claim_id, variants in texts.items()}
+            self._version = version
+        log.info("claims_register_loaded", claims=len(texts), version=version)
 
-    def match(self, document: Document) -> ClaimMatch | None:
-        """The judged item this one repeats most closely, if any (never itself)."""
-        if not self._judged:
+    def matches(self, document: Document) -> list[ClaimLink]:
+        """The claims the item repeats, best first (linked or suggested)."""
+        return self._matcher.match(document_text(document))
+
+    def best(self, links: list[ClaimLink]) -> ClaimMatch | None:
+        """The risk scorer's view of the closest claim."""
+        if not links:
             return None
-        joined = collapse(_text(document))
-        if joined.count(" ") + 1 < MIN_WORDS:
-            return None
-        minhash = collapsed_signature(joined)
-        with self._lock:
-            candidates = [
-                (self._judged[key][1].jaccard(minhash), key)
-                for key in self._lsh.query(minhash)
-                if key != document.id
-            ]
-            best = max(candidates, default=None)
-            if best is None or best[0] < MATCH_THRESHOLD:
-                return None
-            similarity, item_id = best
-            return ClaimMatch(item_id, self._judged[item_id][0], round(similarity, 4))
+        link = links[0]
+        return ClaimMatch(link.claim_id, self._statements.get(link.claim_id, ""), link.similarity)
 
-
-def _judged_items(store: Store) -> Iterable[Document]:
-    """Every decided item whose outcome is false or misleading, by deep paging."""
-    query = SearchQuery(
-        review_outcomes=sorted(JUDGED_FALSE), sort="newest", limit=MAX_PAGE, cursor="*"
-    )
-    while True:
-        page = store.search(query)
-        for hit in page.hits:
-            yield hit.document
-        if not page.next_cursor or not page.hits:
-            return
-        query = query.model_copy(update={"cursor": page.next_cursor})
+    def record(self, documents: list[Document]) -> None:
+        """Write the stored items' matches into the register: links and suggestions."""
+        for document in documents:
+            for link in document.claim_matches:
+                text = document_text(document)
+                if link.status is ClaimLinkStatus.LINKED:
+                    self.register.link(link.claim_id, document.id, text, AUTO, link.similarity)
+                else:
+                    self.register.suggest(link.claim_id, document.id, text, link.similarity)

@@ -457,6 +457,83 @@ def index_rebuild(
     console.print(f"Đã chép {copied} tin từ {source} sang {target}.")
 
 
+claims_app = typer.Typer(help="The claims register: import others' checks, export ours.")
+app.add_typer(claims_app, name="claims")
+
+
+class ClaimExportFormat(StrEnum):
+    CLAIMREVIEW = "claimreview"
+    CSV = "csv"
+
+
+def _cli_audit(settings: Settings, action: str, **detail: object) -> None:
+    """Command-line changes are audited like the API's, under the account running them."""
+    import getpass
+
+    from mediawatch.audit import AuditLog
+
+    AuditLog(settings.audit_path).record(getpass.getuser(), action, via="cli", detail=detail)
+
+
+@claims_app.command("import")
+def claims_import(
+    file: Annotated[Path, typer.Argument(help="CSV, JSON list, or ClaimReview JSON-LD")],
+    publisher: Annotated[
+        str | None, typer.Option(help="The fact-checker, for rows that do not name one")
+    ] = None,
+) -> None:
+    """Import claims judged by others; all rows or none, and importing again changes nothing."""
+    import getpass
+
+    from index.claim_exchange import ClaimImportError, parse_csv, parse_json
+    from index.claims import ClaimRegister
+
+    settings = Settings()
+    parse = parse_csv if file.suffix.lower() == ".csv" else parse_json
+    try:
+        parsed = parse(file.read_bytes(), publisher)
+    except (OSError, ClaimImportError) as error:
+        console.print(f"[red]Không nhập được {escape(str(file))}: {escape(str(error))}[/red]")
+        raise typer.Exit(2) from error
+    results = ClaimRegister(settings.claims_path).create_many(parsed.drafts, getpass.getuser())
+    created = sum(new for _id, new in results)
+    _cli_audit(settings, "claim.import", file=str(file), created=created, skipped=parsed.skipped)
+    console.print(
+        f"Đã nhập {created} khẳng định mới; {len(results) - created} đã có; "
+        f"{parsed.skipped} bỏ qua (không phải sai/gây hiểu lầm)."
+    )
+
+
+@claims_app.command("export")
+def claims_export(
+    format: Annotated[ClaimExportFormat, typer.Option(help="claimreview or csv")] = (
+        ClaimExportFormat.CLAIMREVIEW
+    ),
+    output: Annotated[Path | None, typer.Option("--output", "-o", help="File; stdout if unset")] = (
+        None
+    ),
+) -> None:
+    """Export our claims as ClaimReview JSON-LD, or the whole register as CSV."""
+    from index.claim_exchange import claim_reviews, to_csv
+    from index.claims import ClaimRegister
+    from mediawatch.service import build_store
+
+    settings = Settings()
+    register = ClaimRegister(settings.claims_path)
+    if format is ClaimExportFormat.CSV:
+        text = to_csv(register.all())
+    else:
+        reviews = claim_reviews(
+            register, build_store(settings), settings.claims.publisher, settings.base_url
+        )
+        text = json.dumps(reviews, ensure_ascii=False, indent=2) + "\n"
+    _cli_audit(settings, "claim.export", format=format.value)
+    if output is None:
+        typer.echo(text, nl=False)
+    else:
+        output.write_text(text, encoding="utf-8")
+
+
 @app.command()
 def extract(
     file: Annotated[Path, typer.Argument(help="An HTML page (.html or .html.gz)")],

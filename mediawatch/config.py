@@ -142,10 +142,14 @@ class ClaimSettings(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    link_threshold: float = Field(default=0.6, ge=0, le=1, description="Linked automatically")
-    suggest_threshold: float = Field(default=0.3, ge=0, le=1, description="Suggested")
+    link_threshold: float = Field(default=0.7, ge=0, le=1, description="Linked automatically")
+    suggest_threshold: float = Field(default=0.45, ge=0, le=1, description="Suggested")
     min_words_to_link: int = Field(
         default=8, ge=1, description="Shorter texts are only ever suggested"
+    )
+    publisher: str = Field(
+        default="Sở Thông tin và Truyền thông tỉnh Lâm Đồng",
+        description="Who our ClaimReview exports name as the fact-checker",
     )
 
     @model_validator(mode="after")

@@ -20,8 +20,9 @@ from crawlers.events import CrawlEvent, FailureEvent, ItemEvent, SourceDoneEvent
 from crawlers.process import CrawlProcessError, crawl
 from crawlers.social import collect
 from crawlers.state import CrawlState
+from index.claims import ClaimRegister
 from index.store import Store, StoreUnavailable
-from mediawatch.claim_match import JudgedClaimIndex
+from mediawatch.claim_match import RegisterMatcher
 from mediawatch.config import Settings
 from mediawatch.gazetteer import Gazetteer, packaged_gazetteer
 from mediawatch.model import Document, Source, utc_now
@@ -74,6 +75,7 @@ class Pipeline:
         state: CrawlState | None = None,
         stories: StoryIndex | None = None,
         gazetteer: Gazetteer | None = None,
+        claims: ClaimRegister | None = None,
     ) -> None:
         self.store = store
         self.classifier = classifier
@@ -81,7 +83,9 @@ class Pipeline:
         self.state = state or CrawlState(settings.crawl_state_path, settings.timezone)
         self.stories = stories or StoryIndex(settings.stories_path)
         self.gazetteer = gazetteer or packaged_gazetteer()
-        self.judged_claims = JudgedClaimIndex()
+        self.claims = RegisterMatcher(
+            claims or ClaimRegister(settings.claims_path), settings.claims
+        )
 
     def locate(
         self, documents: list[Document], sources: Mapping[str, Source], report: CrawlReport
@@ -132,8 +136,12 @@ class Pipeline:
             return None
 
     def classify(self, documents: list[Document]) -> list[Document]:
-        """Classify items already in their stories: the story's growth is a risk signal."""
-        self.judged_claims.refresh(self.store)
+        """Match items against the claims register and classify them, in their stories: the
+        closest claim and the story's growth are risk signals."""
+        self.claims.refresh()
+        documents = [
+            d.model_copy(update={"claim_matches": self.claims.matches(d)}) for d in documents
+        ]
         stories = self.stories.stats_for(d.story_id for d in documents if d.story_id)
         results = self.classifier.classify_batch(
             [
@@ -142,7 +150,7 @@ class Pipeline:
                     d.text,
                     d.source_tier,
                     story=stories.get(d.story_id) if d.story_id else None,
-                    claim=self.judged_claims.match(d),
+                    claim=self.claims.best(d.claim_matches),
                 )
                 for d in documents
             ]
@@ -186,6 +194,7 @@ class Pipeline:
             return
         documents = self.classify(self.stories.assign(self.dedupe(kept)))
         result = self.store.upsert(documents)
+        self.claims.record(documents)
         report.stored += result.inserted
         report.updated += result.updated
         report.unchanged += result.unchanged

@@ -1,0 +1,133 @@
+"""Review decisions feed the claims register; changes to it are audited.
+
+The review workflow calls each of ``app.state.review_listeners`` after a successful action.
+``ClaimsFeed`` is the register's: a false or misleading decision creates a claim (or extends
+the one the item is already linked to), an official response becomes the claim's rebuttal,
+and reopening an item takes it off its claims.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from itertools import pairwise
+from typing import Any
+
+import structlog
+
+from api.security import Principal
+from classifier.claim_matching import ClaimMatcher, matching_form
+from index.claims import Claim, ClaimDraft, ClaimRegister, Verdict
+from index.query import SearchQuery
+from index.store import Store, StoreError
+from mediawatch.audit import AuditLog
+from mediawatch.claim_match import document_text
+from mediawatch.config import Settings
+from mediawatch.model import JUDGED_FALSE, Document, ReviewAction, ReviewCommand, utc_now
+
+log = structlog.get_logger("mediawatch.claims")
+
+STATEMENT_CHARS = 300
+# How far back a new claim looks for items that repeat it, and how many searches it runs.
+SCAN_DAYS = 30
+SCAN_QUERIES = 5
+SCAN_HITS = 50
+
+
+def statement_of(document: Document) -> str:
+    """A claim's first wording: the item's title, else its first sentence."""
+    text = document.title.strip() or document.text.strip().split("\n")[0].split(". ")[0]
+    return text if len(text) <= STATEMENT_CHARS else text[: STATEMENT_CHARS - 1] + "…"
+
+
+class ClaimsFeed:
+    def __init__(
+        self, register: ClaimRegister, store: Store, settings: Settings, audit: AuditLog
+    ) -> None:
+        self.register = register
+        self.store = store
+        self.settings = settings
+        self.audit_log = audit
+
+    def audit(self, principal: Principal, action: str, target: str, **detail: Any) -> None:
+        self.audit_log.record(
+            principal.name,
+            action,
+            role=principal.role.value,
+            via=principal.via,
+            ip=principal.ip,
+            target=target,
+            detail=detail,
+        )
+
+    def __call__(self, document: Document, command: ReviewCommand, principal: Principal) -> None:
+        if command.action is ReviewAction.DECIDE and command.outcome in JUDGED_FALSE:
+            self._judged(document, command, principal)
+        elif command.action is ReviewAction.RESPOND and command.response is not None:
+            for claim_id in self.register.claims_of_item(document.id):
+                self.register.set_rebuttal(claim_id, command.response, principal.name)
+                self.audit(
+                    principal,
+                    "claim.update",
+                    claim_id,
+                    rebuttal=command.response.url,
+                    item_id=document.id,
+                )
+        elif command.action is ReviewAction.REOPEN:
+            for claim_id in self.register.claims_of_item(document.id):
+                if self.register.unlink(claim_id, document.id):
+                    self.audit(
+                        principal,
+                        "claim.unlink",
+                        claim_id,
+                        item_id=document.id,
+                        reason=command.reason,
+                    )
+
+    def _judged(self, document: Document, command: ReviewCommand, principal: Principal) -> None:
+        evidence = [e for e in [command.note, *command.evidence] if e]
+        existing = self.register.claims_of_item(document.id)
+        text = document_text(document)
+        if existing:
+            for claim_id in existing:
+                self.register.link(claim_id, document.id, text, principal.name)
+                self.register.add_evidence(claim_id, evidence, principal.name)
+                self.audit(principal, "claim.update", claim_id, item_id=document.id)
+            return
+        draft = ClaimDraft(
+            statement=statement_of(document),
+            verdict=Verdict(command.outcome.value),
+            evidence=evidence,
+        )
+        claim, created = self.register.create(draft, principal.name)
+        if created:
+            self.audit(principal, "claim.create", claim.id, item_id=document.id)
+        self.register.link(claim.id, document.id, text, principal.name)
+        self.audit(principal, "claim.link", claim.id, item_id=document.id)
+        self.suggest_recent(claim, exclude={document.id})
+
+    def suggest_recent(self, claim: Claim, exclude: set[str] | None = None) -> int:
+        """Offer reviewers the recent stored items that repeat a new claim; how many."""
+        matcher = ClaimMatcher({claim.id: [claim.statement]}, self.settings.claims)
+        words = matching_form(claim.statement).split()
+        # The longest word pairs are the rarest: each is one phrase search of the store.
+        pairs = sorted({f"{a} {b}" for a, b in pairwise(words)}, key=len)
+        since = utc_now() - timedelta(days=SCAN_DAYS)
+        seen = set(exclude or ()) | {item.item_id for item in claim.items}
+        offered = 0
+        for pair in pairs[-SCAN_QUERIES:]:
+            query = SearchQuery(text=f'"{pair}"', since=since, limit=SCAN_HITS, sort="newest")
+            try:
+                hits = self.store.search(query).hits
+            except StoreError as error:
+                log.warning("claim_scan_failed", claim_id=claim.id, error=str(error))
+                return offered
+            for hit in hits:
+                document = hit.document
+                if document.id in seen:
+                    continue
+                seen.add(document.id)
+                for link in matcher.match(document_text(document)):
+                    offered += self.register.suggest(
+                        claim.id, document.id, document_text(document), link.similarity
+                    )
+        return offered
