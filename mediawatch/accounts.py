@@ -79,6 +79,10 @@ WEAK_PASSWORDS = frozenset(
         "administrator",
     }
 )
+# A password that is one of these once digits and punctuation are removed ("Password2024!").
+WEAK_WORDS = frozenset(
+    {"admin", "password", "changeme", "mediawatch", "matkhau", "qwerty", "letmein", "lamdong"}
+)
 _PLACEHOLDER_WORDS = ("changeme", "placeholder", "example", "default", "secret", "mediawatch")
 _TOKEN_PATTERN = re.compile(r"^mw_([A-Za-z0-9]{8,32})_([A-Za-z0-9_-]{20,100})$")
 
@@ -148,7 +152,13 @@ def password_problem(username: str, password: str) -> str | None:
     if len(password) < MIN_PASSWORD_LENGTH:
         return f"Mật khẩu phải có ít nhất {MIN_PASSWORD_LENGTH} ký tự (password too short)"
     lowered = password.casefold()
-    if lowered in WEAK_PASSWORDS or username.casefold() in lowered or len(set(lowered)) < 4:
+    letters = re.sub(r"[^a-z]", "", lowered)
+    if (
+        lowered in WEAK_PASSWORDS
+        or letters in WEAK_WORDS
+        or username.casefold() in lowered
+        or len(set(lowered)) < 4
+    ):
         return "Mật khẩu quá dễ đoán, hãy chọn mật khẩu khác (password too weak)"
     return None
 

@@ -147,7 +147,7 @@ def audit_export(
         raise _fail(ValueError(f"--format must be one of: {', '.join(EXPORT_FORMATS)}"))
     _accounts, log = _open()
     filters = {"since": _utc(since), "until": _utc(until)}
-    _record(log, "audit.export", str(out) if out else None, format=format, **filters)
+    _record(log, "audit.export", str(out) if out else None, format=format, filters=filters)
     lines = export_lines(iter_entries(log, **filters), format)
     if out is None:
         sys.stdout.writelines(lines)

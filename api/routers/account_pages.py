@@ -201,7 +201,7 @@ def audit_page(
     page: Annotated[int, Query(ge=1, le=100_000)] = 1,
 ) -> Response:
     given = filters.given()
-    audit(request, principal, "audit.view", None, page=page, **given)
+    audit(request, principal, "audit.view", None, page=page, filters=given)
     query = {k: v.isoformat() if hasattr(v, "isoformat") else v for k, v in given.items()}
     return render(
         request,

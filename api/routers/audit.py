@@ -71,7 +71,7 @@ def read_audit(
 ) -> AuditPage:
     """Oldest first, a page at a time; who read the log is itself logged."""
     given = filters.given()
-    audit(request, principal, "audit.view", None, offset=offset, **given)
+    audit(request, principal, "audit.view", None, offset=offset, filters=given)
     return AuditPage(
         total=log.count(**given), entries=log.entries(limit=limit, offset=offset, **given)
     )
@@ -92,7 +92,7 @@ def export_audit(
 ) -> StreamingResponse:
     """Streamed, so a long log never sits in memory; taking it is itself audited."""
     given = filters.given()
-    audit(request, principal, "audit.export", None, format=format, **given)
+    audit(request, principal, "audit.export", None, format=format, filters=given)
     media_type = "text/csv; charset=utf-8" if format == "csv" else "application/x-ndjson"
     return StreamingResponse(
         export_lines(iter_entries(log, **given), format),
