@@ -223,6 +223,13 @@ class AuditLog:
         return breaks
 
 
+def as_utc(moment: datetime | None) -> datetime | None:
+    """A filter's time in UTC; one typed without a zone is read as UTC, as the log stores."""
+    if moment is None:
+        return None
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+
+
 EXPORT_FORMATS = ("csv", "jsonl")
 _EXPORT_COLUMNS = ("seq", "at", "actor", "role", "via", "ip", "action", "target", "detail")
 

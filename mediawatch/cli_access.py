@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import getpass
 import sys
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -17,7 +17,7 @@ from rich.console import Console
 from rich.table import Table
 
 from mediawatch.accounts import AccountError, Accounts, generate_password
-from mediawatch.audit import EXPORT_FORMATS, AuditLog, export_lines, iter_entries
+from mediawatch.audit import EXPORT_FORMATS, AuditLog, as_utc, export_lines, iter_entries
 from mediawatch.config import Settings
 from mediawatch.model import Role
 
@@ -146,7 +146,7 @@ def audit_export(
     if format not in EXPORT_FORMATS:
         raise _fail(ValueError(f"--format must be one of: {', '.join(EXPORT_FORMATS)}"))
     _accounts, log = _open()
-    filters = {"since": _utc(since), "until": _utc(until)}
+    filters = {"since": as_utc(since), "until": as_utc(until)}
     _record(log, "audit.export", str(out) if out else None, format=format, filters=filters)
     lines = export_lines(iter_entries(log, **filters), format)
     if out is None:
@@ -155,8 +155,3 @@ def audit_export(
     with out.open("w", encoding="utf-8", newline="") as file:
         file.writelines(lines)
     console.print(f"Đã ghi {out}.")
-
-
-def _utc(moment: datetime | None) -> datetime | None:
-    """Typer's datetimes are naive: the command line speaks UTC, as the log stores."""
-    return moment.replace(tzinfo=UTC) if moment and moment.tzinfo is None else moment

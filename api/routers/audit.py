@@ -3,7 +3,7 @@ the record that an export was taken; nothing anywhere edits it."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Request, status
@@ -11,7 +11,7 @@ from fastapi.responses import StreamingResponse
 from pydantic import BaseModel
 
 from api.deps import AdminDep, AuditDep, audit
-from mediawatch.audit import AuditEntry, export_lines, iter_entries
+from mediawatch.audit import AuditEntry, as_utc, export_lines, iter_entries
 
 router = APIRouter(prefix="/api/audit", tags=["audit"])
 
@@ -43,18 +43,12 @@ def audit_filters(
 ) -> AuditFilters:
     """The filters people type: a time without a zone is read as UTC, as the log stores."""
     try:
-        since, until = (_utc(moment) for moment in (since, until))
+        since, until = as_utc(since), as_utc(until)
     except OverflowError as error:
         raise HTTPException(
             status.HTTP_422_UNPROCESSABLE_CONTENT, "Thời điểm ngoài phạm vi (date out of range)"
         ) from error
     return AuditFilters(since=since, until=until, actor=actor, action=action, target=target)
-
-
-def _utc(moment: datetime | None) -> datetime | None:
-    if moment is None:
-        return None
-    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
 
 
 FiltersDep = Annotated[AuditFilters, Depends(audit_filters)]
