@@ -18,7 +18,7 @@ from api.routers import audit as audit_router
 from api.routers import sources as sources_router
 from api.routers import stories as stories_router
 from api.routers import topics as topics_router
-from api.security import LoginRequired
+from api.security import LoginRequired, PageForbidden
 from classifier.taxonomy import Taxonomy
 from classifier.topic_labels import TopicLabels
 from crawlers.state import CrawlState
@@ -98,6 +98,7 @@ def create_app(
     )
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(LoginRequired, _login_redirect)
+    app.add_exception_handler(PageForbidden, web.forbidden_page)
     app.add_exception_handler(StoreUnavailable, _store_unavailable)
     install_filters(web.templates.env, settings.timezone)
     app.include_router(items.router)

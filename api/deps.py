@@ -9,6 +9,7 @@ from fastapi.security import HTTPAuthorizationCredentials
 
 from api.security import (
     LoginRequired,
+    PageForbidden,
     Permission,
     Principal,
     authenticate,
@@ -87,11 +88,13 @@ def requires(permission: Permission) -> Any:
 
 
 def page_requires(permission: Permission) -> Any:
-    """A page's dependency: the login form without a session, 403 without the permission."""
-    check = permission_check(permission)
+    """A page's dependency: the login form without a session, a 403 page without the
+    permission."""
 
     def dependency(principal: Annotated[Principal, Depends(page_principal)]) -> Principal:
-        return check(principal)
+        if not principal.may(permission):
+            raise PageForbidden(principal, permission)
+        return principal
 
     return Depends(dependency)
 

@@ -52,6 +52,15 @@ class LoginRequired(Exception):
     """Raised by page dependencies; turned into a redirect to the login page."""
 
 
+class PageForbidden(Exception):
+    """Raised by page dependencies for a role without the permission; a 403 page, not JSON."""
+
+    def __init__(self, principal: Principal, permission: Permission) -> None:
+        super().__init__(f"{principal.role} lacks {permission}")
+        self.principal = principal
+        self.permission = permission
+
+
 @dataclass(frozen=True, slots=True)
 class Principal:
     name: str

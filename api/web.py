@@ -27,7 +27,13 @@ from api.deps import (
     StoriesDep,
     TopicCorrectionsDep,
 )
-from api.security import SESSION_ROLE, SESSION_USER, client_ip, start_session
+from api.security import (
+    SESSION_ROLE,
+    SESSION_USER,
+    PageForbidden,
+    client_ip,
+    start_session,
+)
 from classifier.risk import WORDING_REASON_CODES
 from classifier.topic_labels import UnknownTopics
 from dashboards import TEMPLATES_DIR
@@ -70,6 +76,16 @@ def render(request: Request, name: str, status_code: int = 200, **context: objec
         "flash": request.session.pop(FLASH_KEY, None),
     }
     return templates.TemplateResponse(request, name, context, status_code=status_code)
+
+
+def forbidden_page(request: Request, error: PageForbidden) -> Response:
+    return render(
+        request,
+        "forbidden.html",
+        status.HTTP_403_FORBIDDEN,
+        caller_role=error.principal.role.value,
+        permission=error.permission.value,
+    )
 
 
 @router.get("/login", response_class=HTMLResponse)

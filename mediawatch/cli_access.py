@@ -19,10 +19,10 @@ from rich.table import Table
 from mediawatch.accounts import AccountError, Accounts, generate_password
 from mediawatch.audit import EXPORT_FORMATS, AuditLog, as_utc, export_lines, iter_entries
 from mediawatch.config import Settings
-from mediawatch.model import Role
+from mediawatch.model import Role, utc_now
 
 console = Console(soft_wrap=True)
-users_app = typer.Typer(help="Người dùng (users): add, disable, enable, reset, list.")
+users_app = typer.Typer(help="Người dùng (users): add, disable, enable, reset, token, list.")
 audit_app = typer.Typer(help="Nhật ký kiểm toán (audit log): verify, export.")
 
 
@@ -98,6 +98,33 @@ def users_reset(name: str) -> None:
     )
 
 
+@users_app.command("token")
+def users_token(
+    name: str,
+    label: Annotated[str, typer.Option(help="What the token is for")],
+    secret_stdin: Annotated[
+        bool,
+        typer.Option(
+            "--secret-stdin", help="Keep a token read from standard input (migrating old ones)"
+        ),
+    ] = False,
+) -> None:
+    """A personal API token for NAME, printed once; or register an existing one (32+ chars)."""
+    accounts, log = _open()
+    try:
+        if secret_stdin:
+            token = accounts.register_token(name, label, sys.stdin.readline().strip())
+        else:
+            token, secret = accounts.create_token(name, label)
+    except AccountError as error:
+        raise _fail(error) from error
+    _record(log, "token.create", name, id=token.id, label=label)
+    if secret_stdin:
+        console.print(f"Đã đăng ký token {token.id} cho {name}.")
+    else:
+        console.print(f"API token của {name} (shown once): {secret}", highlight=False)
+
+
 @users_app.command("list")
 def users_list() -> None:
     accounts, _log = _open()
@@ -106,8 +133,10 @@ def users_list() -> None:
     for token in accounts.tokens():
         if token.revoked_at is None:
             tokens[token.owner] = tokens.get(token.owner, 0) + 1
+    now = utc_now()
     for user in accounts.users():
-        state = "đã khóa" if user.disabled else "tạm khóa" if user.locked_until else "hoạt động"
+        locked = user.locked_until is not None and user.locked_until > now
+        state = "đã khóa" if user.disabled else "tạm khóa" if locked else "hoạt động"
         table.add_row(
             user.username,
             user.display_name,

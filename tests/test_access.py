@@ -183,7 +183,8 @@ def test_disabled_user_loses_session_and_tokens_at_once(server):
 def test_role_change_applies_at_once(server):
     with client(server) as browser, client(server, VIEWER_TOKEN) as script:
         login(browser, "viewer1", ADMIN_PASSWORD)
-        assert browser.get("/search").status_code == 403
+        refused = browser.get("/search")
+        assert refused.status_code == 403 and "Không có quyền" in refused.text
         assert script.get("/api/items").status_code == 403
         with client(server, ADMIN_TOKEN) as admin:
             changed = admin.patch("/api/users/viewer1", json={"role": "analyst"})

@@ -96,3 +96,17 @@ def test_audit_export_to_a_file_and_to_stdout(run, settings, tmp_path):
     printed = run("audit", "export", "--since", "2000-01-01", "--until", "2000-01-02")
     assert printed.output.splitlines() == ["seq,at,actor,role,via,ip,action,target,detail"]
     assert run("audit", "export", "--format", "xml").exit_code == 2
+
+
+def test_users_token_prints_a_new_token_or_registers_an_old_one(run, settings):
+    accounts = Accounts.from_settings(settings)
+    made = run("users", "token", "analyst1", "--label", "excel")
+    secret = re.search(r"\(shown once\): (\S+)", made.output).group(1)
+    assert accounts.identify(secret)[0].username == "analyst1"
+    old = "an-old-token-from-the-env-file-0123456789"
+    kept = run("users", "token", "analyst1", "--label", "old", "--secret-stdin", stdin=old + "\n")
+    assert kept.exit_code == 0 and old not in kept.output
+    assert accounts.identify(old)[0].username == "analyst1"
+    short = run("users", "token", "analyst1", "--label", "x", "--secret-stdin", stdin="short\n")
+    assert short.exit_code == 2
+    assert len(AuditLog(settings.audit_path).entries(action="token.create")) == 2
