@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, Field
 
@@ -223,11 +224,13 @@ class AuditLog:
         return breaks
 
 
-def as_utc(moment: datetime | None) -> datetime | None:
-    """A filter's time in UTC; one typed without a zone is read as UTC, as the log stores."""
+def as_utc(moment: datetime | None, timezone: str = "UTC") -> datetime | None:
+    """A filter's time in UTC; one typed without a zone is read in ``timezone``."""
     if moment is None:
         return None
-    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=ZoneInfo(timezone))
+    return moment.astimezone(UTC)
 
 
 EXPORT_FORMATS = ("csv", "jsonl")

@@ -7,7 +7,7 @@ import io
 import json
 import re
 from collections.abc import Iterator
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import httpx
 import pytest
@@ -311,3 +311,19 @@ def test_audit_log_read_and_export_for_admins_only(server, audit_log):
         ("admin", "csv"),
         ("admin", "jsonl"),
     ]
+
+
+def test_audit_times_without_a_zone_are_utc_in_the_api_and_local_on_the_page(server, audit_log):
+    at = datetime(2026, 1, 1, 0, 30, tzinfo=UTC)  # 07:30 in Lâm Đồng
+    audit_log.record("reviewer1", "search", via="token", at=at, detail={"q": "đất đai"})
+    with client(server, ADMIN_TOKEN) as admin:
+        api = admin.get("/api/audit", params={"action": "search", "since": "2026-01-01T07:00"})
+        assert api.json()["total"] == 0
+    with client(server) as browser:
+        login(browser, "admin", ADMIN_PASSWORD)
+        seen = browser.get("/admin/audit", params={"action": "search", "since": "2026-01-01T07:00"})
+        assert "q: đất đai" in seen.text
+        later = browser.get(
+            "/admin/audit", params={"action": "search", "since": "2026-01-01T08:00"}
+        )
+        assert "q: đất đai" not in later.text

@@ -13,7 +13,14 @@ from fastapi import APIRouter, Form, HTTPException, Query, Request, status
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import ValidationError
 
-from api.deps import AccountsDep, AuditDep, PageAdminDep, PagePrincipalDep, audit
+from api.deps import (
+    AccountsDep,
+    AuditDep,
+    PageAdminDep,
+    PagePrincipalDep,
+    SettingsDep,
+    audit,
+)
 from api.routers.accounts import (
     UserChange,
     UserRequest,
@@ -196,11 +203,13 @@ def reset_user_form(
 def audit_page(
     request: Request,
     log: AuditDep,
+    settings: SettingsDep,
     principal: PageAdminDep,
     filters: FiltersDep,
     page: Annotated[int, Query(ge=1, le=100_000)] = 1,
 ) -> Response:
-    given = filters.given()
+    """Times typed in the form are the province's, as the page shows them."""
+    given = filters.given(settings.timezone)
     audit(request, principal, "audit.view", None, page=page, filters=given)
     query = {k: v.isoformat() if hasattr(v, "isoformat") else v for k, v in given.items()}
     return render(

@@ -23,8 +23,16 @@ class AuditFilters(BaseModel):
     action: str | None = None
     target: str | None = None
 
-    def given(self) -> dict[str, str | datetime]:
-        return self.model_dump(exclude_none=True)
+    def given(self, timezone: str = "UTC") -> dict[str, str | datetime]:
+        """The filters for ``AuditLog``; a time typed without a zone is in ``timezone``."""
+        try:
+            since, until = as_utc(self.since, timezone), as_utc(self.until, timezone)
+        except OverflowError as error:
+            raise HTTPException(
+                status.HTTP_422_UNPROCESSABLE_CONTENT, "Thời điểm ngoài phạm vi (date out of range)"
+            ) from error
+        update = {"since": since, "until": until}
+        return self.model_copy(update=update).model_dump(exclude_none=True)
 
 
 class AuditPage(BaseModel):
@@ -41,13 +49,8 @@ def audit_filters(
     ] = None,
     target: Annotated[str | None, Query(max_length=500)] = None,
 ) -> AuditFilters:
-    """The filters people type: a time without a zone is read as UTC, as the log stores."""
-    try:
-        since, until = as_utc(since), as_utc(until)
-    except OverflowError as error:
-        raise HTTPException(
-            status.HTTP_422_UNPROCESSABLE_CONTENT, "Thời điểm ngoài phạm vi (date out of range)"
-        ) from error
+    """Times without a zone are UTC here, as the log stores them; the page reads them in the
+    province's time."""
     return AuditFilters(since=since, until=until, actor=actor, action=action, target=target)
 
 
