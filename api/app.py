@@ -14,13 +14,14 @@ from starlette.middleware.sessions import SessionMiddleware
 from api import web
 from api.claims_feed import ClaimsFeed
 from api.deps import PrincipalDep
+from api.routers import account_pages, accounts, ingest, items, review, trends
+from api.routers import audit as audit_router
 from api.routers import claims as claims_router
 from api.routers import claims_pages as claims_pages_router
-from api.routers import ingest, items, review, trends
 from api.routers import sources as sources_router
 from api.routers import stories as stories_router
 from api.routers import topics as topics_router
-from api.security import LoginRequired, TokenRegistry
+from api.security import LoginRequired, PageForbidden
 from classifier.taxonomy import Taxonomy
 from classifier.topic_labels import TopicLabels
 from crawlers.state import CrawlState
@@ -29,6 +30,7 @@ from dashboards.formatting import install_filters
 from index.claims import ClaimRegister
 from index.store import Store, StoreUnavailable
 from mediawatch import __version__
+from mediawatch.accounts import Accounts
 from mediawatch.audit import AuditLog
 from mediawatch.config import Settings
 from mediawatch.model import Source
@@ -83,7 +85,7 @@ def create_app(
     app.state.sources = sources
     app.state.crawl_state = crawl_state or CrawlState(settings.crawl_state_path, settings.timezone)
     app.state.stories = stories or StoryIndex(settings.stories_path)
-    app.state.tokens = TokenRegistry(settings)
+    app.state.accounts = Accounts.from_settings(settings)
     app.state.audit = AuditLog(settings.audit_path)
     app.state.topic_labels = Taxonomy.load().labels_vi
     app.state.topic_corrections = TopicLabels(
@@ -100,10 +102,11 @@ def create_app(
         session_cookie="mediawatch_session",
         same_site="lax",
         https_only=settings.base_url.startswith("https://"),
-        max_age=12 * 3600,
+        max_age=settings.security.session_hours * 3600,
     )
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(LoginRequired, _login_redirect)
+    app.add_exception_handler(PageForbidden, web.forbidden_page)
     app.add_exception_handler(StoreUnavailable, _store_unavailable)
     install_filters(web.templates.env, settings.timezone)
     app.include_router(items.router)
@@ -115,6 +118,9 @@ def create_app(
     app.include_router(ingest.router)
     app.include_router(claims_router.router)
     app.include_router(claims_pages_router.router)
+    app.include_router(accounts.router)
+    app.include_router(audit_router.router)
+    app.include_router(account_pages.router)
     app.include_router(web.router)
 
     @app.get("/api/openapi.json", include_in_schema=False)

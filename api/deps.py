@@ -8,22 +8,23 @@ from fastapi import Depends, Request, Security
 from fastapi.security import HTTPAuthorizationCredentials
 
 from api.security import (
-    SESSION_ROLE,
-    SESSION_USER,
     LoginRequired,
+    PageForbidden,
     Permission,
     Principal,
     authenticate,
     bearer_scheme,
     client_ip,
     permission_check,
+    session_user,
 )
 from classifier.topic_labels import TopicLabels
 from crawlers.state import CrawlState
 from index.store import Store
+from mediawatch.accounts import Accounts
 from mediawatch.audit import AuditLog
 from mediawatch.config import Settings, load_sources
-from mediawatch.model import Role, Source
+from mediawatch.model import Source
 from mediawatch.stories import StoryIndex
 
 
@@ -60,16 +61,20 @@ def get_principal(
     return authenticate(request, credentials)
 
 
+def get_accounts(request: Request) -> Accounts:
+    return request.app.state.accounts
+
+
 def get_audit(request: Request) -> AuditLog:
     return request.app.state.audit
 
 
 def page_principal(request: Request) -> Principal:
     """The logged-in person behind a page; no session sends them to the login form."""
-    user = request.session.get(SESSION_USER)
-    if not user:
+    user = session_user(request)
+    if user is None:
         raise LoginRequired
-    return Principal(user, Role(request.session.get(SESSION_ROLE)), "session", client_ip(request))
+    return Principal(user.username, user.role, "session", client_ip(request))
 
 
 def requires(permission: Permission) -> Any:
@@ -83,11 +88,13 @@ def requires(permission: Permission) -> Any:
 
 
 def page_requires(permission: Permission) -> Any:
-    """A page's dependency: the login form without a session, 403 without the permission."""
-    check = permission_check(permission)
+    """A page's dependency: the login form without a session, a 403 page without the
+    permission."""
 
     def dependency(principal: Annotated[Principal, Depends(page_principal)]) -> Principal:
-        return check(principal)
+        if not principal.may(permission):
+            raise PageForbidden(principal, permission)
+        return principal
 
     return Depends(dependency)
 
@@ -119,6 +126,7 @@ CrawlStateDep = Annotated[CrawlState, Depends(get_crawl_state)]
 StoriesDep = Annotated[StoryIndex, Depends(get_stories)]
 TopicCorrectionsDep = Annotated[TopicLabels, Depends(get_topic_corrections)]
 AuditDep = Annotated[AuditLog, Depends(get_audit)]
+AccountsDep = Annotated[Accounts, Depends(get_accounts)]
 
 # JSON routes: one per permission (api/security.py says which roles hold each).
 DashboardsDep = Annotated[Principal, requires(Permission.DASHBOARDS)]
@@ -130,6 +138,7 @@ AdminDep = Annotated[Principal, requires(Permission.ADMIN)]
 IngestDep = Annotated[Principal, requires(Permission.INGEST)]
 
 # Pages: the same permissions, with a login redirect instead of a 401.
+PagePrincipalDep = Annotated[Principal, Depends(page_principal)]  # any logged-in person
 PageDashboardsDep = Annotated[Principal, page_requires(Permission.DASHBOARDS)]
 PageReaderDep = Annotated[Principal, page_requires(Permission.READ_ITEMS)]
 PageReviewerDep = Annotated[Principal, page_requires(Permission.REVIEW)]

@@ -1,12 +1,12 @@
 """Who is calling and what they may do: roles map to permissions, routes require one.
 
-An API token (scripts) or a logged-in browser session (people) identifies the caller; JSON
-writes from a browser session also need the CSRF header, forms the CSRF field.
+A personal API token (scripts) or a logged-in browser session (people) identifies the caller,
+both backed by ``mediawatch.accounts``; JSON writes from a browser session also need the CSRF
+header, forms the CSRF field.
 """
 
 from __future__ import annotations
 
-import hashlib
 import hmac
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -15,12 +15,13 @@ from enum import StrEnum
 from fastapi import HTTPException, Request, status
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
-from mediawatch.config import Settings
+from mediawatch.accounts import Accounts, User
 from mediawatch.model import Role
 
 bearer_scheme = HTTPBearer(auto_error=False, description="Personal API token")
 SESSION_USER = "user"
-SESSION_ROLE = "role"
+SESSION_ROLE = "role"  # for display only: permissions come from the account
+SESSION_EPOCH = "epoch"
 CSRF_HEADER = "X-CSRF-Token"
 _SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
 
@@ -51,6 +52,15 @@ class LoginRequired(Exception):
     """Raised by page dependencies; turned into a redirect to the login page."""
 
 
+class PageForbidden(Exception):
+    """Raised by page dependencies for a role without the permission; a 403 page, not JSON."""
+
+    def __init__(self, principal: Principal, permission: Permission) -> None:
+        super().__init__(f"{principal.role} lacks {permission}")
+        self.principal = principal
+        self.permission = permission
+
+
 @dataclass(frozen=True, slots=True)
 class Principal:
     name: str
@@ -62,64 +72,58 @@ class Principal:
         return permission in ROLE_PERMISSIONS[self.role]
 
 
-def _digest(value: str) -> bytes:
-    return hashlib.sha256(value.encode("utf-8")).digest()
-
-
-class TokenRegistry:
-    """Holds only hashes of the tokens; compares in constant time."""
-
-    def __init__(self, settings: Settings) -> None:
-        self._by_digest = {
-            _digest(secret.get_secret_value()): name for name, secret in settings.api_tokens.items()
-        }
-
-    def identify(self, token: str) -> str | None:
-        candidate = _digest(token)
-        found = None
-        for digest, name in self._by_digest.items():
-            if hmac.compare_digest(digest, candidate):
-                found = name
-        return found
-
-
-def check_password(settings: Settings, username: str, password: str) -> bool:
-    expected = settings.admin_password
-    if expected is None:
-        return False
-    user_ok = hmac.compare_digest(_digest(username), _digest(settings.admin_username))
-    password_ok = hmac.compare_digest(_digest(password), _digest(expected.get_secret_value()))
-    return user_ok and password_ok
-
-
 def client_ip(request: Request) -> str | None:
     return request.client.host if request.client else None
 
 
 def authenticate(request: Request, credentials: HTTPAuthorizationCredentials | None) -> Principal:
     """A token for any method; a browser session for reading, and for writing with the CSRF
-    header the pages send."""
+    header the pages send. Either acts with the account's current role, and dies with it."""
+    accounts: Accounts = request.app.state.accounts
     if credentials is not None:
-        registry: TokenRegistry = request.app.state.tokens
-        name = registry.identify(credentials.credentials)
-        if name is None:
+        found = accounts.identify(credentials.credentials)
+        if found is None:
             raise HTTPException(
                 status.HTTP_401_UNAUTHORIZED,
-                "API token không hợp lệ (invalid API token)",
+                "API token không hợp lệ hoặc đã bị thu hồi (invalid API token)",
                 headers={"WWW-Authenticate": "Bearer"},
             )
-        role = Role.ADMIN if name == "admin" else Role.REVIEWER
-        return Principal(name, role, "token", client_ip(request))
-    session = request.session if "session" in request.scope else {}
-    user = session.get(SESSION_USER)
-    if user and (request.method in _SAFE_METHODS or _csrf_header_ok(request)):
-        role = Role(session.get(SESSION_ROLE, Role.VIEWER))
-        return Principal(user, role, "session", client_ip(request))
+        return Principal(found[0].username, found[0].role, "token", client_ip(request))
+    user = session_user(request)
+    if user is not None:
+        if request.method not in _SAFE_METHODS and not _csrf_header_ok(request):
+            raise HTTPException(
+                status.HTTP_403_FORBIDDEN,
+                f"Thiếu hoặc sai header {CSRF_HEADER} (CSRF token required for session writes)",
+            )
+        return Principal(user.username, user.role, "session", client_ip(request))
     raise HTTPException(
         status.HTTP_401_UNAUTHORIZED,
         "Cần API token: gửi header 'Authorization: Bearer <token>' (API token required)",
         headers={"WWW-Authenticate": "Bearer"},
     )
+
+
+def session_user(request: Request) -> User | None:
+    """The account behind the browser session, re-read on every request: a disabled account,
+    or one whose sessions were ended (password reset, role change), is logged out here."""
+    session = request.session if "session" in request.scope else {}
+    name = session.get(SESSION_USER)
+    if not name:
+        return None
+    accounts: Accounts = request.app.state.accounts
+    user = accounts.active(name, session.get(SESSION_EPOCH))
+    if user is None:
+        session.clear()
+    return user
+
+
+def start_session(request: Request, user: User) -> None:
+    """A fresh session for a person who just logged in (nothing kept from before: fixation)."""
+    request.session.clear()
+    request.session[SESSION_USER] = user.username
+    request.session[SESSION_ROLE] = user.role.value
+    request.session[SESSION_EPOCH] = user.epoch
 
 
 def _csrf_header_ok(request: Request) -> bool:

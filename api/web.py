@@ -14,6 +14,8 @@ from fastapi.templating import Jinja2Templates
 from pydantic import ValidationError
 
 from api.deps import (
+    AccountsDep,
+    AuditDep,
     CrawlStateDep,
     PageAdminDep,
     PageDashboardsDep,
@@ -25,7 +27,13 @@ from api.deps import (
     StoriesDep,
     TopicCorrectionsDep,
 )
-from api.security import SESSION_ROLE, SESSION_USER, check_password
+from api.security import (
+    SESSION_ROLE,
+    SESSION_USER,
+    PageForbidden,
+    client_ip,
+    start_session,
+)
 from classifier.risk import WORDING_REASON_CODES
 from classifier.topic_labels import UnknownTopics
 from dashboards import TEMPLATES_DIR
@@ -35,7 +43,7 @@ from index.store import ItemNotFound, ReviewConflict
 from mediawatch.clock import recent_days
 from mediawatch.gazetteer import packaged_gazetteer
 from mediawatch.health import HealthStatus, source_health
-from mediawatch.model import Document, ReviewDecision, ReviewOutcome, Role, utc_now
+from mediawatch.model import Document, ReviewDecision, ReviewOutcome, utc_now
 
 log = structlog.get_logger("mediawatch.web")
 router = APIRouter(include_in_schema=False)
@@ -70,39 +78,64 @@ def render(request: Request, name: str, status_code: int = 200, **context: objec
     return templates.TemplateResponse(request, name, context, status_code=status_code)
 
 
+def forbidden_page(request: Request, error: PageForbidden) -> Response:
+    return render(
+        request,
+        "forbidden.html",
+        status.HTTP_403_FORBIDDEN,
+        caller_role=error.principal.role.value,
+        permission=error.permission.value,
+    )
+
+
 @router.get("/login", response_class=HTMLResponse)
 def login_page(request: Request, next: str = "/") -> Response:
     return render(request, "login.html", next=next)
 
 
+LOGIN_FAILED = (
+    "Đăng nhập không thành công: sai tên đăng nhập hoặc mật khẩu, "
+    "hoặc tài khoản đang tạm khóa. Hãy thử lại sau hoặc liên hệ quản trị viên."
+)
+
+
 @router.post("/login")
 def login(
     request: Request,
-    settings: SettingsDep,
+    accounts: AccountsDep,
+    audit_log: AuditDep,
     username: Annotated[str, Form(max_length=100)],
     password: Annotated[str, Form(max_length=200)],
     csrf: Annotated[str, Form()],
     next: Annotated[str, Form()] = "/",
 ) -> Response:
+    """One message for every failure (unknown user, wrong password, locked, disabled), so the
+    form does not tell which accounts exist; the audit log keeps the real reason."""
     check_csrf(request, csrf)
-    if not check_password(settings, username, password):
+    attempt = accounts.authenticate(username, password)
+    role = attempt.user.role.value if attempt.user else None
+    where = {"role": role, "via": "session", "ip": client_ip(request)}
+    if not attempt.ok:
+        audit_log.record(username, "login.failed", **where, detail={"reason": attempt.reason})
+        if attempt.locked_now:
+            until = attempt.user.locked_until if attempt.user else None
+            audit_log.record(username, "login.locked", **where, detail={"until": until})
         return render(
-            request,
-            "login.html",
-            status.HTTP_401_UNAUTHORIZED,
-            next=next,
-            error="Sai tên đăng nhập hoặc mật khẩu.",
+            request, "login.html", status.HTTP_401_UNAUTHORIZED, next=next, error=LOGIN_FAILED
         )
-    request.session.clear()
-    request.session[SESSION_USER] = username
-    request.session[SESSION_ROLE] = Role.ADMIN.value
+    start_session(request, attempt.user)
+    audit_log.record(username, "login.ok", **where)
     target = next if next.startswith("/") and not next.startswith("//") else "/"
     return RedirectResponse(target, status.HTTP_303_SEE_OTHER)
 
 
 @router.post("/logout")
-def logout(request: Request, csrf: Annotated[str, Form()]) -> Response:
+def logout(request: Request, audit_log: AuditDep, csrf: Annotated[str, Form()]) -> Response:
     check_csrf(request, csrf)
+    user = request.session.get(SESSION_USER)
+    if user:
+        role = request.session.get(SESSION_ROLE)
+        audit_log.record(user, "logout", role=role, via="session", ip=client_ip(request))
     request.session.clear()
     return RedirectResponse("/login", status.HTTP_303_SEE_OTHER)
 

@@ -1,30 +1,30 @@
 """The API as an ASGI app for several uvicorn workers (production, docker-compose.yml).
 
-Every worker must share the same secrets, so nothing is generated here: missing secrets stop
-the start with a message naming them.
+Every worker must share the same session secret, so nothing is generated here: a missing or
+weak one stops the start with a message naming it. Accounts live in the accounts database;
+create the first one with ``mediawatch users add NAME --role admin``.
 """
 
 from __future__ import annotations
 
 from api.app import create_app
+from mediawatch.accounts import session_secret_problem
 from mediawatch.config import Settings
 from mediawatch.logs import configure_logging
 from mediawatch.service import build_store
 
 
 def _production_settings() -> Settings:
+    """Settings whose session secret is fit for production: a placeholder would let anyone
+    who read it sign their own session cookie."""
     settings = Settings()
-    missing = [
-        name
-        for name, value in (
-            ("MEDIAWATCH_ADMIN_PASSWORD", settings.admin_password),
-            ("MEDIAWATCH_SESSION_SECRET", settings.session_secret),
-            ("MEDIAWATCH_API_TOKENS", settings.api_tokens),
+    secret = settings.session_secret.get_secret_value() if settings.session_secret else None
+    problem = session_secret_problem(secret)
+    if problem:
+        raise SystemExit(
+            f"mediawatch API: MEDIAWATCH_SESSION_SECRET {problem}; set a random value of at "
+            "least 32 characters shared by all workers (e.g. `openssl rand -base64 48`)"
         )
-        if not value
-    ]
-    if missing:
-        raise SystemExit(f"mediawatch API: set {', '.join(missing)} (shared by all workers)")
     return settings
 
 

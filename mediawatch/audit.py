@@ -7,16 +7,19 @@ back (editing the file) breaks the chain and ``verify`` names where.
 
 from __future__ import annotations
 
+import csv
 import hashlib
+import io
 import json
 import sqlite3
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, Field
 
@@ -219,3 +222,46 @@ class AuditLog:
                 previous = row["hash"]
                 expected_seq = row["seq"] + 1
         return breaks
+
+
+def as_utc(moment: datetime | None, timezone: str = "UTC") -> datetime | None:
+    """A filter's time in UTC; one typed without a zone is read in ``timezone``."""
+    if moment is None:
+        return None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=ZoneInfo(timezone))
+    return moment.astimezone(UTC)
+
+
+EXPORT_FORMATS = ("csv", "jsonl")
+_EXPORT_COLUMNS = ("seq", "at", "actor", "role", "via", "ip", "action", "target", "detail")
+
+
+def iter_entries(log: AuditLog, page_size: int = 1000, **filters: Any) -> Iterator[AuditEntry]:
+    """Every matching entry, oldest first, read a page at a time so a long log streams."""
+    offset = 0
+    while True:
+        page = log.entries(limit=page_size, offset=offset, **filters)
+        yield from page
+        if len(page) < page_size:
+            return
+        offset += page_size
+
+
+def export_lines(entries: Iterable[AuditEntry], format: str) -> Iterator[str]:
+    """The entries as CSV (a header row first; detail as JSON) or JSON Lines."""
+    if format == "jsonl":
+        for entry in entries:
+            yield entry.model_dump_json() + "\n"
+        return
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(_EXPORT_COLUMNS)
+    for entry in entries:
+        data = entry.model_dump(mode="json")
+        data["detail"] = json.dumps(entry.detail, ensure_ascii=False, sort_keys=True, default=str)
+        writer.writerow([data[name] for name in _EXPORT_COLUMNS])
+        yield buffer.getvalue()
+        buffer.seek(0)
+        buffer.truncate()
+    yield buffer.getvalue()

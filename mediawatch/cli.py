@@ -16,6 +16,7 @@ from rich.progress import Progress
 
 from classifier.retrain import TRAINABLE
 from classifier.train import TASKS
+from mediawatch.cli_access import audit_app, users_app
 from mediawatch.config import ConfigError, Settings, load_sources
 from mediawatch.logs import configure_logging
 
@@ -46,10 +47,21 @@ def _load_sources_or_exit(path: Path) -> list:
         raise typer.Exit(2) from error
 
 
-def _print_access(url: str, username: str, password: str, token: str) -> None:
+def _print_access(url: str, created: list) -> None:
+    """The first accounts' secrets, printed once: nothing keeps them in clear."""
     console.print(f"\n[bold green]mediawatch đang chạy:[/bold green] {url}/")
-    console.print(f"  Đăng nhập (login): {username} / {password}")
-    console.print(f"  API token: {token}   (header: Authorization: Bearer <token>)")
+    for credentials in created:
+        console.print(
+            f"  Đăng nhập (login): {credentials.username} / {credentials.password}"
+            f"   [{credentials.role}]"
+        )
+        console.print(
+            f"  API token: {credentials.api_token}   (header: Authorization: Bearer <token>)"
+        )
+    if not created:
+        console.print(
+            "  Đăng nhập bằng tài khoản đã có; quên mật khẩu: mediawatch users reset NAME"
+        )
     console.print(f"  OpenAPI: {url}/api/openapi.json · Dừng: Ctrl+C\n", highlight=False)
 
 
@@ -70,7 +82,7 @@ def demo(
     settings.crawl.download_delay_s = DEMO_CRAWL_DELAY_S
     sock = bind(host, port)
     settings.port = sock.getsockname()[1]
-    settings, credentials = with_credentials(settings)
+    settings, created = with_credentials(settings, demo=True)
     pipeline = build_pipeline(settings)
     with DemoSiteServer() as site:
         sources = site.site.sources()
@@ -86,12 +98,7 @@ def demo(
             sources,
             sock,
             crawl_now=False,
-            on_started=lambda: _print_access(
-                settings.base_url,
-                credentials.username,
-                credentials.password,
-                credentials.api_token,
-            ),
+            on_started=lambda: _print_access(settings.base_url, created),
         )
 
 
@@ -111,7 +118,7 @@ def run(
     sources = _load_sources_or_exit(sources_file or settings.sources_file)
     sock = bind(settings.host, settings.port)
     settings.port = sock.getsockname()[1]
-    settings, credentials = with_credentials(settings)
+    settings, created = with_credentials(settings)
     pipeline = build_pipeline(settings)
     console.print(f"{len(sources)} nguồn, {sum(s.enabled for s in sources)} đang bật.")
     serve(
@@ -120,9 +127,7 @@ def run(
         sources,
         sock,
         crawl_now=True,
-        on_started=lambda: _print_access(
-            settings.base_url, credentials.username, credentials.password, credentials.api_token
-        ),
+        on_started=lambda: _print_access(settings.base_url, created),
     )
 
 
@@ -429,6 +434,9 @@ def evaluate(
         raise typer.Exit(2) from error
     typer.echo(json.dumps(report, ensure_ascii=False))
 
+
+app.add_typer(users_app, name="users")
+app.add_typer(audit_app, name="audit")
 
 index_app = typer.Typer(help="The store: move it between backends.", no_args_is_help=True)
 app.add_typer(index_app, name="index")

@@ -195,12 +195,10 @@ class Settings(BaseSettings):
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=0, le=65535)
     public_url: str | None = Field(default=None, description="Base URL used in digest links")
-    api_tokens: dict[str, SecretStr] = Field(
-        default_factory=dict, description="API token per name; the name is who acted, in logs"
+    session_secret: SecretStr | None = Field(
+        default=None,
+        description="Signs session cookies; required (random, 32+ characters) in production",
     )
-    admin_username: str = "admin"
-    admin_password: SecretStr | None = None
-    session_secret: SecretStr | None = None
     crawl_state_file: Path | None = Field(
         default=None, description="The worker's crawl state; <data_dir>/crawl-state.db if unset"
     )

@@ -18,38 +18,59 @@ from index.elastic import ElasticStore
 from index.spool import Spool, SpoolingStore
 from index.sqlite import SQLiteStore
 from index.store import Store
+from mediawatch.accounts import Accounts, generate_password, session_secret_problem
+from mediawatch.audit import AuditLog
 from mediawatch.config import Settings
 from mediawatch.digest import deliver_digest
-from mediawatch.model import Source
+from mediawatch.model import Role, Source
 from mediawatch.pipeline import Pipeline
 from mediawatch.scheduler import build_scheduler
 
 
 @dataclass(frozen=True)
 class Credentials:
+    """A first account's secrets, printed once at start and never again."""
+
     username: str
+    role: Role
     password: str
-    api_token: str
+    api_token: str | None = None
 
 
-def with_credentials(settings: Settings) -> tuple[Settings, Credentials]:
-    """Fill in a random password, token and session key for whatever was not configured."""
-    password = (
-        settings.admin_password.get_secret_value()
-        if settings.admin_password
-        else secrets.token_urlsafe(12)
-    )
-    tokens = dict(settings.api_tokens) or {"admin": SecretStr(secrets.token_urlsafe(24))}
-    session_secret = settings.session_secret or SecretStr(secrets.token_urlsafe(32))
-    updated = settings.model_copy(
-        update={
-            "admin_password": SecretStr(password),
-            "api_tokens": tokens,
-            "session_secret": session_secret,
-        }
-    )
-    first_token = next(iter(tokens.values())).get_secret_value()
-    return updated, Credentials(settings.admin_username, password, first_token)
+DEMO_USERS = {"reviewer1": Role.REVIEWER, "analyst1": Role.ANALYST, "viewer1": Role.VIEWER}
+
+
+def with_credentials(settings: Settings, demo: bool = False) -> tuple[Settings, list[Credentials]]:
+    """Refuse a weak configured session secret, or generate one (one process: nobody else needs
+    it); when no account exists yet, create ``admin`` with a random password and token, and in
+    the demo one user per role, so every dashboard can be tried."""
+    if settings.session_secret is None:
+        settings = settings.model_copy(
+            update={"session_secret": SecretStr(secrets.token_urlsafe(32))}
+        )
+    else:
+        problem = session_secret_problem(settings.session_secret.get_secret_value())
+        if problem:
+            raise SystemExit(
+                f"mediawatch: MEDIAWATCH_SESSION_SECRET {problem}; set a random value of at "
+                "least 32 characters, or unset it to have one generated"
+            )
+    accounts = Accounts.from_settings(settings)
+    if accounts.has_users():
+        return settings, []
+    audit = AuditLog(settings.audit_path)
+    people = {"admin": Role.ADMIN} | (DEMO_USERS if demo else {})
+    created = []
+    for username, role in people.items():
+        password = generate_password()
+        accounts.add_user(username, role, password)
+        token, plaintext = accounts.create_token(username, "first start")
+        audit.record("system", "user.add", via="system", target=username, detail={"role": role})
+        audit.record(
+            "system", "token.create", via="system", target=username, detail={"id": token.id}
+        )
+        created.append(Credentials(username, role, password, plaintext))
+    return settings, created
 
 
 def build_store(settings: Settings) -> Store:

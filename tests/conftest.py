@@ -22,16 +22,29 @@ from aiosmtpd.smtp import Envelope
 from api.app import create_app
 from classifier.service import Classifier
 from index.sqlite import SQLiteStore
+from mediawatch.accounts import Accounts
 from mediawatch.config import Settings
 from mediawatch.demo.site import DemoSiteServer
+from mediawatch.model import Role
 from mediawatch.pipeline import Pipeline
 
 REPO = Path(__file__).resolve().parent.parent
 SHARED = REPO.parent / "shared"
-API_TOKEN = "test-token-reviewer-1"
-OTHER_TOKEN = "test-token-reviewer-2"
-ADMIN_TOKEN = "test-token-admin"
+API_TOKEN = "test-token-reviewer1-0123456789abcdef"
+OTHER_TOKEN = "test-token-reviewer2-0123456789abcdef"
+ADMIN_TOKEN = "test-token-admin-0123456789abcdef01234"
+ANALYST_TOKEN = "test-token-analyst1-0123456789abcdef"
+VIEWER_TOKEN = "test-token-viewer1-0123456789abcdef0"
 ADMIN_PASSWORD = "mat-khau-thu-nghiem"
+# Every test user has the same password; the tokens say who is calling.
+TEST_USERS = {
+    "reviewer1": (Role.REVIEWER, API_TOKEN),
+    "reviewer2": (Role.REVIEWER, OTHER_TOKEN),
+    "admin": (Role.ADMIN, ADMIN_TOKEN),
+    "analyst1": (Role.ANALYST, ANALYST_TOKEN),
+    "viewer1": (Role.VIEWER, VIEWER_TOKEN),
+}
+ROLE_TOKENS = {role: token for role, token in TEST_USERS.values()}
 
 
 def shared_path(relative: str) -> Path:
@@ -56,14 +69,25 @@ def classifier() -> Classifier:
     return Classifier.load()
 
 
+@pytest.fixture(scope="session")
+def accounts_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The test users' accounts file, hashed once (argon2 is slow on purpose) and copied."""
+    path = tmp_path_factory.mktemp("accounts") / "accounts.db"
+    accounts = Accounts(path)
+    for username, (role, token) in TEST_USERS.items():
+        accounts.add_user(username, role, ADMIN_PASSWORD, email=f"{username}@example.gov.vn")
+        accounts.register_token(username, "tests", token)
+    return path
+
+
 @pytest.fixture
-def settings(tmp_path: Path) -> Settings:
+def settings(tmp_path: Path, accounts_template: Path) -> Settings:
     settings = Settings(
         data_dir=tmp_path / "data",
-        api_tokens={"reviewer1": API_TOKEN, "reviewer2": OTHER_TOKEN, "admin": ADMIN_TOKEN},
-        admin_password=ADMIN_PASSWORD,
-        session_secret="test-session-secret",
+        session_secret="Zq7-test-session-signing-key-9Xw2Lp4Rt",
     )
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(accounts_template, settings.accounts_path)
     settings.crawl.download_delay_s = 0.0
     settings.crawl.retries = 0
     settings.crawl.timeout_s = 10

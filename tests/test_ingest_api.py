@@ -132,7 +132,7 @@ def test_a_logged_in_browser_session_cannot_ingest(live_api, store, settings):
         csrf = re.search(r'name="csrf" value="([^"]+)"', page.text).group(1)
         logged_in = browser.post(
             "/login",
-            data={"username": settings.admin_username, "password": ADMIN_PASSWORD, "csrf": csrf},
+            data={"username": "admin", "password": ADMIN_PASSWORD, "csrf": csrf},
         )
         assert logged_in.status_code == 303
         assert browser.get("/api/items").status_code == 200  # the session reads…

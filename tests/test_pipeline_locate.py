@@ -93,7 +93,7 @@ def test_a_rumour_copied_with_edits_across_sources_is_one_story(settings, store,
         missing = client.get(
             "/api/stories/web:nothing", headers={"Authorization": f"Bearer {API_TOKEN}"}
         )
-        login(client, settings.admin_username, ADMIN_PASSWORD)
+        login(client, "admin", ADMIN_PASSWORD)
         item_page = client.get(f"/items/{b.id}")
     assert story.status_code == 200
     assert (story.json()["size"], story.json()["sources"]) == (2, 2)

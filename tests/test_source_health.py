@@ -116,7 +116,7 @@ def test_api_sources_shows_a_real_crawl_as_it_went(settings, store, pipeline):
             f"{server.url}/api/sources", headers={"Authorization": f"Bearer {ADMIN_TOKEN}"}
         )
         with httpx.Client(base_url=server.url) as browser:
-            login(browser, settings.admin_username, ADMIN_PASSWORD)
+            login(browser, "admin", ADMIN_PASSWORD)
             page = browser.get("/sources")
     assert page.status_code == 200
     assert "1 nguồn cần chú ý" in page.text and "Đang lỗi" in page.text
