@@ -50,6 +50,16 @@ EXPECTED: dict[tuple[str, str], str] = {
     ("DELETE", "/api/users/{name}/tokens/{token_id}"): P.ADMIN,
     ("GET", "/api/audit"): P.ADMIN,
     ("GET", "/api/audit/export"): P.ADMIN,
+    # JSON: the claims register
+    ("GET", "/api/claims"): P.READ_ITEMS,
+    ("GET", "/api/claims/{claim_id}"): P.READ_ITEMS,
+    ("GET", "/api/claims/export"): P.EXPORT,
+    ("POST", "/api/claims"): P.REVIEW,
+    ("PATCH", "/api/claims/{claim_id}"): P.REVIEW,
+    ("POST", "/api/claims/import"): P.REVIEW,
+    ("POST", "/api/claims/{claim_id}/items/{item_id}"): P.REVIEW,
+    ("DELETE", "/api/claims/{claim_id}/items/{item_id}"): P.REVIEW,
+    ("POST", "/api/claims/{claim_id}/suggestions/{item_id}"): P.REVIEW,
     # Pages
     ("GET", "/login"): PUBLIC,
     ("POST", "/login"): PUBLIC,
@@ -70,9 +80,18 @@ EXPECTED: dict[tuple[str, str], str] = {
     ("POST", "/admin/users/{name}"): P.ADMIN,
     ("POST", "/admin/users/{name}/reset"): P.ADMIN,
     ("GET", "/admin/audit"): P.ADMIN,
+    ("GET", "/claims"): P.READ_ITEMS,
+    ("GET", "/claims/{claim_id}"): P.READ_ITEMS,
+    ("POST", "/claims/{claim_id}/suggestions/{item_id}"): P.REVIEW,
 }
 MOUNTS = {"/static"}  # files, public
-PLACEHOLDERS = {"item_id": "x", "story_id": "x", "token_id": "x", "name": "reviewer2"}
+PLACEHOLDERS = {
+    "claim_id": "x",
+    "item_id": "x",
+    "story_id": "x",
+    "token_id": "x",
+    "name": "reviewer2",
+}
 USER_OF_ROLE = {role: name for name, (role, _token) in TEST_USERS.items()}
 
 

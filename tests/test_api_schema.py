@@ -19,9 +19,10 @@ from schemathesis.checks import not_a_server_error
 
 from api.app import create_app
 from index.sqlite import SQLiteStore
+from mediawatch.accounts import Accounts
 from mediawatch.config import Settings
-from mediawatch.model import Sentiment
-from tests.conftest import ADMIN_TOKEN, LiveServer
+from mediawatch.model import Role, Sentiment
+from tests.conftest import ADMIN_PASSWORD, ADMIN_TOKEN, LiveServer
 from tests.factories import make_document
 
 AUTH = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
@@ -31,7 +32,9 @@ EXAMPLES = 25  # per operation and mode: about a minute on two cores
 @pytest.fixture(scope="module")
 def api_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
     data_dir = tmp_path_factory.mktemp("schema")
-    settings = Settings(data_dir=data_dir, api_tokens={"admin": ADMIN_TOKEN})
+    settings = Settings(data_dir=data_dir)
+    Accounts(settings.accounts_path).add_user("admin", Role.ADMIN, ADMIN_PASSWORD)
+    Accounts(settings.accounts_path).register_token("admin", "schemathesis", ADMIN_TOKEN)
     store = SQLiteStore(settings.database_path)
     now = datetime.now(UTC)
     store.upsert(
