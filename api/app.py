@@ -81,6 +81,8 @@ def create_app(
     app.state.stories = stories or StoryIndex(settings.stories_path)
     app.state.tokens = TokenRegistry(settings)
     app.state.audit = AuditLog(settings.audit_path)
+    # Called after every successful review step as listener(document, command, principal).
+    app.state.review_listeners = []
     app.state.topic_labels = Taxonomy.load().labels_vi
     app.state.topic_corrections = TopicLabels(
         settings.topic_labels_path, frozenset(app.state.topic_labels)

@@ -19,13 +19,12 @@ from datasketch import MinHash, MinHashLSH
 from classifier.risk import ClaimMatch
 from index.query import MAX_PAGE, SearchQuery
 from index.store import Store, StoreError
-from mediawatch.model import Document, ReviewOutcome
+from mediawatch.model import JUDGED_FALSE, Document
 from mediawatch.stories import MIN_WORDS, NUM_PERM, collapsed_signature
 from mediawatch.text import collapse
 
 log = structlog.get_logger("mediawatch.claims")
 
-JUDGED_FALSE = frozenset({ReviewOutcome.FALSE, ReviewOutcome.MISLEADING})
 # Estimated Jaccard of shingles above which an item repeats a judged one (the stories' bar).
 MATCH_THRESHOLD = 0.4
 STATEMENT_CHARS = 200

@@ -26,8 +26,8 @@ from classifier.risk_fit import (
 )
 from classifier.service import RISK_WEIGHTS_FILE, SHIPPED_MODELS, ItemToClassify
 from classifier.train import TASKS
-from mediawatch.model import ReviewDecision, ReviewOutcome, SourceTier, utc_now
-from tests.factories import make_document, small_labelled_data
+from mediawatch.model import ReviewOutcome, SourceTier, utc_now
+from tests.factories import decide, make_document, review, small_labelled_data
 
 RUMOUR = (
     "Nghe nói sắp thu hồi toàn bộ đất ở Lạc Dương để làm sân golf",
@@ -130,7 +130,7 @@ def test_an_item_repeating_one_judged_false_is_flagged_with_that_item(pipeline, 
     pipeline.judged_claims.refresh_s = 0  # read decisions before every batch
     judged = make_document("https://fb.example/post/1", title, text, tier=SourceTier.SOCIAL)
     pipeline.ingest([judged])
-    store.record_review(judged.id, ReviewDecision(outcome=ReviewOutcome.FALSE), "reviewer-1")
+    decide(store, judged.id, ReviewOutcome.FALSE, "reviewer-1")
     # The same rumour reposted without diacritics and with a sentence dropped.
     from mediawatch.text import fold
 
@@ -229,7 +229,7 @@ def test_judged_items_stay_known_while_the_store_is_away(store):
     title, text = RUMOUR
     judged = make_document("https://fb.example/post/9", title, text, tier=SourceTier.SOCIAL)
     store.upsert([judged])
-    store.record_review(judged.id, ReviewDecision(outcome=ReviewOutcome.MISLEADING), "an")
+    decide(store, judged.id, ReviewOutcome.MISLEADING, "an")
     index = JudgedClaimIndex(refresh_s=300)
     index.refresh(store, now=0.0)
     copy = make_document("https://forum.example/t/9", title, text, tier=SourceTier.SOCIAL)
@@ -238,9 +238,8 @@ def test_judged_items_stay_known_while_the_store_is_away(store):
     dead_port = ElasticsearchSettings(urls=[f"http://127.0.0.1:{free_port()}"], timeout_s=2)
     index.refresh(ElasticStore(dead_port), now=301.0)  # fails: keeps what it had
     assert index.match(copy).item_id == judged.id
-    store.record_review(
-        judged.id, ReviewDecision(outcome=ReviewOutcome.ACCURATE, expected_version=1), "an"
-    )
+    review(store, judged.id, "reopen", "an", reason="Có văn bản mới", expected_version=1)
+    decide(store, judged.id, ReviewOutcome.ACCURATE, "an", expected_version=2)
     index.refresh(store, now=301.0 + RETRY_S / 2)  # too soon after the failure: no read
     assert index.match(copy) is not None
     index.refresh(store, now=301.0 + RETRY_S)  # the retry reads the changed decision

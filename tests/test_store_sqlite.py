@@ -4,8 +4,8 @@ import sqlite3
 
 import pytest
 
-from mediawatch.model import ReviewDecision, ReviewOutcome
-from tests.factories import make_document
+from mediawatch.model import ReviewOutcome
+from tests.factories import decide, make_document
 
 
 @pytest.fixture
@@ -15,7 +15,7 @@ def items():
 
 def test_review_log_is_append_only(store, items):
     store.upsert(items)
-    store.record_review(items[0].id, ReviewDecision(outcome=ReviewOutcome.FALSE), "reviewer1")
+    decide(store, items[0].id, ReviewOutcome.FALSE, "reviewer1")
     with sqlite3.connect(store.path) as connection:
         with pytest.raises(sqlite3.IntegrityError, match="append-only"):
             connection.execute("UPDATE review_log SET reviewer = 'someone else'")
