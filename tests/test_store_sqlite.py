@@ -4,6 +4,7 @@ import sqlite3
 
 import pytest
 
+from index.sqlite import SQLiteStore
 from mediawatch.model import ReviewOutcome
 from tests.factories import decide, make_document
 
@@ -21,3 +22,36 @@ def test_review_log_is_append_only(store, items):
             connection.execute("UPDATE review_log SET reviewer = 'someone else'")
         with pytest.raises(sqlite3.IntegrityError, match="append-only"):
             connection.execute("DELETE FROM review_log")
+
+
+def test_an_existing_database_file_is_migrated(tmp_path):
+    path = tmp_path / "old.db"
+    with sqlite3.connect(path) as connection:
+        connection.executescript(
+            """
+            CREATE TABLE items (seq INTEGER PRIMARY KEY, id TEXT NOT NULL UNIQUE,
+              source_id TEXT NOT NULL, event_time TEXT NOT NULL, fetched_at TEXT NOT NULL,
+              content_hash TEXT, duplicate_of TEXT, sentiment TEXT, risk REAL NOT NULL DEFAULT 0,
+              document TEXT NOT NULL, review_state TEXT NOT NULL DEFAULT 'new',
+              review_outcome TEXT, reviewer TEXT, decided_at TEXT, review_note TEXT,
+              review_version INTEGER NOT NULL DEFAULT 0);
+            CREATE TABLE review_log (seq INTEGER PRIMARY KEY AUTOINCREMENT,
+              item_id TEXT NOT NULL, at TEXT NOT NULL, reviewer TEXT NOT NULL,
+              action TEXT NOT NULL, outcome TEXT, note TEXT, version INTEGER NOT NULL);
+            """
+        )
+        connection.execute(
+            "INSERT INTO items (id, source_id, event_time, fetched_at, document, review_state, "
+            "review_outcome, reviewer, decided_at, review_version) VALUES "
+            "('web:1', 's', '2026-11-01T00:00:00+00:00', '2026-11-01T00:00:00+00:00', '{}', "
+            "'decided', 'false', 'an', '2026-11-02T00:00:00+00:00', 1)"
+        )
+        connection.execute(
+            "INSERT INTO review_log (item_id, at, reviewer, action, outcome, version) VALUES "
+            "('web:1', '2026-11-02T00:00:00+00:00', 'an', 'decide', 'false', 1)"
+        )
+    store = SQLiteStore(path)
+    with sqlite3.connect(path) as connection:
+        columns = {row[1] for row in connection.execute("PRAGMA table_info(items)")}
+    assert {"review", "assignee", "due_at", "reach"} <= columns
+    assert store.review_log("web:1")[0]["evidence"] == []
