@@ -110,7 +110,10 @@ def _http_error(item_id: str, error: Exception) -> HTTPException:
     if isinstance(error, ItemNotFound):
         return HTTPException(status.HTTP_404_NOT_FOUND, f"Không có tin '{item_id}' (no such item)")
     if isinstance(error, IncompleteCommand):
-        return HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, str(error))
+        return HTTPException(
+            status.HTTP_422_UNPROCESSABLE_CONTENT,
+            f"Yêu cầu không hợp lệ (invalid request): {error}",
+        )
     return HTTPException(status.HTTP_409_CONFLICT, str(error))
 
 
