@@ -69,7 +69,7 @@ def build_digest(
     )
 
 
-def _environment(timezone: str) -> Environment:
+def email_environment(timezone: str) -> Environment:
     environment = Environment(
         loader=FileSystemLoader(TEMPLATES_DIR / "email"),
         autoescape=select_autoescape(["html", "html.j2"]),
@@ -80,7 +80,7 @@ def _environment(timezone: str) -> Environment:
 
 def render_digest(digest: Digest, settings: Settings) -> EmailMessage:
     """A multipart email: plain text for every client, HTML for those that show it."""
-    environment = _environment(settings.timezone)
+    environment = email_environment(settings.timezone)
     context = {"digest": digest}
     message = EmailMessage()
     message["Subject"] = (
