@@ -26,19 +26,6 @@ from mediawatch.model import (
     ReviewState,
 )
 
-__all__ = [
-    "IncompleteCommand",
-    "InvalidTransition",
-    "ReviewConflict",
-    "Transition",
-    "check_command",
-    "due_at",
-    "first_look_minutes",
-    "is_overdue",
-    "next_review",
-    "valid_actions",
-]
-
 # Which states each action starts from.
 _FROM: dict[ReviewAction, frozenset[ReviewState]] = {
     ReviewAction.CLAIM: frozenset({ReviewState.NEW, ReviewState.IN_REVIEW}),
@@ -121,6 +108,18 @@ def check_command(command: ReviewCommand, rules: ReviewSettings) -> None:
         raise IncompleteCommand("Cần nêu lý do mở lại (reason is required to reopen)")
 
 
+def _not_now(item_id: str, current: Review, action: ReviewAction) -> str:
+    """Why ``action`` is refused in the item's state, naming who brought it there."""
+    message = f"Tin '{item_id}' {_STATE_VI[current.state]}"
+    if current.state in CLOSED_STATES:
+        message += (
+            f" (bởi {current.reviewer}, lúc {_when(current.decided_at)}); muốn sửa kết luận "
+            "thì mở lại với lý do"
+        )
+    english = f"cannot {action.value} in state {current.state.value}"
+    return f"{message}: không thể '{action.value}' ({english})"
+
+
 def _claim_expired(review: Review, now: datetime, rules: ReviewSettings) -> bool:
     if review.claimed_at is None:
         return True
@@ -171,13 +170,7 @@ def next_review(
             f"hãy tải lại (changed since version {command.expected_version})"
         )
     if current.state not in _FROM[action]:
-        who = current.reviewer or current.assignee or "?"
-        raise InvalidTransition(
-            f"Tin '{item_id}' {_STATE_VI[current.state]} (bởi {who}, lúc "
-            f"{_when(current.decided_at or current.claimed_at)}): không thể '{action.value}'; "
-            f"muốn sửa kết luận thì mở lại với lý do "
-            f"(cannot {action.value} an item in state {current.state.value})"
-        )
+        raise InvalidTransition(_not_now(item_id, current, action))
     taken_from = None
     if current.state is ReviewState.IN_REVIEW and current.assignee != actor:
         expired = _claim_expired(current, now, rules)
