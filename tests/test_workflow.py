@@ -6,10 +6,12 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from classifier.reviews import reviewed_labels
 from index.store import InvalidTransition, ReviewConflict
 from index.workflow import due_at, next_review, valid_actions
 from mediawatch.config import ReviewSettings
 from mediawatch.model import Review, ReviewCommand, ReviewOutcome, ReviewState
+from tests.factories import make_document
 
 RULES = ReviewSettings()
 NOW = datetime(2026, 11, 26, 3, 0, tzinfo=UTC)
@@ -67,3 +69,15 @@ def test_refusals_name_the_state_and_who_decided():
     assert "an" in str(refused.value) and "mở lại" in str(refused.value)
     with pytest.raises(InvalidTransition, match="cannot respond in state new"):
         step(Review(), action="respond", response={"url": "https://x.vn", "agency": "Sở"})
+
+
+def test_escalated_and_answered_items_still_teach_their_outcome():
+    decided = step(Review(), action="decide", outcome=ReviewOutcome.FALSE)
+    escalated = step(decided, action="escalate", agency="Công an tỉnh Lâm Đồng")
+    reopened = step(escalated, action="reopen", reason="Sai sót")
+    documents = [
+        make_document(f"https://a.vn/{i}", "Tin", "Nội dung").model_copy(update={"review": r})
+        for i, r in enumerate([decided, escalated, reopened])
+    ]
+    labels = reviewed_labels(documents, {})
+    assert [e.label for e in labels.reliability] == ["unreliable", "unreliable"]
