@@ -440,7 +440,7 @@ class ElasticStore(Store):
             refresh=refresh,
         )
 
-    def _bulk(self, actions: list[dict[str, Any]]) -> set[str]:
+    def _bulk(self, actions: list[dict[str, Any]], refresh: bool | str | None = None) -> set[str]:
         """Retries 429s with backoff; any item that still fails is reported, never dropped.
 
         A create answered 409 found the item already there (a retried request, another
@@ -455,13 +455,14 @@ class ElasticStore(Store):
         transient = 0
         existed: set[str] = set()
         # With refresh_writes, only the last request waits for a refresh: that makes
-        # everything before it searchable too, without a refresh per chunk.
+        # everything before it searchable too, without a refresh per chunk. ``refresh``
+        # overrides that for the last request.
+        if refresh is None:
+            refresh = "wait_for" if self.settings.refresh_writes else False
         split = max(len(actions) - self.settings.bulk_chunk, 0)
         results = chain(
             self._stream(actions[:split], refresh=False),
-            self._stream(
-                actions[split:], refresh="wait_for" if self.settings.refresh_writes else False
-            ),
+            self._stream(actions[split:], refresh=refresh),
         )
         for ok, result in results:
             if ok:
@@ -868,7 +869,11 @@ class ElasticStore(Store):
     ) -> Document:
         """Compare-and-set on _seq_no. A lost race (a rival's step, or a re-crawl, which
         also bumps _seq_no) reads the item again and lets the workflow judge afresh: a
-        rival's claim or decision then refuses with who holds the item."""
+        rival's claim or decision then refuses with who holds the item.
+
+        Review steps come at a person's pace, so each refreshes its shard at once
+        (refresh=true) rather than waiting up to a refresh interval: the page the reviewer
+        lands on next, the queue and the history already show the step."""
         located = self._hit(item_id)
         if located is None:
             raise ItemNotFound(item_id)
@@ -894,7 +899,7 @@ class ElasticStore(Store):
                     id=item_id,
                     if_seq_no=hit["_seq_no"],
                     if_primary_term=hit["_primary_term"],
-                    refresh="wait_for",
+                    refresh=True,
                     doc=self._review_fields(transition.review),
                 )
                 break
@@ -902,10 +907,8 @@ class ElasticStore(Store):
                 continue
         else:
             raise StoreUnavailable(f"item {item_id} kept changing; try again")
-        self._bulk([self._log_action(log_entry(transition.entry))])
-        document = self.get(item_id)
-        assert document is not None
-        return document
+        self._bulk([self._log_action(log_entry(transition.entry))], refresh=True)
+        return current.model_copy(update={"review": transition.review})
 
     def _log_action(self, entry: dict) -> dict[str, Any]:
         """One id per item and review version: a repeated write (retry, re-run rebuild) is a

@@ -584,9 +584,7 @@ class SQLiteStore(Store):
                 f"INSERT INTO review_log ({_LOG_COLUMNS}) VALUES ({_LOG_MARKS})",
                 self._log_row(log_entry(transition.entry)),
             )
-        document = self.get(item_id)
-        assert document is not None
-        return document
+        return current.model_copy(update={"review": transition.review})
 
     @staticmethod
     def _write_review(connection: sqlite3.Connection, item_id: str, review: Review) -> None:
