@@ -93,8 +93,9 @@ def create_app(
     )
     app.state.claims = ClaimRegister(settings.claims_path)
     app.state.claims_feed = ClaimsFeed(app.state.claims, store, settings, app.state.audit)
-    app.state.review_listeners = []  # called after each successful review action
-    app.state.review_listeners.append(app.state.claims_feed)
+    # Called after every successful review step as listener(document, command, principal):
+    # false and misleading decisions become claims of the register.
+    app.state.review_listeners = [app.state.claims_feed]
     secret = settings.session_secret.get_secret_value() if settings.session_secret else None
     app.add_middleware(
         SessionMiddleware,

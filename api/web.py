@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import hmac
 import secrets
+from datetime import datetime
 from typing import Annotated
-from urllib.parse import quote
+from urllib.parse import quote, urlencode
+from zoneinfo import ZoneInfo
 
 import structlog
 from fastapi import APIRouter, Form, HTTPException, Query, Request, status
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
-from pydantic import ValidationError
 
 from api.deps import (
     AccountsDep,
@@ -27,10 +28,12 @@ from api.deps import (
     StoriesDep,
     TopicCorrectionsDep,
 )
+from api.routers.review import MAX_BULK, apply_command
 from api.security import (
     SESSION_ROLE,
     SESSION_USER,
     PageForbidden,
+    Permission,
     client_ip,
     start_session,
 )
@@ -38,12 +41,21 @@ from classifier.risk import WORDING_REASON_CODES
 from classifier.topic_labels import UnknownTopics
 from dashboards import TEMPLATES_DIR
 from index.highlight import mark, query_terms
-from index.query import SearchQuery
-from index.store import ItemNotFound, ReviewConflict
+from index.query import QueueQuery, SearchQuery
+from index.store import ItemNotFound, ReviewRefused
+from index.workflow import effective_due, valid_actions
 from mediawatch.clock import recent_days
 from mediawatch.gazetteer import packaged_gazetteer
 from mediawatch.health import HealthStatus, source_health
-from mediawatch.model import Document, ReviewDecision, ReviewOutcome, utc_now
+from mediawatch.model import (
+    Document,
+    OfficialResponse,
+    ReviewAction,
+    ReviewCommand,
+    ReviewOutcome,
+    ReviewState,
+    utc_now,
+)
 
 log = structlog.get_logger("mediawatch.web")
 router = APIRouter(include_in_schema=False)
@@ -146,10 +158,40 @@ def queue_page(
     store: StoreDep,
     settings: SettingsDep,
     principal: PageReaderDep,
-    page: Annotated[int, Query(ge=1, le=500)] = 1,
+    page: Annotated[int, Query(ge=1, le=400)] = 1,
+    topic: Annotated[str, Query(max_length=100)] = "",
+    place: Annotated[str, Query(max_length=100)] = "",
+    source: Annotated[str, Query(max_length=100)] = "",
+    state: Annotated[ReviewState | None, Query()] = None,
+    assignee: Annotated[str, Query(max_length=200)] = "",
+    mine: bool = False,
+    overdue: bool = False,
 ) -> Response:
     per_page = 25
-    queue = store.review_queue(settings.review_threshold, per_page, (page - 1) * per_page)
+    query = QueueQuery(
+        threshold=settings.review_threshold,
+        topics=[topic] if topic else [],
+        places=[place] if place else [],
+        source_ids=[source] if source else [],
+        assignee=principal.name if mine else assignee or None,
+        overdue=overdue,
+        limit=per_page,
+        offset=(page - 1) * per_page,
+    )
+    if state:
+        query.states = [state]
+    now = utc_now()
+    queue = store.review_queue(query, now, settings.review)
+    due = {hit.document.id: effective_due(hit.document, settings.review) for hit in queue.hits}
+    filters = {
+        "topic": topic,
+        "place": place,
+        "source": source,
+        "state": state.value if state else "",
+        "assignee": assignee,
+        "mine": "1" if mine else "",
+        "overdue": "1" if overdue else "",
+    }
     return render(
         request,
         "queue.html",
@@ -157,7 +199,46 @@ def queue_page(
         page=page,
         per_page=per_page,
         threshold=settings.review_threshold,
+        stats=store.queue_stats(settings.review_threshold, now, settings.review),
+        due=due,
+        now=now,
+        filters=filters,
+        link_filters=urlencode({k: v for k, v in filters.items() if v}),
+        states=list(ReviewState),
+        places=places_choice(),
+        topic_choices=request.app.state.topic_labels,
+        may_review=principal.may(Permission.REVIEW),
     )
+
+
+@router.post("/review/bulk")
+def bulk_form(
+    request: Request,
+    store: StoreDep,
+    settings: SettingsDep,
+    principal: PageReviewerDep,
+    csrf: Annotated[str, Form()],
+    item_id: Annotated[list[str] | None, Form()] = None,
+    note: Annotated[str, Form(max_length=4000)] = "",
+) -> Response:
+    """The obvious case only: the checked items are not about the province's policy."""
+    check_csrf(request, csrf)
+    chosen = list(dict.fromkeys(item_id or []))[:MAX_BULK]
+    command = ReviewCommand(
+        action=ReviewAction.DECIDE, outcome=ReviewOutcome.NOT_RELEVANT, note=note or None
+    )
+    refused = []
+    for one in chosen:
+        try:
+            apply_command(request, store, settings, principal, one, command)
+        except (ItemNotFound, ReviewRefused) as error:
+            refused.append(str(error))
+    done = len(chosen) - len(refused)
+    message = f"Đã kết luận 'Không liên quan' cho {done} tin."
+    if refused:
+        message += f" {len(refused)} tin không xử lý được: " + "; ".join(refused[:3])
+    request.session[FLASH_KEY] = message
+    return RedirectResponse("/", status.HTTP_303_SEE_OTHER)
 
 
 def _evidence_phrases(document: Document) -> list[str]:
@@ -177,12 +258,15 @@ def item_page(
     store: StoreDep,
     stories: StoriesDep,
     corrections: TopicCorrectionsDep,
+    settings: SettingsDep,
     principal: PageReaderDep,
     q: Annotated[str | None, Query(max_length=500)] = None,
 ) -> Response:
     document = store.get(item_id)
     if document is None:
         return render(request, "not_found.html", status.HTTP_404_NOT_FOUND, item_id=item_id)
+    now = utc_now()
+    due = effective_due(document, settings.review)
     phrases = _evidence_phrases(document) + query_terms(q)
     correction = corrections.for_item(item_id)
     if correction is not None:
@@ -201,6 +285,12 @@ def item_page(
         paragraphs_html=[mark(p, phrases) for p in document.text.split("\n") if p.strip()],
         history=store.review_log(item_id),
         outcomes=list(ReviewOutcome),
+        actions=valid_actions(document.review, principal.name, now, settings.review)
+        if principal.may(Permission.REVIEW)
+        else [],
+        agencies=settings.review.agencies,
+        due=due,
+        overdue=due is not None and due < now,
         topic_choices=request.app.state.topic_labels,
         topics_checked=checked,
         topic_correction=correction,
@@ -237,26 +327,52 @@ def review_form(
     request: Request,
     item_id: str,
     store: StoreDep,
+    settings: SettingsDep,
     principal: PageReviewerDep,
-    outcome: Annotated[str, Form()],
+    action: Annotated[ReviewAction, Form()],
     csrf: Annotated[str, Form()],
     expected_version: Annotated[int, Form(ge=0)],
+    outcome: Annotated[str, Form()] = "",
     note: Annotated[str, Form(max_length=4000)] = "",
+    evidence: Annotated[str, Form(max_length=20_000)] = "",
+    agency: Annotated[str, Form(max_length=200)] = "",
+    response_url: Annotated[str, Form(max_length=2000)] = "",
+    response_agency: Annotated[str, Form(max_length=200)] = "",
+    response_at: Annotated[str, Form(max_length=40)] = "",
+    reason: Annotated[str, Form(max_length=2000)] = "",
 ) -> Response:
+    """Every workflow step from the item page: the same rules and audit as the JSON API."""
     check_csrf(request, csrf)
     try:
-        decision = ReviewDecision(
-            outcome=outcome, note=note or None, expected_version=expected_version
+        response = None
+        if action is ReviewAction.RESPOND and response_url:
+            published = (
+                datetime.fromisoformat(response_at).replace(tzinfo=ZoneInfo(settings.timezone))
+                if response_at
+                else None
+            )
+            response = OfficialResponse(
+                url=response_url, agency=response_agency or agency, published_at=published
+            )
+        command = ReviewCommand(
+            action=action,
+            expected_version=expected_version,
+            outcome=outcome or None,
+            note=note or None,
+            evidence=[line.strip() for line in evidence.splitlines() if line.strip()],
+            agency=agency or None,
+            response=response,
+            reason=reason or None,
         )
-        store.record_review(item_id, decision, reviewer=principal.name)
-    except ValidationError:
-        message = "Kết luận không hợp lệ."
+        apply_command(request, store, settings, principal, item_id, command)
+    except ValueError:  # pydantic's ValidationError and a malformed date alike
+        message = "Thông tin nhập chưa hợp lệ (kết luận, đường dẫn, thời gian…); hãy kiểm tra lại."
     except ItemNotFound:
         return render(request, "not_found.html", status.HTTP_404_NOT_FOUND, item_id=item_id)
-    except ReviewConflict:
-        message = "Tin này vừa được người khác xử lý; hãy xem lại trước khi quyết định."
+    except ReviewRefused as error:
+        message = str(error)
     else:
-        message = "Đã ghi nhận quyết định."
+        message = "Đã ghi nhận quyết định." if action is ReviewAction.DECIDE else "Đã ghi nhận."
     request.session[FLASH_KEY] = message
     return RedirectResponse(f"/items/{quote(item_id)}", status.HTTP_303_SEE_OTHER)
 
@@ -313,6 +429,12 @@ def place_labels(place_ids: list[str]) -> list[str]:
     """ "xã Lạc Dương" for "xa-lac-duong"; an id the gazetteer no longer has stays as it is."""
     places = packaged_gazetteer().places
     return [f"{places[i].type} {places[i].name}" if i in places else i for i in place_ids]
+
+
+def places_choice() -> dict[str, str]:
+    """Every place of the gazetteer for the queue's filter, by name."""
+    places = packaged_gazetteer().places.values()
+    return {p.id: f"{p.type} {p.name}" for p in sorted(places, key=lambda p: (p.name, p.type))}
 
 
 def daily_chart(totals: list, by_sentiment: list) -> dict:

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from classifier.risk_fit import SignalRow
 from classifier.topic_labels import TopicLabel
 from classifier.train import Example
-from mediawatch.model import Document, ReviewOutcome, ReviewState
+from mediawatch.model import CLOSED_STATES, Document, ReviewOutcome
 
 RELIABILITY_LABELS = {
     ReviewOutcome.FALSE: "unreliable",
@@ -42,7 +42,8 @@ def reviewed_labels(
         if corrected is not None:
             labels.topics.append((text, corrected.topics))
         review = document.review
-        if review.state != ReviewState.DECIDED or review.outcome is None:
+        # Escalation and the official response come after the decision and keep it.
+        if review.state not in CLOSED_STATES or review.outcome is None:
             continue
         label = RELIABILITY_LABELS.get(review.outcome)
         if label is None:

@@ -28,6 +28,21 @@ OUTCOME_VI = {
     "accurate": "Chính xác",
     "not_relevant": "Không liên quan",
 }
+STATE_VI = {
+    "new": "Chờ xem xét",
+    "in_review": "Đang xem xét",
+    "decided": "Đã kết luận",
+    "escalated": "Đã chuyển cơ quan chức năng",
+    "responded": "Đã có phản hồi chính thức",
+}
+ACTION_VI = {
+    "claim": "Nhận xử lý",
+    "release": "Trả lại hàng chờ",
+    "decide": "Kết luận",
+    "escalate": "Chuyển cơ quan chức năng",
+    "respond": "Ghi nhận phản hồi chính thức",
+    "reopen": "Mở lại",
+}
 TIER_VI = {
     "official": "Chính thống",
     "press": "Báo chí",
@@ -58,11 +73,24 @@ def make_vn_datetime(timezone: str):  # noqa: ANN201 - returns a Jinja filter
     return vn_datetime
 
 
+def make_vn_datetime_text(timezone: str):  # noqa: ANN201 - returns a Jinja filter
+    """The same for ISO text (the review log's times)."""
+    vn_datetime = make_vn_datetime(timezone)
+
+    def vn_datetime_text(value: str | None) -> str:
+        return vn_datetime(datetime.fromisoformat(value) if value else None)
+
+    return vn_datetime_text
+
+
 def install_filters(environment: Environment, timezone: str) -> None:
     environment.filters["vn_number"] = vn_number
     environment.filters["vn_percent"] = vn_percent
     environment.filters["vn_datetime"] = make_vn_datetime(timezone)
+    environment.filters["vn_datetime_text"] = make_vn_datetime_text(timezone)
     environment.globals["SENTIMENT_VI"] = SENTIMENT_VI
     environment.globals["SECTION_VI"] = SECTION_VI
     environment.globals["OUTCOME_VI"] = OUTCOME_VI
     environment.globals["TIER_VI"] = TIER_VI
+    environment.globals["STATE_VI"] = STATE_VI
+    environment.globals["ACTION_VI"] = ACTION_VI

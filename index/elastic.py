@@ -14,7 +14,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager, suppress
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from functools import wraps
 from itertools import chain
 from typing import Any, Concatenate, ParamSpec, TypeVar
@@ -35,6 +35,8 @@ from index.query import (
     CURSOR_START,
     Cursor,
     DayCount,
+    QueueQuery,
+    QueueStats,
     SearchHit,
     SearchPage,
     SearchQuery,
@@ -45,19 +47,19 @@ from index.query import (
 from index.store import (
     CursorExpired,
     ItemNotFound,
-    ReviewConflict,
     Store,
     StoreError,
     StoreUnavailable,
     UpsertResult,
-    check_review_allowed,
+    log_entry,
     published_content,
+    reach,
 )
-from mediawatch.config import ElasticsearchSettings
-from mediawatch.model import Document, Review, ReviewDecision, utc_now
+from index.workflow import next_review
+from mediawatch.config import ElasticsearchSettings, ReviewSettings
+from mediawatch.model import OPEN_STATES, Document, Review, ReviewCommand, utc_now
 
 CURSOR_KEEP_ALIVE = "5m"
-_LOG_FIELDS = ("item_id", "at", "reviewer", "action", "outcome", "note", "version")
 _KEYWORD = {"type": "keyword"}
 _DATE = {"type": "date"}
 
@@ -94,6 +96,11 @@ ITEM_MAPPINGS: dict[str, Any] = {
         "decided_at": _DATE,
         "review_note": {"type": "text", "index": False},
         "review_version": {"type": "integer"},
+        "review": {"type": "object", "enabled": False},  # the whole Review, as JSON
+        "assignee": _KEYWORD,
+        "due_at": _DATE,
+        "reach": {"type": "float"},
+        "claim_ids": _KEYWORD,
     },
 }
 LOG_MAPPINGS: dict[str, Any] = {
@@ -106,6 +113,12 @@ LOG_MAPPINGS: dict[str, Any] = {
         "outcome": _KEYWORD,
         "note": {"type": "text", "index": False},
         "version": {"type": "integer"},
+        "state": _KEYWORD,
+        "evidence": {"type": "keyword", "index": False},
+        "reason": {"type": "text", "index": False},
+        "agency": _KEYWORD,
+        "response": {"type": "object", "enabled": False},
+        "taken_from": _KEYWORD,
     },
 }
 
@@ -234,6 +247,7 @@ class ElasticStore(Store):
             settings={"auto_expand_replicas": self.settings.replicas},
             mappings=LOG_MAPPINGS,
         )
+        self.client.indices.put_mapping(index=self.log_index, properties=LOG_MAPPINGS["properties"])
 
     def _create_index(self, index: str, **body: Any) -> None:
         """Create unless it exists; several workers starting at once all get here."""
@@ -319,6 +333,8 @@ class ElasticStore(Store):
             "section": classification.section if classification else None,
             "toxicity": classification.toxicity_probability if classification else None,
             "risk": classification.risk if classification else 0.0,
+            "reach": reach(document),
+            "claim_ids": [match.claim_id for match in document.claim_matches],
             "reasons": [
                 {"code": r.code, "weight": r.weight}
                 for r in (classification.reasons if classification else [])
@@ -358,6 +374,9 @@ class ElasticStore(Store):
             "decided_at": _iso(review.decided_at) if review.decided_at else None,
             "review_note": review.note,
             "review_version": review.version,
+            "review": review.model_dump(mode="json"),
+            "assignee": review.assignee,
+            "due_at": _iso(review.due_at) if review.due_at else None,
         }
 
     def _upsert(self, documents: Iterable[Document], keep_review: bool) -> UpsertResult:
@@ -421,7 +440,7 @@ class ElasticStore(Store):
             refresh=refresh,
         )
 
-    def _bulk(self, actions: list[dict[str, Any]]) -> set[str]:
+    def _bulk(self, actions: list[dict[str, Any]], refresh: bool | str | None = None) -> set[str]:
         """Retries 429s with backoff; any item that still fails is reported, never dropped.
 
         A create answered 409 found the item already there (a retried request, another
@@ -436,13 +455,14 @@ class ElasticStore(Store):
         transient = 0
         existed: set[str] = set()
         # With refresh_writes, only the last request waits for a refresh: that makes
-        # everything before it searchable too, without a refresh per chunk.
+        # everything before it searchable too, without a refresh per chunk. ``refresh``
+        # overrides that for the last request.
+        if refresh is None:
+            refresh = "wait_for" if self.settings.refresh_writes else False
         split = max(len(actions) - self.settings.bulk_chunk, 0)
         results = chain(
             self._stream(actions[:split], refresh=False),
-            self._stream(
-                actions[split:], refresh="wait_for" if self.settings.refresh_writes else False
-            ),
+            self._stream(actions[split:], refresh=refresh),
         )
         for ok, result in results:
             if ok:
@@ -472,14 +492,17 @@ class ElasticStore(Store):
     def _document(source: dict) -> Document:
         data = dict(source["document"])
         data["fetched_at"] = source["fetched_at"]
-        data["review"] = Review(
-            state=source["review_state"],
-            outcome=source.get("review_outcome"),
-            reviewer=source.get("reviewer"),
-            decided_at=source.get("decided_at"),
-            note=source.get("review_note"),
-            version=source["review_version"],
-        )
+        if source.get("review"):
+            data["review"] = Review.model_validate(source["review"])
+        else:  # written before the whole review was kept
+            data["review"] = Review(
+                state=source["review_state"],
+                outcome=source.get("review_outcome"),
+                reviewer=source.get("reviewer"),
+                decided_at=source.get("decided_at"),
+                note=source.get("review_note"),
+                version=source["review_version"],
+            )
         return Document.model_validate(data)
 
     def _hit(self, item_id: str) -> dict | None:
@@ -669,19 +692,101 @@ class ElasticStore(Store):
             total=response["hits"]["total"]["value"], limit=limit, offset=offset, hits=hits
         )
 
-    @_available
-    def review_queue(self, threshold: float, limit: int = 20, offset: int = 0) -> SearchPage:
-        body = {
+    @staticmethod
+    def _queue_filters(threshold: float) -> dict:
+        return {
+            "filter": [
+                {
+                    "bool": {
+                        "should": [
+                            {"range": {"risk": {"gte": threshold}}},
+                            {"exists": {"field": "claim_ids"}},
+                        ],
+                        "minimum_should_match": 1,
+                    }
+                }
+            ],
+            "must_not": [{"exists": {"field": "duplicate_of"}}],
+        }
+
+    @staticmethod
+    def _overdue(now: datetime, rules: ReviewSettings) -> dict:
+        """Past the target time; an item nobody touched is due a first look from when we
+        first saw it (the SQLite store and workflow.effective_due say the same)."""
+        deadlines = rules.deadlines
+
+        def first_look(risk: dict, minutes: int) -> dict:
+            since = _iso(now - timedelta(minutes=minutes))
+            return {
+                "bool": {
+                    "filter": [{"range": {"risk": risk}}, {"range": {"fetched_at": {"lt": since}}}]
+                }
+            }
+
+        untouched = {
             "bool": {
-                "filter": [
-                    {"term": {"review_state": "new"}},
-                    {"range": {"risk": {"gte": threshold}}},
+                "must_not": [{"exists": {"field": "due_at"}}],
+                "filter": [{"term": {"review_state": "new"}}],
+                "should": [
+                    first_look({"gte": rules.high_risk}, deadlines.first_look_high_risk),
+                    first_look({"lt": rules.high_risk}, deadlines.first_look),
                 ],
-                "must_not": [{"exists": {"field": "duplicate_of"}}],
+                "minimum_should_match": 1,
             }
         }
-        sort = [{"risk": "desc"}, {"event_time": "desc"}, {"id": "asc"}]
-        return self._page(body, sort, limit, offset, None)
+        return {
+            "bool": {
+                "should": [{"range": {"due_at": {"lt": _iso(now)}}}, untouched],
+                "minimum_should_match": 1,
+            }
+        }
+
+    @_available
+    def review_queue(self, query: QueueQuery, now: datetime, rules: ReviewSettings) -> SearchPage:
+        body = self._queue_filters(query.threshold)
+        for field, values in (
+            ("review_state", [state.value for state in query.states]),
+            ("topics", query.topics),
+            ("places", query.places),
+            ("source_id", query.source_ids),
+        ):
+            if values:
+                body["filter"].append({"terms": {field: values}})
+        if query.assignee:
+            body["filter"].append({"term": {"assignee": query.assignee}})
+        if query.overdue:
+            body["filter"].append(self._overdue(now, rules))
+        sort = [{"risk": "desc"}, {"reach": "desc"}, {"fetched_at": "asc"}, {"id": "asc"}]
+        return self._page({"bool": body}, sort, query.limit, query.offset, None)
+
+    @_available
+    def queue_stats(self, threshold: float, now: datetime, rules: ReviewSettings) -> QueueStats:
+        response = self.client.search(
+            index=self.read_alias,
+            size=0,
+            ignore_unavailable=True,
+            query={"bool": self._queue_filters(threshold)},
+            aggs={
+                "states": {
+                    "terms": {"field": "review_state", "size": 10},
+                    "aggs": {"overdue": {"filter": self._overdue(now, rules)}},
+                },
+                "open": {
+                    "filter": {"terms": {"review_state": [s.value for s in OPEN_STATES]}},
+                    "aggs": {"oldest": {"min": {"field": "fetched_at"}}},
+                },
+            },
+        )
+        aggregations = response.get("aggregations", {})
+        buckets = aggregations.get("states", {}).get("buckets", [])
+        oldest = aggregations.get("open", {}).get("oldest", {}).get("value_as_string")
+        return QueueStats(
+            by_state={b["key"]: b["doc_count"] for b in buckets},
+            overdue={
+                b["key"]: b["overdue"]["doc_count"] for b in buckets if b["overdue"]["doc_count"]
+            },
+            oldest_waiting=oldest,
+        )
 
     @_available
     def trends(self, since: datetime, until: datetime, timezone: str) -> Trends:
@@ -753,57 +858,57 @@ class ElasticStore(Store):
     # -- reviewing ---------------------------------------------------------------------------
 
     @_available
-    def record_review(self, item_id: str, decision: ReviewDecision, reviewer: str) -> Document:
-        """Compare-and-set on _seq_no. A re-crawl also bumps _seq_no, so a lost race is only
-        a conflict when the review itself moved; otherwise read again and retry."""
+    def apply_review(
+        self,
+        item_id: str,
+        command: ReviewCommand,
+        actor: str,
+        rules: ReviewSettings,
+        override: bool = False,
+        now: datetime | None = None,
+    ) -> Document:
+        """Compare-and-set on _seq_no. A lost race (a rival's step, or a re-crawl, which
+        also bumps _seq_no) reads the item again and lets the workflow judge afresh: a
+        rival's claim or decision then refuses with who holds the item.
+
+        Review steps come at a person's pace, so each refreshes its shard at once
+        (refresh=true) rather than waiting up to a refresh interval: the page the reviewer
+        lands on next, the queue and the history already show the step."""
         located = self._hit(item_id)
         if located is None:
             raise ItemNotFound(item_id)
         for _attempt in range(5):
-            # A realtime get: a search could still show the state before a rival's decision.
+            # A realtime get: a search could still show the state before a rival's step.
             hit = self.client.get(index=located["_index"], id=item_id)
             source = hit["_source"]
-            check_review_allowed(item_id, decision, source)
-            version = source["review_version"]
-            now = _iso(utc_now())
+            current = self._document(source)
+            transition = next_review(
+                item_id,
+                current.review,
+                command,
+                actor,
+                now or utc_now(),
+                source.get("risk") or 0.0,
+                current.fetched_at,
+                rules,
+                override,
+            )
             try:
                 self.client.update(
                     index=hit["_index"],
                     id=item_id,
                     if_seq_no=hit["_seq_no"],
                     if_primary_term=hit["_primary_term"],
-                    refresh="wait_for",
-                    doc={
-                        "review_state": "decided",
-                        "review_outcome": decision.outcome.value,
-                        "reviewer": reviewer,
-                        "decided_at": now,
-                        "review_note": decision.note,
-                        "review_version": version + 1,
-                    },
+                    refresh=True,
+                    doc=self._review_fields(transition.review),
                 )
                 break
-            except ConflictError as error:
-                latest = self.client.get(index=located["_index"], id=item_id)
-                if latest["_source"]["review_version"] != version:
-                    raise ReviewConflict(
-                        f"item {item_id} changed since version {version} (decided at the same time)"
-                    ) from error
+            except ConflictError:
+                continue
         else:
-            raise StoreUnavailable(f"item {item_id} kept changing; try the decision again")
-        entry = {
-            "item_id": item_id,
-            "at": now,
-            "reviewer": reviewer,
-            "action": "decide",
-            "outcome": decision.outcome.value,
-            "note": decision.note,
-            "version": version + 1,
-        }
-        self._bulk([self._log_action(entry)])
-        document = self.get(item_id)
-        assert document is not None
-        return document
+            raise StoreUnavailable(f"item {item_id} kept changing; try again")
+        self._bulk([self._log_action(log_entry(transition.entry))], refresh=True)
+        return current.model_copy(update={"review": transition.review})
 
     def _log_action(self, entry: dict) -> dict[str, Any]:
         """One id per item and review version: a repeated write (retry, re-run rebuild) is a
@@ -812,7 +917,7 @@ class ElasticStore(Store):
             "_op_type": "create",
             "_index": self.log_index,
             "_id": f"{entry['item_id']}:{entry['version']}",
-            "_source": {key: entry.get(key) for key in _LOG_FIELDS},
+            "_source": log_entry(entry),
         }
 
     def export_documents(self) -> Iterator[Document]:
@@ -831,7 +936,7 @@ class ElasticStore(Store):
                 index=self.log_index,
                 sort=[{"at": "asc"}, {"item_id": "asc"}, {"version": "asc"}],
             ):
-                yield {key: source.get(key) for key in _LOG_FIELDS}
+                yield log_entry(source)
 
     @_available
     def import_review_log(self, entries: Iterable[dict]) -> int:
@@ -847,10 +952,4 @@ class ElasticStore(Store):
             size=1000,
             sort=[{"version": "asc"}, {"at": "asc"}],
         )
-        return [
-            {
-                key: hit["_source"].get(key)
-                for key in ("item_id", "at", "reviewer", "action", "outcome", "note", "version")
-            }
-            for hit in response["hits"]["hits"]
-        ]
+        return [log_entry(hit["_source"]) for hit in response["hits"]["hits"]]

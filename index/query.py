@@ -113,3 +113,30 @@ class Trends(BaseModel):
     total_per_day: list[DayCount]
     by_topic: list[DayCount]
     by_sentiment: list[DayCount]
+
+
+class QueueQuery(BaseModel):
+    """Which part of the review queue to show; filters combine with AND."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    threshold: float = Field(default=0.5, ge=0, le=1, description="Risk that enters the queue")
+    states: list[ReviewState] = Field(
+        default_factory=lambda: [ReviewState.NEW, ReviewState.IN_REVIEW],
+        description="Open states by default",
+    )
+    topics: list[str] = Field(default_factory=list)
+    places: list[str] = Field(default_factory=list, description="Gazetteer ids")
+    source_ids: list[str] = Field(default_factory=list)
+    assignee: str | None = Field(default=None, max_length=200)
+    overdue: bool = Field(default=False, description="Only items past their target time")
+    limit: int = Field(default=20, ge=1, le=MAX_PAGE)
+    offset: int = Field(default=0, ge=0, le=MAX_OFFSET)
+
+
+class QueueStats(BaseModel):
+    by_state: dict[ReviewState, int] = Field(description="Queue items per review state")
+    overdue: dict[ReviewState, int] = Field(description="Past their target time, per state")
+    oldest_waiting: UtcDatetime | None = Field(
+        default=None, description="First seen time of the longest-waiting open item"
+    )

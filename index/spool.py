@@ -18,9 +18,10 @@ from pathlib import Path
 
 import structlog
 
-from index.query import DayCount, SearchPage, SearchQuery, Trends
+from index.query import DayCount, QueueQuery, QueueStats, SearchPage, SearchQuery, Trends
 from index.store import Store, StoreError, StoreUnavailable, UpsertResult
-from mediawatch.model import Document, ReviewDecision
+from mediawatch.config import ReviewSettings
+from mediawatch.model import Document, ReviewCommand
 
 log = structlog.get_logger("index.spool")
 DRAIN_BATCH = 500
@@ -177,11 +178,22 @@ class SpoolingStore(Store):
     def source_day_counts(self, since: datetime, until: datetime, timezone: str) -> list[DayCount]:
         return self.backend.source_day_counts(since, until, timezone)
 
-    def review_queue(self, threshold: float, limit: int = 20, offset: int = 0) -> SearchPage:
-        return self.backend.review_queue(threshold, limit, offset)
+    def review_queue(self, query: QueueQuery, now: datetime, rules: ReviewSettings) -> SearchPage:
+        return self.backend.review_queue(query, now, rules)
 
-    def record_review(self, item_id: str, decision: ReviewDecision, reviewer: str) -> Document:
-        return self.backend.record_review(item_id, decision, reviewer)
+    def queue_stats(self, threshold: float, now: datetime, rules: ReviewSettings) -> QueueStats:
+        return self.backend.queue_stats(threshold, now, rules)
+
+    def apply_review(
+        self,
+        item_id: str,
+        command: ReviewCommand,
+        actor: str,
+        rules: ReviewSettings,
+        override: bool = False,
+        now: datetime | None = None,
+    ) -> Document:
+        return self.backend.apply_review(item_id, command, actor, rules, override, now)
 
     def review_log(self, item_id: str) -> list[dict]:
         return self.backend.review_log(item_id)

@@ -19,6 +19,8 @@ from index.query import (
     CURSOR_START,
     Cursor,
     DayCount,
+    QueueQuery,
+    QueueStats,
     SearchHit,
     SearchPage,
     SearchQuery,
@@ -27,13 +29,24 @@ from index.query import (
     encode_cursor,
 )
 from index.store import (
+    REVIEW_LOG_FIELDS,
     ItemNotFound,
     Store,
     UpsertResult,
-    check_review_allowed,
+    log_entry,
     published_content,
+    reach,
 )
-from mediawatch.model import Document, Review, ReviewDecision, ReviewState, utc_now
+from index.workflow import next_review
+from mediawatch.config import ReviewSettings
+from mediawatch.model import (
+    OPEN_STATES,
+    Document,
+    Review,
+    ReviewCommand,
+    ReviewState,
+    utc_now,
+)
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS items (
@@ -52,7 +65,11 @@ CREATE TABLE IF NOT EXISTS items (
     reviewer TEXT,
     decided_at TEXT,
     review_note TEXT,
-    review_version INTEGER NOT NULL DEFAULT 0
+    review_version INTEGER NOT NULL DEFAULT 0,
+    review TEXT,  -- the whole Review as JSON; the review_* columns above are what queries use
+    assignee TEXT,
+    due_at TEXT,
+    reach REAL NOT NULL DEFAULT 0
 );
 CREATE INDEX IF NOT EXISTS items_event_time ON items(event_time);
 CREATE INDEX IF NOT EXISTS items_queue ON items(review_state, risk);
@@ -64,6 +81,11 @@ CREATE TABLE IF NOT EXISTS item_topics (
     PRIMARY KEY (item_id, topic)
 );
 CREATE INDEX IF NOT EXISTS item_topics_topic ON item_topics(topic);
+CREATE TABLE IF NOT EXISTS item_claims (
+    item_id TEXT NOT NULL REFERENCES items(id) ON DELETE CASCADE,
+    claim_id TEXT NOT NULL,
+    PRIMARY KEY (item_id, claim_id)
+);
 CREATE VIRTUAL TABLE IF NOT EXISTS items_fts USING fts5(
     title, body, tokenize = 'unicode61 remove_diacritics 2'
 );
@@ -75,7 +97,13 @@ CREATE TABLE IF NOT EXISTS review_log (
     action TEXT NOT NULL,
     outcome TEXT,
     note TEXT,
-    version INTEGER NOT NULL
+    version INTEGER NOT NULL,
+    state TEXT,
+    evidence TEXT,  -- JSON list
+    reason TEXT,
+    agency TEXT,
+    response TEXT,  -- JSON OfficialResponse
+    taken_from TEXT
 );
 CREATE UNIQUE INDEX IF NOT EXISTS review_log_item_version ON review_log(item_id, version);
 CREATE TRIGGER IF NOT EXISTS review_log_no_update BEFORE UPDATE ON review_log
@@ -83,6 +111,38 @@ BEGIN SELECT RAISE(ABORT, 'review_log is append-only'); END;
 CREATE TRIGGER IF NOT EXISTS review_log_no_delete BEFORE DELETE ON review_log
 BEGIN SELECT RAISE(ABORT, 'review_log is append-only'); END;
 """
+# Columns added since the first schema: a database file made before them gets them by ALTER
+# TABLE (then the indexes below, which need them).
+_ADDED_COLUMNS = {
+    "items": {
+        "review": "TEXT",
+        "assignee": "TEXT",
+        "due_at": "TEXT",
+        "reach": "REAL NOT NULL DEFAULT 0",
+    },
+    "review_log": {
+        "state": "TEXT",
+        "evidence": "TEXT",
+        "reason": "TEXT",
+        "agency": "TEXT",
+        "response": "TEXT",
+        "taken_from": "TEXT",
+    },
+}
+_BACKFILL = """
+UPDATE items
+    SET reach = coalesce(json_extract(document, '$.classification.signals.story_growth'), 0);
+INSERT OR IGNORE INTO item_claims (item_id, claim_id)
+    SELECT items.id, json_extract(match.value, '$.claim_id')
+    FROM items, json_each(items.document, '$.claim_matches') AS match;
+"""
+INDEXES = """
+CREATE INDEX IF NOT EXISTS items_assignee ON items(assignee);
+CREATE INDEX IF NOT EXISTS items_due ON items(review_state, due_at);
+CREATE INDEX IF NOT EXISTS item_claims_claim ON item_claims(claim_id);
+"""
+_LOG_COLUMNS = ", ".join(REVIEW_LOG_FIELDS)
+_LOG_MARKS = ", ".join(f":{name}" for name in REVIEW_LOG_FIELDS)
 
 
 def _iso(value: datetime) -> str:
@@ -117,6 +177,21 @@ class SQLiteStore(Store):
         with self._connect() as connection:
             connection.execute("PRAGMA journal_mode = WAL")
             connection.executescript(SCHEMA)
+            self._migrate(connection)
+            connection.executescript(INDEXES)
+
+    @staticmethod
+    def _migrate(connection: sqlite3.Connection) -> None:
+        """Bring a database file made by an earlier version up to this schema."""
+        added = False
+        for table, columns in _ADDED_COLUMNS.items():
+            present = {row["name"] for row in connection.execute(f"PRAGMA table_info({table})")}
+            for name, kind in columns.items():
+                if name not in present:
+                    connection.execute(f"ALTER TABLE {table} ADD COLUMN {name} {kind}")
+                    added = added or table == "items"
+        if added:
+            connection.executescript(_BACKFILL)
 
     @contextmanager
     def _connect(self) -> Iterator[sqlite3.Connection]:
@@ -175,6 +250,7 @@ class SQLiteStore(Store):
             "duplicate_of": document.duplicate_of,
             "sentiment": classification.sentiment.value if classification else None,
             "risk": classification.risk if classification else 0.0,
+            "reach": reach(document),
             "document": json.dumps(content, ensure_ascii=False),
         }
 
@@ -208,6 +284,11 @@ class SQLiteStore(Store):
             "INSERT INTO item_topics (item_id, topic) VALUES (?, ?)",
             [(document.id, topic.id) for topic in topics],
         )
+        connection.execute("DELETE FROM item_claims WHERE item_id = ?", (document.id,))
+        connection.executemany(
+            "INSERT OR IGNORE INTO item_claims (item_id, claim_id) VALUES (?, ?)",
+            [(document.id, match.claim_id) for match in document.claim_matches],
+        )
 
     # -- reading -------------------------------------------------------------------------
 
@@ -215,14 +296,17 @@ class SQLiteStore(Store):
     def _document(row: sqlite3.Row) -> Document:
         data = json.loads(row["document"])
         data["fetched_at"] = row["fetched_at"]
-        data["review"] = Review(
-            state=ReviewState(row["review_state"]),
-            outcome=row["review_outcome"],
-            reviewer=row["reviewer"],
-            decided_at=row["decided_at"],
-            note=row["review_note"],
-            version=row["review_version"],
-        )
+        if row["review"]:
+            data["review"] = Review.model_validate_json(row["review"])
+        else:  # written before the whole review was kept
+            data["review"] = Review(
+                state=ReviewState(row["review_state"]),
+                outcome=row["review_outcome"],
+                reviewer=row["reviewer"],
+                decided_at=row["decided_at"],
+                note=row["review_note"],
+                version=row["review_version"],
+            )
         return Document.model_validate(data)
 
     def get(self, item_id: str) -> Document | None:
@@ -335,14 +419,89 @@ class SQLiteStore(Store):
             hits.append(SearchHit(document=document, snippet=snippet(document.text, terms)))
         return SearchPage(total=total[0], limit=limit, offset=offset, hits=hits)
 
-    def review_queue(self, threshold: float, limit: int = 20, offset: int = 0) -> SearchPage:
+    @staticmethod
+    def _queue_clauses(threshold: float) -> tuple[list[str], list[object]]:
+        return [
+            "items.duplicate_of IS NULL",
+            "(items.risk >= ? OR EXISTS (SELECT 1 FROM item_claims c WHERE c.item_id = items.id))",
+        ], [threshold]
+
+    @staticmethod
+    def _overdue(now: datetime, rules: ReviewSettings) -> tuple[str, list[object]]:
+        """Past the target time; an item nobody touched is due a first look from when we
+        first saw it (workflow.effective_due says the same)."""
+        deadlines = rules.deadlines
+        return (
+            "((items.due_at IS NOT NULL AND items.due_at < ?) OR (items.due_at IS NULL "
+            "AND items.review_state = 'new' AND ((items.risk >= ? AND items.fetched_at < ?) "
+            "OR (items.risk < ? AND items.fetched_at < ?))))"
+        ), [
+            _iso(now),
+            rules.high_risk,
+            _iso(now - timedelta(minutes=deadlines.first_look_high_risk)),
+            rules.high_risk,
+            _iso(now - timedelta(minutes=deadlines.first_look)),
+        ]
+
+    def review_queue(self, query: QueueQuery, now: datetime, rules: ReviewSettings) -> SearchPage:
+        clauses, params = self._queue_clauses(query.threshold)
+        states = [state.value for state in query.states]
+        for column, values in (
+            ("items.review_state", states),
+            ("items.source_id", query.source_ids),
+        ):
+            if values:
+                clauses.append(f"{column} IN ({', '.join('?' for _ in values)})")
+                params.extend(values)
+        if query.topics:
+            marks = ", ".join("?" for _ in query.topics)
+            clauses.append(
+                f"items.id IN (SELECT item_id FROM item_topics WHERE topic IN ({marks}))"
+            )
+            params.extend(query.topics)
+        if query.places:
+            marks = ", ".join("?" for _ in query.places)
+            clauses.append(
+                "EXISTS (SELECT 1 FROM json_each(items.document, '$.places') AS place "
+                f"WHERE place.value IN ({marks}))"
+            )
+            params.extend(query.places)
+        if query.assignee:
+            clauses.append("items.assignee = ?")
+            params.append(query.assignee)
+        if query.overdue:
+            clause, values = self._overdue(now, rules)
+            clauses.append(clause)
+            params.extend(values)
         return self._page(
-            ["items.review_state = 'new'", "items.duplicate_of IS NULL", "items.risk >= ?"],
-            [threshold],
-            "items.risk DESC, items.event_time DESC, items.id",
-            limit,
-            offset,
+            clauses,
+            params,
+            "items.risk DESC, items.reach DESC, items.fetched_at, items.id",
+            query.limit,
+            query.offset,
             None,
+        )
+
+    def queue_stats(self, threshold: float, now: datetime, rules: ReviewSettings) -> QueueStats:
+        clauses, params = self._queue_clauses(threshold)
+        overdue, overdue_params = self._overdue(now, rules)
+        where = " AND ".join(clauses)
+        open_states = ", ".join(f"'{state.value}'" for state in OPEN_STATES)
+        with self._connect() as connection:
+            rows = connection.execute(
+                f"SELECT review_state AS state, count(*) AS n, sum({overdue}) AS late "
+                f"FROM items WHERE {where} GROUP BY review_state",
+                [*overdue_params, *params],
+            ).fetchall()
+            oldest = connection.execute(
+                f"SELECT min(fetched_at) FROM items WHERE {where} "
+                f"AND review_state IN ({open_states})",
+                params,
+            ).fetchone()[0]
+        return QueueStats(
+            by_state={row["state"]: row["n"] for row in rows},
+            overdue={row["state"]: row["late"] for row in rows if row["late"]},
+            oldest_waiting=oldest,
         )
 
     def trends(self, since: datetime, until: datetime, timezone: str) -> Trends:
@@ -393,31 +552,76 @@ class SQLiteStore(Store):
 
     # -- reviewing -----------------------------------------------------------------------
 
-    def record_review(self, item_id: str, decision: ReviewDecision, reviewer: str) -> Document:
-        now = _iso(utc_now())
+    def apply_review(
+        self,
+        item_id: str,
+        command: ReviewCommand,
+        actor: str,
+        rules: ReviewSettings,
+        override: bool = False,
+        now: datetime | None = None,
+    ) -> Document:
+        # BEGIN IMMEDIATE takes the write lock before reading: two reviewers are served one
+        # after the other, and the second sees the first one's step.
         with self._transaction() as connection:
-            row = connection.execute(
-                "SELECT review_state, review_version, reviewer, decided_at FROM items WHERE id = ?",
-                (item_id,),
-            ).fetchone()
+            row = connection.execute("SELECT * FROM items WHERE id = ?", (item_id,)).fetchone()
             if row is None:
                 raise ItemNotFound(item_id)
-            check_review_allowed(item_id, decision, dict(row))
-            version = row["review_version"]
-            connection.execute(
-                "UPDATE items SET review_state = 'decided', review_outcome = ?, reviewer = ?, "
-                "decided_at = ?, review_note = ?, review_version = review_version + 1 "
-                "WHERE id = ? AND review_version = ?",
-                (decision.outcome.value, reviewer, now, decision.note, item_id, version),
+            current = self._document(row)
+            transition = next_review(
+                item_id,
+                current.review,
+                command,
+                actor,
+                now or utc_now(),
+                row["risk"],
+                current.fetched_at,
+                rules,
+                override,
             )
+            self._write_review(connection, item_id, transition.review)
             connection.execute(
-                "INSERT INTO review_log (item_id, at, reviewer, action, outcome, note, version) "
-                "VALUES (?, ?, ?, 'decide', ?, ?, ?)",
-                (item_id, now, reviewer, decision.outcome.value, decision.note, version + 1),
+                f"INSERT INTO review_log ({_LOG_COLUMNS}) VALUES ({_LOG_MARKS})",
+                self._log_row(log_entry(transition.entry)),
             )
-        document = self.get(item_id)
-        assert document is not None
-        return document
+        return current.model_copy(update={"review": transition.review})
+
+    @staticmethod
+    def _write_review(connection: sqlite3.Connection, item_id: str, review: Review) -> None:
+        connection.execute(
+            "UPDATE items SET review = ?, review_state = ?, review_outcome = ?, reviewer = ?, "
+            "decided_at = ?, review_note = ?, review_version = ?, assignee = ?, due_at = ? "
+            "WHERE id = ?",
+            (
+                review.model_dump_json(),
+                review.state.value,
+                review.outcome.value if review.outcome else None,
+                review.reviewer,
+                _iso(review.decided_at) if review.decided_at else None,
+                review.note,
+                review.version,
+                review.assignee,
+                _iso(review.due_at) if review.due_at else None,
+                item_id,
+            ),
+        )
+
+    @staticmethod
+    def _log_row(entry: dict) -> dict:
+        """JSON for the list and the response; the rest as they are."""
+        return entry | {
+            "evidence": json.dumps(entry["evidence"], ensure_ascii=False),
+            "response": json.dumps(entry["response"], ensure_ascii=False)
+            if entry["response"]
+            else None,
+        }
+
+    @staticmethod
+    def _log_entry(row: sqlite3.Row) -> dict:
+        raw = dict(row)
+        raw["evidence"] = json.loads(raw["evidence"]) if raw["evidence"] else []
+        raw["response"] = json.loads(raw["response"]) if raw["response"] else None
+        return log_entry(raw)
 
     def export_documents(self) -> Iterator[Document]:
         with self._connect() as connection:
@@ -428,61 +632,31 @@ class SQLiteStore(Store):
         batch = list(documents)
         result = self.upsert(batch)
         with self._transaction() as connection:
-            connection.executemany(
-                "UPDATE items SET review_state = ?, review_outcome = ?, reviewer = ?, "
-                "decided_at = ?, review_note = ?, review_version = ?, fetched_at = ? "
-                "WHERE id = ?",
-                [
-                    (
-                        d.review.state.value,
-                        d.review.outcome.value if d.review.outcome else None,
-                        d.review.reviewer,
-                        _iso(d.review.decided_at) if d.review.decided_at else None,
-                        d.review.note,
-                        d.review.version,
-                        _iso(d.fetched_at),
-                        d.id,
-                    )
-                    for d in batch
-                ],
-            )
+            for document in batch:
+                self._write_review(connection, document.id, document.review)
+                connection.execute(
+                    "UPDATE items SET fetched_at = ? WHERE id = ?",
+                    (_iso(document.fetched_at), document.id),
+                )
         return result
 
     def export_review_log(self) -> Iterator[dict]:
         with self._connect() as connection:
-            for row in connection.execute(
-                "SELECT item_id, at, reviewer, action, outcome, note, version FROM review_log "
-                "ORDER BY seq"
-            ):
-                yield dict(row)
+            for row in connection.execute(f"SELECT {_LOG_COLUMNS} FROM review_log ORDER BY seq"):
+                yield self._log_entry(row)
 
     def import_review_log(self, entries: Iterable[dict]) -> int:
-        rows = [
-            (
-                e["item_id"],
-                e["at"],
-                e["reviewer"],
-                e["action"],
-                e["outcome"],
-                e["note"],
-                e["version"],
-            )
-            for e in entries
-        ]
+        rows = [self._log_row(log_entry(entry)) for entry in entries]
         with self._transaction() as connection:
             connection.executemany(
-                "INSERT OR IGNORE INTO review_log "
-                "(item_id, at, reviewer, action, outcome, note, version) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?)",
-                rows,
+                f"INSERT OR IGNORE INTO review_log ({_LOG_COLUMNS}) VALUES ({_LOG_MARKS})", rows
             )
         return len(rows)
 
     def review_log(self, item_id: str) -> list[dict]:
         with self._connect() as connection:
             rows = connection.execute(
-                "SELECT item_id, at, reviewer, action, outcome, note, version FROM review_log "
-                "WHERE item_id = ? ORDER BY seq",
+                f"SELECT {_LOG_COLUMNS} FROM review_log WHERE item_id = ? ORDER BY seq",
                 (item_id,),
             ).fetchall()
-        return [dict(row) for row in rows]
+        return [self._log_entry(row) for row in rows]

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
-from index.query import DayCount, SearchPage, SearchQuery, Trends
-from mediawatch.model import Document, ReviewDecision
+from index.query import DayCount, QueueQuery, QueueStats, SearchPage, SearchQuery, Trends
+from mediawatch.config import ReviewSettings
+from mediawatch.model import Document, ReviewCommand
 
 
 class StoreError(RuntimeError):
@@ -28,32 +29,44 @@ class StoreUnavailable(StoreError):
     """The store cannot be reached now; writes may wait in the spool and be retried."""
 
 
-class ReviewConflict(StoreError):
-    """Someone else changed the item's review since the caller looked at it."""
+class ReviewRefused(StoreError):
+    """The review workflow refused a command (index/workflow.py says why, in Vietnamese)."""
+
+
+class ReviewConflict(ReviewRefused):
+    """Someone else holds the item, or changed its review since the caller looked at it."""
+
+
+class InvalidTransition(ReviewRefused):
+    """The item's state does not allow the action (a decided item is locked)."""
+
+
+class IncompleteCommand(ReviewRefused):
+    """The command lacks what its action needs (an outcome, an agency, a reason…)."""
+
+
+# What the review log keeps of every action, on both stores (evidence and response as JSON).
+REVIEW_LOG_FIELDS = (
+    "item_id",
+    "at",
+    "reviewer",
+    "action",
+    "state",
+    "outcome",
+    "note",
+    "evidence",
+    "reason",
+    "agency",
+    "response",
+    "taken_from",
+    "version",
+)
 
 
 def published_content(document: Document) -> dict[str, Any]:
     """What the source published, as JSON: the part a re-crawl may change. First-seen time
     and review state are ours, so two crawls of an unchanged page compare equal."""
     return document.model_dump(mode="json", exclude={"fetched_at", "review"})
-
-
-def check_review_allowed(
-    item_id: str, decision: ReviewDecision, current: Mapping[str, Any]
-) -> None:
-    """The one rule both stores apply before a decision: the reviewer saw the latest
-    version, and replacing an earlier decision is asked for explicitly."""
-    version = current["review_version"]
-    if decision.expected_version is not None and decision.expected_version != version:
-        raise ReviewConflict(
-            f"item {item_id} changed since version {decision.expected_version} "
-            f"(now version {version}, last decided by {current.get('reviewer')})"
-        )
-    if decision.expected_version is None and current["review_state"] == "decided":
-        raise ReviewConflict(
-            f"item {item_id} was already decided by {current.get('reviewer')} at "
-            f"{current.get('decided_at')}; send expected_version={version} to replace it"
-        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,12 +114,28 @@ class Store(ABC):
         them: what source health compares with each source's own history."""
 
     @abstractmethod
-    def review_queue(self, threshold: float, limit: int = 20, offset: int = 0) -> SearchPage:
-        """Undecided, non-duplicate items at or above ``threshold``: riskiest, then newest."""
+    def review_queue(self, query: QueueQuery, now: datetime, rules: ReviewSettings) -> SearchPage:
+        """Non-duplicate items in the query's states (open ones by default) that are risky
+        (``query.threshold``) or repeat a registered claim: riskiest, widest reach, then the
+        longest waiting. ``now`` and ``rules`` say what "overdue" means."""
 
     @abstractmethod
-    def record_review(self, item_id: str, decision: ReviewDecision, reviewer: str) -> Document:
-        """Decide an item; raises ItemNotFound or ReviewConflict. Every decision is logged."""
+    def queue_stats(self, threshold: float, now: datetime, rules: ReviewSettings) -> QueueStats:
+        """Queue items per state, overdue per state, and the oldest one still open."""
+
+    @abstractmethod
+    def apply_review(
+        self,
+        item_id: str,
+        command: ReviewCommand,
+        actor: str,
+        rules: ReviewSettings,
+        override: bool = False,
+        now: datetime | None = None,
+    ) -> Document:
+        """One workflow step as an atomic compare-and-set, logged with everything it did;
+        raises ItemNotFound or a ReviewRefused (index/workflow.py). ``override`` lets an
+        admin release someone else's claim."""
 
     @abstractmethod
     def review_log(self, item_id: str) -> list[dict]:
@@ -130,3 +159,20 @@ class Store(ABC):
     def import_review_log(self, entries: Iterable[dict]) -> int:
         """Append entries to the review log; an entry already there (same item and
         version) is left as it is, so a repeated rebuild adds nothing."""
+
+
+def log_entry(raw: dict[str, Any]) -> dict[str, Any]:
+    """A review-log entry as every store returns it: every field present, ``at`` as ISO
+    text, ``evidence`` a list (entries written before a field existed read as empty)."""
+    entry = {key: raw.get(key) for key in REVIEW_LOG_FIELDS}
+    if isinstance(entry["at"], datetime):
+        entry["at"] = entry["at"].astimezone(UTC).isoformat(timespec="seconds")
+    entry["evidence"] = list(entry["evidence"] or [])
+    return entry
+
+
+def reach(document: Document) -> float:
+    """How far the item's story is spreading (the risk score's story_growth signal, 0–1):
+    the queue's second key after risk."""
+    signals = document.classification.signals if document.classification else {}
+    return float(signals.get("story_growth", 0.0))

@@ -135,6 +135,9 @@ class ReviewSettings(BaseModel):
         ],
         description="Where an item may be escalated for an official response",
     )
+    alert_recipients: list[str] = Field(
+        default_factory=list, description="Who is told of overdue items; empty: the digest's"
+    )
 
 
 class ClaimSettings(BaseModel):
@@ -260,6 +263,11 @@ class Settings(BaseSettings):
     def claims_path(self) -> Path:
         """The claims register: judged claims, their evidence, rebuttals and linked items."""
         return self.data_dir / "claims.db"
+
+    @property
+    def alerts_path(self) -> Path:
+        """Which overdue alerts were already sent (once per item, state and deadline)."""
+        return self.data_dir / "alerts.db"
 
     @property
     def watchlists_path(self) -> Path:

@@ -15,7 +15,7 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from dashboards import TEMPLATES_DIR
 from dashboards.formatting import install_filters
-from index.query import SearchPage, SearchQuery
+from index.query import QueueQuery, QueueStats, SearchPage, SearchQuery
 from index.store import Store
 from mediawatch.clock import day_bounds
 from mediawatch.config import Settings, SmtpSettings
@@ -33,6 +33,7 @@ class Digest:
     top_topics: list[tuple[str, int]]
     sentiments: dict[str, int]
     awaiting: SearchPage
+    queue: QueueStats  # what is overdue, per state
     base_url: str
 
 
@@ -48,6 +49,7 @@ def build_digest(
     sentiments: Counter[str] = Counter()
     for row in trends.by_sentiment:
         sentiments[row.key] += row.count
+    moment = now or utc_now()
     flagged = store.search(
         SearchQuery(since=since, until=until, min_risk=settings.review_threshold, limit=1)
     ).total
@@ -57,12 +59,17 @@ def build_digest(
         flagged=flagged,
         top_topics=topics.most_common(TOP_TOPICS),
         sentiments=dict(sentiments),
-        awaiting=store.review_queue(settings.review_threshold, settings.digest.max_queue_items),
+        awaiting=store.review_queue(
+            QueueQuery(threshold=settings.review_threshold, limit=settings.digest.max_queue_items),
+            moment,
+            settings.review,
+        ),
+        queue=store.queue_stats(settings.review_threshold, moment, settings.review),
         base_url=settings.base_url,
     )
 
 
-def _environment(timezone: str) -> Environment:
+def email_environment(timezone: str) -> Environment:
     environment = Environment(
         loader=FileSystemLoader(TEMPLATES_DIR / "email"),
         autoescape=select_autoescape(["html", "html.j2"]),
@@ -73,7 +80,7 @@ def _environment(timezone: str) -> Environment:
 
 def render_digest(digest: Digest, settings: Settings) -> EmailMessage:
     """A multipart email: plain text for every client, HTML for those that show it."""
-    environment = _environment(settings.timezone)
+    environment = email_environment(settings.timezone)
     context = {"digest": digest}
     message = EmailMessage()
     message["Subject"] = (

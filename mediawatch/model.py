@@ -254,18 +254,6 @@ class ReviewCommand(BaseModel):
     reason: str | None = Field(default=None, max_length=2000)
 
 
-class ReviewDecision(BaseModel):
-    """What a reviewer submits."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    outcome: ReviewOutcome
-    note: str | None = Field(default=None, max_length=4000)
-    expected_version: int | None = Field(
-        default=None, ge=0, description="Refuse the decision if someone changed the item since"
-    )
-
-
 class ClaimLinkStatus(StrEnum):
     LINKED = "linked"  # above the upper threshold (and long enough): linked automatically
     SUGGESTED = "suggested"  # between the thresholds: a reviewer confirms or rejects

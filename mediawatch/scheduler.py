@@ -1,4 +1,5 @@
-"""APScheduler jobs: the crawl of whichever sources are due, the digest every morning."""
+"""APScheduler jobs: the crawl of whichever sources are due, the digest every morning,
+overdue review alerts every quarter hour."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from mediawatch.config import Settings
 log = structlog.get_logger("mediawatch.scheduler")
 
 CRAWL_TICK_S = 60
+OVERDUE_TICK_MINUTES = 15
 
 
 def _guarded(name: str, job: Callable[[], object]) -> Callable[[], None]:
@@ -35,6 +37,7 @@ def build_scheduler(
     crawl_due: Callable[[], object],
     digest: Callable[[], object],
     crawl_now: bool = False,
+    overdue: Callable[[], object] | None = None,
 ) -> BackgroundScheduler:
     """Every minute, the sources due then crawl together: one crawl process, one polite
     engine. Which are due is the crawl state's call (schedules, adaptive intervals)."""
@@ -63,4 +66,12 @@ def build_scheduler(
         executor="digest",
         misfire_grace_time=3 * 3600,
     )
+    if overdue is not None:
+        scheduler.add_job(
+            _guarded("overdue", overdue),
+            trigger=IntervalTrigger(minutes=OVERDUE_TICK_MINUTES, timezone=zone),
+            id="overdue",
+            name="alert newly overdue review items",
+            executor="digest",
+        )
     return scheduler

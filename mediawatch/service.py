@@ -23,6 +23,7 @@ from mediawatch.audit import AuditLog
 from mediawatch.config import Settings
 from mediawatch.digest import deliver_digest
 from mediawatch.model import Role, Source
+from mediawatch.overdue import alert_overdue
 from mediawatch.pipeline import Pipeline
 from mediawatch.scheduler import build_scheduler
 
@@ -104,6 +105,7 @@ def background_jobs(
         crawl_due=lambda: pipeline.crawl_due(sources),
         digest=lambda: deliver_digest(pipeline.store, settings, topic_labels),
         crawl_now=crawl_now,
+        overdue=lambda: alert_overdue(pipeline.store, settings),
     )
     if isinstance(pipeline.store, SpoolingStore):
         scheduler.add_job(pipeline.store.flush, "interval", minutes=1, id="spool-flush")

@@ -6,10 +6,15 @@ import gzip
 from datetime import datetime
 from itertools import islice
 from pathlib import Path
+from typing import Any
 
+from index.store import Store
+from mediawatch.config import ReviewSettings
 from mediawatch.model import (
     Classification,
     Document,
+    ReviewCommand,
+    ReviewOutcome,
     RiskReason,
     Sentiment,
     SourceTier,
@@ -67,3 +72,24 @@ def small_labelled_data(directory: Path, datasets: tuple[str, ...], per_set: int
             kept = "".join(islice(rows, per_set))
         (directory / name / "train.jsonl").write_text(kept, encoding="utf-8")
     return directory
+
+
+def review(
+    store: Store,
+    item_id: str,
+    action: str,
+    reviewer: str = "reviewer1",
+    *,
+    now: datetime | None = None,
+    override: bool = False,
+    **fields: Any,
+) -> Document:
+    """One workflow step with the default review settings, as a reviewer would send it."""
+    command = ReviewCommand(action=action, **fields)
+    return store.apply_review(item_id, command, reviewer, ReviewSettings(), override, now)
+
+
+def decide(
+    store: Store, item_id: str, outcome: ReviewOutcome, reviewer: str = "reviewer1", **fields: Any
+) -> Document:
+    return review(store, item_id, "decide", reviewer, outcome=outcome, **fields)

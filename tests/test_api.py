@@ -64,7 +64,8 @@ def test_every_endpoint_needs_a_token(live_api, path):
 
 def test_review_endpoint_needs_a_token(live_api, stored):
     response = httpx.post(
-        f"{live_api.url}/api/items/{stored[0].id}/review", json={"outcome": "false"}
+        f"{live_api.url}/api/items/{stored[0].id}/review",
+        json={"action": "decide", "outcome": "false"},
     )
     assert response.status_code == 401
 
@@ -119,7 +120,12 @@ def test_review_queue_and_decision(api_client, stored):
     assert [h["document"]["id"] for h in queue["hits"]] == [stored[0].id]
     decided = api_client.post(
         f"/api/items/{stored[0].id}/review",
-        json={"outcome": "false", "note": "Đã có văn bản bác bỏ", "expected_version": 0},
+        json={
+            "action": "decide",
+            "outcome": "false",
+            "note": "Đã có văn bản bác bỏ",
+            "expected_version": 0,
+        },
     )
     assert decided.status_code == 200
     review = decided.json()["review"]
@@ -137,11 +143,14 @@ def test_review_queue_and_decision(api_client, stored):
 @pytest.mark.parametrize(
     "payload",
     [
-        {"outcome": "maybe"},
+        {"action": "decide", "outcome": "maybe"},
         {},
-        {"outcome": "false", "expected_version": -1},
-        {"outcome": "false", "extra": 1},
-        {"outcome": "false", "note": "x" * 5000},
+        {"action": "decide"},
+        {"action": "escalate"},
+        {"action": "judge", "outcome": "false"},
+        {"action": "decide", "outcome": "false", "expected_version": -1},
+        {"action": "decide", "outcome": "false", "extra": 1},
+        {"action": "decide", "outcome": "false", "note": "x" * 5000},
     ],
 )
 def test_bad_decisions_get_422(api_client, stored, payload):
@@ -163,7 +172,7 @@ def test_two_reviewers_at_once_one_wins_the_other_gets_409(live_api, stored):
     def decide(token: str, outcome: str) -> httpx.Response:
         return httpx.post(
             f"{live_api.url}/api/items/{stored[0].id}/review",
-            json={"outcome": outcome, "expected_version": 0},
+            json={"action": "decide", "outcome": outcome, "expected_version": 0},
             headers={"Authorization": f"Bearer {token}"},
         )
 
@@ -177,7 +186,9 @@ def test_two_reviewers_at_once_one_wins_the_other_gets_409(live_api, stored):
 
 
 def test_decision_on_missing_item_is_404(api_client):
-    response = api_client.post("/api/items/web:none/review", json={"outcome": "false"})
+    response = api_client.post(
+        "/api/items/web:none/review", json={"action": "decide", "outcome": "false"}
+    )
     assert response.status_code == 404
 
 

@@ -9,11 +9,11 @@ from pathlib import Path
 
 import pytest
 
-from index.query import SearchQuery
-from mediawatch.config import load_sources
+from index.query import QueueQuery, SearchQuery
+from mediawatch.config import ReviewSettings, load_sources
 from mediawatch.demo.site import load_corpus
 from mediawatch.identity import web_item_id
-from mediawatch.model import SourceTier
+from mediawatch.model import SourceTier, utc_now
 from tests.conftest import REPO, free_port
 from tests.crawling import ARTICLE, BODY, rss, source
 from tests.http_site import Route, RouteSite
@@ -71,7 +71,9 @@ def test_english_item_is_kept_and_marked(demo_store):
 def test_rumours_outrank_official_news_in_the_queue(demo_store):
     corpus = load_corpus()
     tiers = {o.slug: o.tier for o in corpus.outlets}
-    queue = demo_store.review_queue(threshold=0.5, limit=100)
+    queue = demo_store.review_queue(
+        QueueQuery(threshold=0.5, limit=100), utc_now(), ReviewSettings()
+    )
     assert queue.total >= 5
     risky_sources = {hit.document.source_id.removeprefix("demo-") for hit in queue.hits}
     assert all(tiers[s] in (SourceTier.SOCIAL, SourceTier.UNKNOWN) for s in risky_sources)

@@ -61,11 +61,26 @@ def test_reviewer_triages_the_queue_in_a_browser(browser, dashboard, tmp_path: P
     assert page.locator("section.text mark, h1 mark").count() >= 1  # evidence highlighted
     page.screenshot(path=tmp_path / "item.png", full_page=True)
 
+    page.get_by_role("button", name="Nhận xử lý").click()
+    expect(page.locator("p.holder")).to_contain_text("admin")
+    expect(page.locator("aside.review h2 .badge").first).to_have_text("Đang xem xét")
     page.get_by_label("Sai sự thật").check()
     page.get_by_label("Ghi chú, căn cứ").fill("Sở TT&TT đã có thông tin chính thức bác bỏ.")
-    page.get_by_role("button", name="Ghi nhận").click()
+    page.get_by_label("Đường dẫn bằng chứng").fill("https://lamdong.gov.vn/bac-bo")
+    page.get_by_role("button", name="Ghi nhận", exact=True).click()
     expect(page.get_by_role("status")).to_have_text("Đã ghi nhận quyết định.")
     expect(page.locator("p.decided")).to_contain_text("Sai sự thật")
+    expect(page.get_by_role("button", name="Nhận xử lý")).to_have_count(0)  # locked
+
+    # Escalated to the police, who answer officially; the history tells every step.
+    page.get_by_label("Cơ quan nhận").fill("Công an tỉnh Lâm Đồng")
+    page.get_by_role("button", name="Chuyển cơ quan chức năng").click()
+    expect(page.locator("p.escalated")).to_contain_text("Công an tỉnh Lâm Đồng")
+    page.get_by_label("Đường dẫn phản hồi").fill("https://congan.lamdong.gov.vn/bac-bo")
+    page.get_by_label("Thời gian đăng").fill("2026-11-26T09:30")
+    page.get_by_role("button", name="Ghi nhận phản hồi chính thức").click()
+    expect(page.locator("p.responded")).to_contain_text("09:30 26/11/2026")
+    expect(page.locator("ol.history li")).to_have_count(4)
 
     # Correcting the topics: the corrected set is shown as the reviewer's from then on.
     page.get_by_label("Du lịch").check()
@@ -76,6 +91,21 @@ def test_reviewer_triages_the_queue_in_a_browser(browser, dashboard, tmp_path: P
 
     page.goto(dashboard + "/")
     assert first_title not in page.locator("table.queue").inner_text()
+
+    # Bulk "not relevant" for the two items at the bottom of the page.
+    total = page.locator("h1 .count").inner_text()
+    boxes = page.locator("table.queue tbody input[type=checkbox]")
+    boxes.nth(boxes.count() - 1).check()
+    boxes.nth(boxes.count() - 2).check()
+    page.get_by_role("button", name="Không liên quan").click()
+    expect(page.get_by_role("status")).to_contain_text("cho 2 tin")
+    assert page.locator("h1 .count").inner_text() != total
+    page.goto(dashboard + "/?state=decided")
+    expect(page.locator("table.queue tbody tr")).to_have_count(2)
+    page.goto(dashboard + "/?state=responded")
+    expect(page.locator("table.queue a.item-link")).to_have_text([first_title])
+    page.goto(dashboard + "/?overdue=1&mine=1")
+    expect(page.locator("p.empty")).to_be_visible()
 
     page.goto(dashboard + "/search?q=thu+hoi+dat")
     expect(page.locator("ol.results li").first).to_be_visible()

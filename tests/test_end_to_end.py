@@ -31,7 +31,7 @@ def test_feed_to_queue_to_decision_to_digest(pipeline, settings, demo_site, live
 
         decided = api.post(
             f"/api/items/{first['id']}/review",
-            json={"outcome": "false", "note": "Sở TT&TT đã bác bỏ"},
+            json={"action": "decide", "outcome": "false", "note": "Sở TT&TT đã bác bỏ"},
         )
         assert decided.status_code == 200
         remaining = api.get("/api/review/queue", params={"limit": 100}).json()

@@ -14,9 +14,9 @@ from classifier.registry import SHIPPED, ModelRegistry, RegistryError
 from classifier.service import SHIPPED_MODELS, Classifier, ItemToClassify
 from mediawatch.cli import app
 from mediawatch.config import Settings
-from mediawatch.model import ReviewDecision, ReviewOutcome, SourceTier
+from mediawatch.model import ReviewOutcome, SourceTier
 from tests.conftest import shared_path
-from tests.factories import make_document, small_labelled_data
+from tests.factories import decide, make_document, small_labelled_data
 
 RUMOUR = (
     "Nghe nói sắp thu hồi đất ở Lạc Dương",
@@ -80,9 +80,9 @@ def test_reviews_train_new_versions_that_wait_for_an_explicit_switch(
     news = make_document("https://lamdong.gov.vn/a/2", *NEWS, tier=SourceTier.OFFICIAL)
     aside = make_document("https://fb.example/p/3", "Chuyện khác", "Không liên quan.")
     pipeline.ingest([rumour, news, aside])
-    store.record_review(rumour.id, ReviewDecision(outcome=ReviewOutcome.FALSE), "an")
-    store.record_review(news.id, ReviewDecision(outcome=ReviewOutcome.ACCURATE), "an")
-    store.record_review(aside.id, ReviewDecision(outcome=ReviewOutcome.NOT_RELEVANT), "an")
+    decide(store, rumour.id, ReviewOutcome.FALSE, "an")
+    decide(store, news.id, ReviewOutcome.ACCURATE, "an")
+    decide(store, aside.id, ReviewOutcome.NOT_RELEVANT, "an")
 
     mixed = runner.invoke(app, ["train", "--include-reviews", "--task", "risk"])
     assert mixed.exit_code == 2 and "takes no --task" in mixed.output

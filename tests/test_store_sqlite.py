@@ -4,8 +4,9 @@ import sqlite3
 
 import pytest
 
-from mediawatch.model import ReviewDecision, ReviewOutcome
-from tests.factories import make_document
+from index.sqlite import SQLiteStore
+from mediawatch.model import ReviewOutcome
+from tests.factories import decide, make_document
 
 
 @pytest.fixture
@@ -15,9 +16,42 @@ def items():
 
 def test_review_log_is_append_only(store, items):
     store.upsert(items)
-    store.record_review(items[0].id, ReviewDecision(outcome=ReviewOutcome.FALSE), "reviewer1")
+    decide(store, items[0].id, ReviewOutcome.FALSE, "reviewer1")
     with sqlite3.connect(store.path) as connection:
         with pytest.raises(sqlite3.IntegrityError, match="append-only"):
             connection.execute("UPDATE review_log SET reviewer = 'someone else'")
         with pytest.raises(sqlite3.IntegrityError, match="append-only"):
             connection.execute("DELETE FROM review_log")
+
+
+def test_an_existing_database_file_is_migrated(tmp_path):
+    path = tmp_path / "old.db"
+    with sqlite3.connect(path) as connection:
+        connection.executescript(
+            """
+            CREATE TABLE items (seq INTEGER PRIMARY KEY, id TEXT NOT NULL UNIQUE,
+              source_id TEXT NOT NULL, event_time TEXT NOT NULL, fetched_at TEXT NOT NULL,
+              content_hash TEXT, duplicate_of TEXT, sentiment TEXT, risk REAL NOT NULL DEFAULT 0,
+              document TEXT NOT NULL, review_state TEXT NOT NULL DEFAULT 'new',
+              review_outcome TEXT, reviewer TEXT, decided_at TEXT, review_note TEXT,
+              review_version INTEGER NOT NULL DEFAULT 0);
+            CREATE TABLE review_log (seq INTEGER PRIMARY KEY AUTOINCREMENT,
+              item_id TEXT NOT NULL, at TEXT NOT NULL, reviewer TEXT NOT NULL,
+              action TEXT NOT NULL, outcome TEXT, note TEXT, version INTEGER NOT NULL);
+            """
+        )
+        connection.execute(
+            "INSERT INTO items (id, source_id, event_time, fetched_at, document, review_state, "
+            "review_outcome, reviewer, decided_at, review_version) VALUES "
+            "('web:1', 's', '2026-11-01T00:00:00+00:00', '2026-11-01T00:00:00+00:00', '{}', "
+            "'decided', 'false', 'an', '2026-11-02T00:00:00+00:00', 1)"
+        )
+        connection.execute(
+            "INSERT INTO review_log (item_id, at, reviewer, action, outcome, version) VALUES "
+            "('web:1', '2026-11-02T00:00:00+00:00', 'an', 'decide', 'false', 1)"
+        )
+    store = SQLiteStore(path)
+    with sqlite3.connect(path) as connection:
+        columns = {row[1] for row in connection.execute("PRAGMA table_info(items)")}
+    assert {"review", "assignee", "due_at", "reach"} <= columns
+    assert store.review_log("web:1")[0]["evidence"] == []

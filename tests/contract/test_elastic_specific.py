@@ -85,31 +85,41 @@ def test_reasons_are_indexed_for_analysts_queries(elastic):
     assert found["hits"]["total"]["value"] == 1
 
 
-def test_the_api_on_elasticsearch_answers_a_simultaneous_decision_with_409(elastic, settings):
+def test_the_api_on_elasticsearch_answers_simultaneous_claims_and_decisions_with_409(
+    elastic, settings
+):
     import httpx
 
     from api.app import create_app
     from tests.conftest import API_TOKEN, OTHER_TOKEN, LiveServer
 
-    document = make_document("https://a.vn/1", "Tin đồn", "Nội dung", risk=0.9)
-    elastic.upsert([document])
+    claimed, decided = (
+        make_document(f"https://a.vn/{i}", f"Tin đồn {i}", f"Nội dung {i}", risk=0.9)
+        for i in range(2)
+    )
+    elastic.upsert([claimed, decided])
     with LiveServer(create_app(settings, elastic)) as server:
 
-        def decide(token: str) -> int:
-            return httpx.post(
-                f"{server.url}/api/items/{document.id}/review",
-                json={"outcome": "false", "expected_version": 0},
-                headers={"Authorization": f"Bearer {token}"},
-                timeout=30,
-            ).status_code
+        def race(item_id: str, body: dict) -> list[int]:
+            def send(token: str) -> int:
+                return httpx.post(
+                    f"{server.url}/api/items/{item_id}/review",
+                    json=body,
+                    headers={"Authorization": f"Bearer {token}"},
+                    timeout=30,
+                ).status_code
 
-        with ThreadPoolExecutor(2) as pool:
-            codes = sorted(pool.map(decide, [API_TOKEN, OTHER_TOKEN]))
-        assert codes == [200, 409]
+            with ThreadPoolExecutor(2) as pool:
+                return sorted(pool.map(send, [API_TOKEN, OTHER_TOKEN]))
+
+        assert race(claimed.id, {"action": "claim"}) == [200, 409]
+        body = {"action": "decide", "outcome": "false", "expected_version": 0}
+        assert race(decided.id, body) == [200, 409]
         queue = httpx.get(
             f"{server.url}/api/review/queue", headers={"Authorization": f"Bearer {API_TOKEN}"}
         ).json()
-        assert queue["total"] == 0
+        assert [h["document"]["id"] for h in queue["hits"]] == [claimed.id]
+        assert len(elastic.review_log(decided.id)) == 1
 
 
 def test_rebuilt_items_keep_their_month(elastic):

@@ -1,14 +1,14 @@
-from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
-from index.query import SearchQuery
-from index.store import ItemNotFound, ReviewConflict
-from mediawatch.model import ReviewDecision, ReviewOutcome, ReviewState, Sentiment
-from tests.factories import make_document
+from index.query import QueueQuery, SearchQuery
+from mediawatch.config import ReviewSettings
+from mediawatch.model import ReviewOutcome, ReviewState, Sentiment
+from tests.factories import decide, make_document
 
 NOW = datetime.now(UTC).replace(microsecond=0)
+RULES = ReviewSettings()
 
 
 @pytest.fixture
@@ -58,7 +58,7 @@ def test_upsert_is_idempotent_and_counts_what_changed(store, items):
 
 def test_recrawl_keeps_the_review_decision(store, items):
     store.upsert(items)
-    store.record_review(items[0].id, ReviewDecision(outcome=ReviewOutcome.FALSE), "reviewer1")
+    decide(store, items[0].id, ReviewOutcome.FALSE, "reviewer1")
     store.upsert([items[0].model_copy(update={"text": items[0].text + " Thêm một câu."})])
     kept = store.get(items[0].id)
     assert kept.review.state is ReviewState.DECIDED
@@ -183,18 +183,20 @@ def test_review_queue_holds_undecided_risky_originals_riskiest_first(store, item
     copy = make_document("https://copy.vn/1", items[0].title, items[0].text, risk=0.95)
     copy = copy.model_copy(update={"duplicate_of": items[0].id})
     store.upsert([*items, copy])
-    queue = store.review_queue(threshold=0.5)
+    queue = store.review_queue(QueueQuery(threshold=0.5), NOW, RULES)
     assert [h.document.id for h in queue.hits] == [items[0].id, items[2].id]
     assert queue.total == 2
-    store.record_review(items[0].id, ReviewDecision(outcome=ReviewOutcome.FALSE), "reviewer1")
-    assert [h.document.id for h in store.review_queue(threshold=0.5).hits] == [items[2].id]
+    decide(store, items[0].id, ReviewOutcome.FALSE, "reviewer1")
+    assert [h.document.id for h in store.review_queue(QueueQuery(), NOW, RULES).hits] == [
+        items[2].id
+    ]
 
 
 def test_decided_items_are_found_by_their_outcome(store, items):
     store.upsert(items)
-    store.record_review(items[0].id, ReviewDecision(outcome=ReviewOutcome.FALSE), "reviewer1")
-    store.record_review(items[1].id, ReviewDecision(outcome=ReviewOutcome.ACCURATE), "reviewer1")
-    store.record_review(items[2].id, ReviewDecision(outcome=ReviewOutcome.MISLEADING), "r2")
+    decide(store, items[0].id, ReviewOutcome.FALSE, "reviewer1")
+    decide(store, items[1].id, ReviewOutcome.ACCURATE, "reviewer1")
+    decide(store, items[2].id, ReviewOutcome.MISLEADING, "r2")
     judged = store.search(
         SearchQuery(review_outcomes=[ReviewOutcome.FALSE, ReviewOutcome.MISLEADING], limit=10)
     )
@@ -202,36 +204,6 @@ def test_decided_items_are_found_by_their_outcome(store, items):
     assert judged.total == 2
     accurate = store.search(SearchQuery(review_outcomes=[ReviewOutcome.ACCURATE]))
     assert [h.document.id for h in accurate.hits] == [items[1].id]
-
-
-def test_review_conflicts_and_history(store, items):
-    store.upsert(items)
-    item_id = items[0].id
-    decided = store.record_review(
-        item_id,
-        ReviewDecision(
-            outcome=ReviewOutcome.MISLEADING, note="Sai lệch chính sách", expected_version=0
-        ),
-        "reviewer1",
-    )
-    assert decided.review.version == 1
-    assert decided.review.reviewer == "reviewer1"
-    with pytest.raises(ReviewConflict, match="already decided by reviewer1"):
-        store.record_review(item_id, ReviewDecision(outcome=ReviewOutcome.ACCURATE), "reviewer2")
-    with pytest.raises(ReviewConflict, match="changed since version 0"):
-        store.record_review(
-            item_id, ReviewDecision(outcome=ReviewOutcome.ACCURATE, expected_version=0), "reviewer2"
-        )
-    store.record_review(
-        item_id, ReviewDecision(outcome=ReviewOutcome.FALSE, expected_version=1), "reviewer2"
-    )
-    history = store.review_log(item_id)
-    assert [(h["reviewer"], h["outcome"], h["version"]) for h in history] == [
-        ("reviewer1", "misleading", 1),
-        ("reviewer2", "false", 2),
-    ]
-    with pytest.raises(ItemNotFound):
-        store.record_review("web:nope", ReviewDecision(outcome=ReviewOutcome.FALSE), "reviewer1")
 
 
 def test_content_hash_and_known_ids(store, items):
@@ -270,27 +242,6 @@ def test_decomposed_unicode_queries_find_the_same_items(store, items):
     store.upsert(items)
     decomposed = unicodedata.normalize("NFD", "đất đai")
     assert store.search(SearchQuery(text=decomposed)).total == 2
-
-
-def test_two_reviewers_at_once_one_wins(store):
-    document = make_document("https://a.vn/1", "Tin đồn", "Nội dung", risk=0.9)
-    store.upsert([document])
-
-    def decide(reviewer: str) -> str:
-        try:
-            store.record_review(
-                document.id,
-                ReviewDecision(outcome=ReviewOutcome.FALSE, expected_version=0),
-                reviewer,
-            )
-        except ReviewConflict:
-            return "conflict"
-        return "ok"
-
-    with ThreadPoolExecutor(4) as pool:
-        results = list(pool.map(decide, ["r1", "r2", "r3", "r4"]))
-    assert sorted(results) == ["conflict", "conflict", "conflict", "ok"]
-    assert len(store.review_log(document.id)) == 1
 
 
 @pytest.mark.parametrize("sort", ["newest", "risk"])
