@@ -2,20 +2,16 @@
 
 from __future__ import annotations
 
-import json
 import re
-from base64 import b64encode
 from collections.abc import Iterator
+from contextlib import contextmanager
 from urllib.parse import quote
 
 import httpx
 import pytest
-from itsdangerous import TimestampSigner
 
 from api.app import create_app
-from api.security import SESSION_ROLE, SESSION_USER
-from mediawatch.model import Role
-from tests.conftest import LiveServer
+from tests.conftest import ADMIN_PASSWORD, LiveServer, login
 from tests.factories import make_document
 
 
@@ -32,17 +28,16 @@ def item(store):
     return document
 
 
-def signed_in(url: str, settings, user: str, role: Role) -> httpx.Client:
-    """A browser session for ``user`` as SessionMiddleware would have issued it at login
-    (the accounts module decides roles; here the role is given)."""
-    session = b64encode(json.dumps({SESSION_USER: user, SESSION_ROLE: role.value}).encode())
-    signer = TimestampSigner(settings.session_secret.get_secret_value())
-    cookie = signer.sign(session).decode()
-    return httpx.Client(base_url=url, cookies={"mediawatch_session": cookie}, timeout=30)
+@contextmanager
+def signed_in(url: str, user: str) -> Iterator[httpx.Client]:
+    """A browser logged in through the form as one of the test users."""
+    with httpx.Client(base_url=url, timeout=30) as client:
+        assert login(client, user, ADMIN_PASSWORD).status_code == 303
+        yield client
 
 
 def test_analysts_read_the_queue_and_items_but_get_no_forms(url, settings, item):
-    with signed_in(url, settings, "congan", Role.ANALYST) as client:
+    with signed_in(url, "analyst1") as client:
         queue = client.get("/")
         assert queue.status_code == 200 and "Tin đồn" in queue.text
         assert 'action="/review/bulk"' not in queue.text and 'name="item_id"' not in queue.text
@@ -58,7 +53,7 @@ def test_analysts_read_the_queue_and_items_but_get_no_forms(url, settings, item)
 
 
 def test_reviewers_get_the_forms_valid_now(url, settings, item):
-    with signed_in(url, settings, "an", Role.REVIEWER) as client:
+    with signed_in(url, "reviewer1") as client:
         page = client.get(f"/items/{quote(item.id)}")
         actions = re.findall(r'name="action" value="(\w+)"', page.text)
         assert actions == ["claim", "decide"]
@@ -70,8 +65,8 @@ def test_reviewers_get_the_forms_valid_now(url, settings, item):
         assert claimed.status_code == 303
         page = client.get(f"/items/{quote(item.id)}")
         assert re.findall(r'name="action" value="(\w+)"', page.text) == ["release", "decide"]
-        assert "Đang do <strong>an</strong>" in page.text
-    with signed_in(url, settings, "binh", Role.REVIEWER) as other:
+        assert "Đang do <strong>reviewer1</strong>" in page.text
+    with signed_in(url, "reviewer2") as other:
         page = other.get(f"/items/{quote(item.id)}")
         assert re.findall(r'name="action" value="(\w+)"', page.text) == []
         csrf = re.search(r'name="csrf" value="([^"]+)"', page.text).group(1)
@@ -80,4 +75,4 @@ def test_reviewers_get_the_forms_valid_now(url, settings, item):
             data={"csrf": csrf, "action": "decide", "outcome": "false", "expected_version": "1"},
         )
         assert stale.status_code == 303
-        assert "đang do an xử lý" in other.get(f"/items/{quote(item.id)}").text
+        assert "đang do reviewer1 xử lý" in other.get(f"/items/{quote(item.id)}").text
