@@ -18,6 +18,7 @@ from datetime import UTC, datetime
 from functools import wraps
 from itertools import chain
 from typing import Any, Concatenate, ParamSpec, TypeVar
+from zoneinfo import ZoneInfo
 
 from elasticsearch import (
     ApiError,
@@ -38,6 +39,9 @@ from index.query import (
     SearchHit,
     SearchPage,
     SearchQuery,
+    StorySummary,
+    TrendBucket,
+    TrendQuery,
     Trends,
     decode_cursor,
     encode_cursor,
@@ -140,6 +144,30 @@ def _available(
             return method(self, *args, **kwargs)
 
     return guarded
+
+
+# Which keyword field a trend dimension splits by.
+_TREND_FIELDS = {
+    "topic": "topics",
+    "place": "places",
+    "sentiment": "sentiment",
+    "tier": "source_tier",
+    "source": "source_id",
+}
+
+
+def _phrases(text: str | None) -> list[dict]:
+    """Every folded word or quoted phrase of ``text`` must occur in the title or the body."""
+    return [
+        {
+            "multi_match": {
+                "query": term,
+                "type": "phrase",
+                "fields": ["title_folded", "text_folded"],
+            }
+        }
+        for term in query_terms(text)
+    ]
 
 
 def _iso(value: datetime) -> str:
@@ -568,16 +596,7 @@ class ElasticStore(Store):
         must: list[dict] = []
         filters: list[dict] = []
         terms = query_terms(query.text)
-        for term in terms:
-            must.append(
-                {
-                    "multi_match": {
-                        "query": term,
-                        "type": "phrase",
-                        "fields": ["title_folded", "text_folded"],
-                    }
-                }
-            )
+        must += _phrases(query.text)
         time_range = {}
         if query.since:
             time_range["gte"] = _iso(query.since)
@@ -722,6 +741,99 @@ class ElasticStore(Store):
         return Trends(
             since=since, until=until, total_per_day=totals, by_topic=topics, by_sentiment=sentiments
         )
+
+    @staticmethod
+    def _trend_filters(query: TrendQuery) -> dict:
+        """A trend query's window and filters as a bool query."""
+        filters: list[dict] = [
+            {"range": {"event_time": {"gte": _iso(query.since), "lt": _iso(query.until)}}}
+        ]
+        for field, values in (
+            ("topics", query.topics),
+            ("places", query.places),
+            ("source_id", query.source_ids),
+            ("source_tier", [tier.value for tier in query.tiers]),
+            ("sentiment", [s.value for s in query.sentiments]),
+        ):
+            if values:
+                filters.append({"terms": {field: values}})
+        return {"bool": {"filter": filters + _phrases(query.text)}}
+
+    @_available
+    def trend_counts(self, query: TrendQuery, timezone: str) -> list[TrendBucket]:
+        zone = ZoneInfo(timezone)
+        response = self.client.search(
+            index=self.read_alias,
+            size=0,
+            ignore_unavailable=True,
+            query=self._trend_filters(query),
+            aggs={
+                "buckets": {
+                    "date_histogram": {
+                        "field": "event_time",
+                        "calendar_interval": query.interval,
+                        "time_zone": timezone,
+                        "min_doc_count": 1,
+                    },
+                    "aggs": {
+                        "keys": {"terms": {"field": _TREND_FIELDS[query.dimension], "size": 10_000}}
+                    },
+                }
+            },
+        )
+        buckets = response.get("aggregations", {}).get("buckets", {}).get("buckets", [])
+        return [
+            TrendBucket(
+                start=datetime.fromtimestamp(bucket["key"] / 1000, tz=zone),
+                key=key["key"],
+                count=key["doc_count"],
+            )
+            for bucket in buckets
+            for key in sorted(bucket["keys"]["buckets"], key=lambda b: b["key"])
+        ]
+
+    @_available
+    def top_stories(self, query: TrendQuery, limit: int = 10) -> list[StorySummary]:
+        response = self.client.search(
+            index=self.read_alias,
+            size=0,
+            ignore_unavailable=True,
+            query=self._trend_filters(query),
+            aggs={
+                "stories": {
+                    "terms": {
+                        "field": "story_id",
+                        "size": limit,
+                        "shard_size": max(limit * 20, 1000),
+                        "order": [{"_count": "desc"}, {"_key": "asc"}],
+                    },
+                    "aggs": {
+                        "sources": {"cardinality": {"field": "source_id"}},
+                        "first": {"min": {"field": "event_time"}},
+                        "last": {"max": {"field": "event_time"}},
+                        "title": {
+                            "top_hits": {
+                                "size": 1,
+                                "sort": [{"event_time": "asc"}, {"id": "asc"}],
+                                "_source": {"includes": ["document.title"]},
+                            }
+                        },
+                    },
+                }
+            },
+        )
+        stories = response.get("aggregations", {}).get("stories", {}).get("buckets", [])
+        return [
+            StorySummary(
+                story_id=story["key"],
+                items=story["doc_count"],
+                sources=story["sources"]["value"],
+                first_seen=datetime.fromtimestamp(story["first"]["value"] / 1000, tz=UTC),
+                last_seen=datetime.fromtimestamp(story["last"]["value"] / 1000, tz=UTC),
+                title=story["title"]["hits"]["hits"][0]["_source"]["document"]["title"],
+            )
+            for story in stories
+        ]
 
     @_available
     def source_day_counts(self, since: datetime, until: datetime, timezone: str) -> list[DayCount]:

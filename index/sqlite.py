@@ -22,6 +22,9 @@ from index.query import (
     SearchHit,
     SearchPage,
     SearchQuery,
+    StorySummary,
+    TrendBucket,
+    TrendQuery,
     Trends,
     decode_cursor,
     encode_cursor,
@@ -52,7 +55,9 @@ CREATE TABLE IF NOT EXISTS items (
     reviewer TEXT,
     decided_at TEXT,
     review_note TEXT,
-    review_version INTEGER NOT NULL DEFAULT 0
+    review_version INTEGER NOT NULL DEFAULT 0,
+    source_tier TEXT,
+    story_id TEXT
 );
 CREATE INDEX IF NOT EXISTS items_event_time ON items(event_time);
 CREATE INDEX IF NOT EXISTS items_queue ON items(review_state, risk);
@@ -64,6 +69,13 @@ CREATE TABLE IF NOT EXISTS item_topics (
     PRIMARY KEY (item_id, topic)
 );
 CREATE INDEX IF NOT EXISTS item_topics_topic ON item_topics(topic);
+CREATE INDEX IF NOT EXISTS items_story ON items(story_id);
+CREATE TABLE IF NOT EXISTS item_places (
+    item_id TEXT NOT NULL REFERENCES items(id) ON DELETE CASCADE,
+    place TEXT NOT NULL,
+    PRIMARY KEY (item_id, place)
+);
+CREATE INDEX IF NOT EXISTS item_places_place ON item_places(place);
 CREATE VIRTUAL TABLE IF NOT EXISTS items_fts USING fts5(
     title, body, tokenize = 'unicode61 remove_diacritics 2'
 );
@@ -83,6 +95,23 @@ BEGIN SELECT RAISE(ABORT, 'review_log is append-only'); END;
 CREATE TRIGGER IF NOT EXISTS review_log_no_delete BEFORE DELETE ON review_log
 BEGIN SELECT RAISE(ABORT, 'review_log is append-only'); END;
 """
+
+
+# Columns added after the first release: name → where the stored document holds the value.
+_ADDED_COLUMNS = {"source_tier": "$.source_tier", "story_id": "$.story_id"}
+
+# What a trend splits by: (join, key expression).
+_DIMENSIONS = {
+    "topic": ("JOIN item_topics d ON d.item_id = items.id", "d.topic"),
+    "place": ("JOIN item_places d ON d.item_id = items.id", "d.place"),
+    "sentiment": ("", "items.sentiment"),
+    "tier": ("", "items.source_tier"),
+    "source": ("", "items.source_id"),
+}
+_BUCKET_START = {
+    "day": "date(items.event_time, :shift) || 'T00:00:00'",
+    "hour": "strftime('%Y-%m-%dT%H:00:00', items.event_time, :shift)",
+}
 
 
 def _iso(value: datetime) -> str:
@@ -116,7 +145,25 @@ class SQLiteStore(Store):
         path.parent.mkdir(parents=True, exist_ok=True)
         with self._connect() as connection:
             connection.execute("PRAGMA journal_mode = WAL")
+            tables = {row[0] for row in connection.execute("SELECT name FROM sqlite_master")}
+            if "items" in tables:
+                self._add_columns(connection)
             connection.executescript(SCHEMA)
+            if "items" in tables and "item_places" not in tables:
+                connection.execute(
+                    "INSERT OR IGNORE INTO item_places (item_id, place) "
+                    "SELECT items.id, p.value FROM items, json_each(items.document, '$.places') p"
+                )
+
+    @staticmethod
+    def _add_columns(connection: sqlite3.Connection) -> None:
+        """Bring a file written by an earlier version up to SCHEMA, filling the new columns
+        from the documents already stored."""
+        columns = {row["name"] for row in connection.execute("PRAGMA table_info(items)")}
+        for column, path in _ADDED_COLUMNS.items():
+            if column not in columns:
+                connection.execute(f"ALTER TABLE items ADD COLUMN {column} TEXT")
+                connection.execute(f"UPDATE items SET {column} = json_extract(document, '{path}')")
 
     @contextmanager
     def _connect(self) -> Iterator[sqlite3.Connection]:
@@ -175,6 +222,8 @@ class SQLiteStore(Store):
             "duplicate_of": document.duplicate_of,
             "sentiment": classification.sentiment.value if classification else None,
             "risk": classification.risk if classification else 0.0,
+            "source_tier": document.source_tier.value,
+            "story_id": document.story_id,
             "document": json.dumps(content, ensure_ascii=False),
         }
 
@@ -207,6 +256,11 @@ class SQLiteStore(Store):
         connection.executemany(
             "INSERT INTO item_topics (item_id, topic) VALUES (?, ?)",
             [(document.id, topic.id) for topic in topics],
+        )
+        connection.execute("DELETE FROM item_places WHERE item_id = ?", (document.id,))
+        connection.executemany(
+            "INSERT OR IGNORE INTO item_places (item_id, place) VALUES (?, ?)",
+            [(document.id, place) for place in document.places],
         )
 
     # -- reading -------------------------------------------------------------------------
@@ -380,6 +434,86 @@ class SQLiteStore(Store):
             by_topic=counts(topics),
             by_sentiment=counts(sentiments),
         )
+
+    @staticmethod
+    def _trend_filters(query: TrendQuery) -> tuple[list[str], dict[str, object]]:
+        """WHERE clauses and named parameters for a trend query's window and filters."""
+        clauses = ["items.event_time >= :since", "items.event_time < :until"]
+        params: dict[str, object] = {"since": _iso(query.since), "until": _iso(query.until)}
+        lists = {
+            "sentiment": ("items.sentiment IN ({})", [s.value for s in query.sentiments]),
+            "tier": ("items.source_tier IN ({})", [t.value for t in query.tiers]),
+            "source": ("items.source_id IN ({})", query.source_ids),
+            "topic": (
+                "items.id IN (SELECT item_id FROM item_topics WHERE topic IN ({}))",
+                query.topics,
+            ),
+            "place": (
+                "items.id IN (SELECT item_id FROM item_places WHERE place IN ({}))",
+                query.places,
+            ),
+        }
+        for name, (clause, values) in lists.items():
+            if values:
+                marks = [f":{name}{i}" for i in range(len(values))]
+                clauses.append(clause.format(", ".join(marks)))
+                params |= {mark[1:]: value for mark, value in zip(marks, values, strict=True)}
+        match = _fts_query(query.text)
+        if match:
+            clauses.append("items.seq IN (SELECT rowid FROM items_fts WHERE items_fts MATCH :text)")
+            params["text"] = match
+        return clauses, params
+
+    def trend_counts(self, query: TrendQuery, timezone: str) -> list[TrendBucket]:
+        zone = ZoneInfo(timezone)
+        offset = zone.utcoffset(query.until) or timedelta()
+        join, key = _DIMENSIONS[query.dimension]
+        clauses, params = self._trend_filters(query)
+        start = _BUCKET_START[query.interval]
+        with self._connect() as connection:
+            rows = connection.execute(
+                f"SELECT {start} AS start, {key} AS key, count(*) AS n FROM items {join} "
+                f"WHERE {' AND '.join(clauses)} AND {key} IS NOT NULL "
+                "GROUP BY start, key ORDER BY start, key",
+                params | {"shift": f"{int(offset.total_seconds())} seconds"},
+            ).fetchall()
+        return [
+            TrendBucket(
+                start=datetime.fromisoformat(row["start"]).replace(tzinfo=zone),
+                key=row["key"],
+                count=row["n"],
+            )
+            for row in rows
+        ]
+
+    def top_stories(self, query: TrendQuery, limit: int = 10) -> list[StorySummary]:
+        clauses, params = self._trend_filters(query)
+        where = " AND ".join([*clauses, "items.story_id IS NOT NULL"])
+        with self._connect() as connection:
+            rows = connection.execute(
+                "SELECT story_id, count(*) AS n, count(DISTINCT source_id) AS sources, "
+                "min(event_time) AS first, max(event_time) AS last FROM items "
+                f"WHERE {where} GROUP BY story_id ORDER BY n DESC, story_id LIMIT :limit",
+                params | {"limit": limit},
+            ).fetchall()
+            stories = []
+            for row in rows:
+                first = connection.execute(
+                    "SELECT json_extract(document, '$.title') FROM items "
+                    f"WHERE {where} AND items.story_id = :story ORDER BY event_time, id LIMIT 1",
+                    params | {"story": row["story_id"]},
+                ).fetchone()
+                stories.append(
+                    StorySummary(
+                        story_id=row["story_id"],
+                        items=row["n"],
+                        sources=row["sources"],
+                        first_seen=row["first"],
+                        last_seen=row["last"],
+                        title=first[0],
+                    )
+                )
+        return stories
 
     def source_day_counts(self, since: datetime, until: datetime, timezone: str) -> list[DayCount]:
         offset = ZoneInfo(timezone).utcoffset(until) or timedelta()

@@ -8,7 +8,15 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from index.query import DayCount, SearchPage, SearchQuery, Trends
+from index.query import (
+    DayCount,
+    SearchPage,
+    SearchQuery,
+    StorySummary,
+    TrendBucket,
+    TrendQuery,
+    Trends,
+)
 from mediawatch.model import Document, ReviewDecision
 
 
@@ -94,6 +102,17 @@ class Store(ABC):
     @abstractmethod
     def trends(self, since: datetime, until: datetime, timezone: str) -> Trends:
         """Counts per calendar day (in ``timezone``), by topic and by sentiment."""
+
+    @abstractmethod
+    def trend_counts(self, query: TrendQuery, timezone: str) -> list[TrendBucket]:
+        """Items per bucket (a day or an hour starting in ``timezone``, by event time) and
+        key of the query's dimension, ordered by start then key; empty buckets are left out.
+        An item with two topics (or places) counts once under each."""
+
+    @abstractmethod
+    def top_stories(self, query: TrendQuery, limit: int = 10) -> list[StorySummary]:
+        """The stories with most items in the query's window and filters: most items first,
+        then story id."""
 
     @abstractmethod
     def source_day_counts(self, since: datetime, until: datetime, timezone: str) -> list[DayCount]:
