@@ -8,6 +8,8 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from index.query import TrendQuery, shares
+from index.spikes import current_spikes
+from mediawatch.config import SpikeSettings
 from mediawatch.model import Document, Sentiment, SourceTier
 from tests.factories import make_document
 
@@ -150,3 +152,31 @@ def test_a_window_with_nothing_is_empty(store, corpus):
     empty = TrendQuery(since=DAY - timedelta(days=9), until=DAY - timedelta(days=8))
     assert store.trend_counts(empty, ZONE) == []
     assert store.top_stories(empty) == []
+
+
+def test_current_spikes_against_each_keys_own_baseline(store):
+    """A topic at one item a day stays quiet; one that jumps from nothing to eight items in
+    the last day spikes; five social posts in the last hour spike by the hour as well."""
+    now = datetime(2026, 11, 20, 9, 40, tzinfo=UTC)
+    documents = [item(day, now - timedelta(days=day, hours=2)) for day in range(1, 15)]
+    documents += [
+        item(100 + n, now - timedelta(hours=3), topics=("tourism",), places=("bao-loc",))
+        for n in range(8)
+    ]
+    documents += [
+        item(200 + n, now - timedelta(minutes=45 + n), topics=("fire",), tier=SourceTier.SOCIAL)
+        for n in range(5)
+    ]
+    store.upsert(documents)
+    spikes = current_spikes(store, SpikeSettings(), ZONE, now=now)
+    found = {(s.window, s.dimension, s.key, s.count) for s in spikes}
+    assert found == {
+        ("day", "topic", "tourism", 8),
+        ("day", "place", "bao-loc", 8),
+        ("day", "topic", "fire", 5),
+        ("hour", "topic", "fire", 5),
+    }
+    assert all(s.window_end == datetime(2026, 11, 20, 9, tzinfo=UTC) for s in spikes)
+    scoped = TrendQuery(since=now - timedelta(days=1), until=now, tiers=[SourceTier.PRESS])
+    in_press = current_spikes(store, SpikeSettings(), ZONE, scope=scoped, now=now)
+    assert {(s.window, s.key) for s in in_press} == {("day", "tourism"), ("day", "bao-loc")}
