@@ -17,6 +17,7 @@ from api.routers import ingest, items, review, trends
 from api.routers import sources as sources_router
 from api.routers import stories as stories_router
 from api.routers import topics as topics_router
+from api.routers import watchlists as watchlists_router
 from api.security import LoginRequired, TokenRegistry
 from classifier.taxonomy import Taxonomy
 from classifier.topic_labels import TopicLabels
@@ -29,6 +30,7 @@ from mediawatch.audit import AuditLog
 from mediawatch.config import Settings
 from mediawatch.model import Source
 from mediawatch.stories import StoryIndex
+from mediawatch.watchlists import Watchlists
 
 
 def _validation_error(request: Request, error: RequestValidationError) -> Response:
@@ -81,6 +83,7 @@ def create_app(
     app.state.stories = stories or StoryIndex(settings.stories_path)
     app.state.tokens = TokenRegistry(settings)
     app.state.audit = AuditLog(settings.audit_path)
+    app.state.watchlists = Watchlists(settings.watchlists_path)
     app.state.topic_labels = Taxonomy.load().labels_vi
     app.state.topic_corrections = TopicLabels(
         settings.topic_labels_path, frozenset(app.state.topic_labels)
@@ -101,6 +104,8 @@ def create_app(
     app.include_router(items.router)
     app.include_router(review.router)
     app.include_router(trends.router)
+    app.include_router(trends.spikes_router)
+    app.include_router(watchlists_router.router)
     app.include_router(sources_router.router)
     app.include_router(stories_router.router)
     app.include_router(topics_router.router)

@@ -1,4 +1,5 @@
-"""APScheduler jobs: the crawl of whichever sources are due, the digest every morning."""
+"""APScheduler jobs: the crawl of whichever sources are due, the digest every morning, the
+watchlists' spike alerts every hour."""
 
 from __future__ import annotations
 
@@ -35,6 +36,7 @@ def build_scheduler(
     crawl_due: Callable[[], object],
     digest: Callable[[], object],
     crawl_now: bool = False,
+    spike_alerts: Callable[[], object] | None = None,
 ) -> BackgroundScheduler:
     """Every minute, the sources due then crawl together: one crawl process, one polite
     engine. Which are due is the crawl state's call (schedules, adaptive intervals)."""
@@ -63,4 +65,12 @@ def build_scheduler(
         executor="digest",
         misfire_grace_time=3 * 3600,
     )
+    if spike_alerts is not None:
+        scheduler.add_job(
+            _guarded("spike-alerts", spike_alerts),
+            trigger=CronTrigger(minute=5, timezone=zone),  # just after each whole hour closes
+            id="spike-alerts",
+            name="spike alerts for watchlists, hourly",
+            executor="digest",
+        )
     return scheduler

@@ -18,11 +18,13 @@ from index.elastic import ElasticStore
 from index.spool import Spool, SpoolingStore
 from index.sqlite import SQLiteStore
 from index.store import Store
+from mediawatch.alerts import send_spike_alerts
 from mediawatch.config import Settings
 from mediawatch.digest import deliver_digest
 from mediawatch.model import Source
 from mediawatch.pipeline import Pipeline
 from mediawatch.scheduler import build_scheduler
+from mediawatch.watchlists import Watchlists
 
 
 @dataclass(frozen=True)
@@ -83,6 +85,9 @@ def background_jobs(
         crawl_due=lambda: pipeline.crawl_due(sources),
         digest=lambda: deliver_digest(pipeline.store, settings, topic_labels),
         crawl_now=crawl_now,
+        spike_alerts=lambda: send_spike_alerts(
+            pipeline.store, settings, Watchlists(settings.watchlists_path)
+        ),
     )
     if isinstance(pipeline.store, SpoolingStore):
         scheduler.add_job(pipeline.store.flush, "interval", minutes=1, id="spool-flush")
