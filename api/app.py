@@ -13,6 +13,8 @@ from starlette.middleware.sessions import SessionMiddleware
 
 from api import web
 from api.deps import PrincipalDep
+from api.export_jobs import ExportJobs
+from api.routers import exports as exports_router
 from api.routers import ingest, items, review, trends
 from api.routers import sources as sources_router
 from api.routers import stories as stories_router
@@ -84,6 +86,7 @@ def create_app(
     app.state.tokens = TokenRegistry(settings)
     app.state.audit = AuditLog(settings.audit_path)
     app.state.watchlists = Watchlists(settings.watchlists_path)
+    app.state.export_jobs = ExportJobs(settings.exports_dir)
     app.state.topic_labels = Taxonomy.load().labels_vi
     app.state.topic_corrections = TopicLabels(
         settings.topic_labels_path, frozenset(app.state.topic_labels)
@@ -106,6 +109,7 @@ def create_app(
     app.include_router(trends.router)
     app.include_router(trends.spikes_router)
     app.include_router(watchlists_router.router)
+    app.include_router(exports_router.router)
     app.include_router(sources_router.router)
     app.include_router(stories_router.router)
     app.include_router(topics_router.router)
