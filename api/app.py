@@ -16,6 +16,7 @@ from api.deps import PrincipalDep
 from api.export_jobs import ExportJobs
 from api.routers import exports as exports_router
 from api.routers import ingest, items, review, trends
+from api.routers import reports as reports_router
 from api.routers import sources as sources_router
 from api.routers import stories as stories_router
 from api.routers import topics as topics_router
@@ -110,6 +111,7 @@ def create_app(
     app.include_router(trends.spikes_router)
     app.include_router(watchlists_router.router)
     app.include_router(exports_router.router)
+    app.include_router(reports_router.router)
     app.include_router(sources_router.router)
     app.include_router(stories_router.router)
     app.include_router(topics_router.router)
