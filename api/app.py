@@ -15,7 +15,7 @@ from api import web
 from api.deps import PrincipalDep
 from api.export_jobs import ExportJobs
 from api.routers import exports as exports_router
-from api.routers import ingest, items, review, trends
+from api.routers import ingest, items, review, trend_pages, trends
 from api.routers import reports as reports_router
 from api.routers import sources as sources_router
 from api.routers import stories as stories_router
@@ -116,6 +116,7 @@ def create_app(
     app.include_router(stories_router.router)
     app.include_router(topics_router.router)
     app.include_router(ingest.router)
+    app.include_router(trend_pages.router)
     app.include_router(web.router)
 
     @app.get("/api/openapi.json", include_in_schema=False)
