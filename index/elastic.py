@@ -761,36 +761,46 @@ class ElasticStore(Store):
 
     @_available
     def trend_counts(self, query: TrendQuery, timezone: str) -> list[TrendBucket]:
+        """A composite aggregation, paged by after_key: exact however many hours times keys,
+        where date_histogram × terms would hit search.max_buckets."""
         zone = ZoneInfo(timezone)
-        response = self.client.search(
-            index=self.read_alias,
-            size=0,
-            ignore_unavailable=True,
-            query=self._trend_filters(query),
-            aggs={
-                "buckets": {
+        sources = [
+            {
+                "start": {
                     "date_histogram": {
                         "field": "event_time",
                         "calendar_interval": query.interval,
                         "time_zone": timezone,
-                        "min_doc_count": 1,
-                    },
-                    "aggs": {
-                        "keys": {"terms": {"field": _TREND_FIELDS[query.dimension], "size": 10_000}}
-                    },
+                    }
                 }
             },
-        )
-        buckets = response.get("aggregations", {}).get("buckets", {}).get("buckets", [])
-        return [
-            TrendBucket(
-                start=datetime.fromtimestamp(bucket["key"] / 1000, tz=zone),
-                key=key["key"],
-                count=key["doc_count"],
-            )
-            for bucket in buckets
-            for key in sorted(bucket["keys"]["buckets"], key=lambda b: b["key"])
+            {"key": {"terms": {"field": _TREND_FIELDS[query.dimension]}}},
         ]
+        buckets: list[TrendBucket] = []
+        after = None
+        while True:
+            composite: dict[str, Any] = {"size": 1000, "sources": sources}
+            if after:
+                composite["after"] = after
+            response = self.client.search(
+                index=self.read_alias,
+                size=0,
+                ignore_unavailable=True,
+                query=self._trend_filters(query),
+                aggs={"buckets": {"composite": composite}},
+            )
+            result = response.get("aggregations", {}).get("buckets", {})
+            buckets += [
+                TrendBucket(
+                    start=datetime.fromtimestamp(bucket["key"]["start"] / 1000, tz=zone),
+                    key=bucket["key"]["key"],
+                    count=bucket["doc_count"],
+                )
+                for bucket in result.get("buckets", [])
+            ]
+            after = result.get("after_key")
+            if not after or not result.get("buckets"):
+                return buckets
 
     @_available
     def top_stories(self, query: TrendQuery, limit: int = 10) -> list[StorySummary]:

@@ -14,12 +14,13 @@ from api.exports import MEDIA_TYPES
 from api.reports import write_yearly_report
 
 router = APIRouter(prefix="/api/reports", tags=["reports"])
+FIRST_DAY, LAST_DAY = date(2000, 1, 1), date(2999, 12, 31)  # days a datetime can bound
 
 
 @router.get("/yearly.xlsx", summary="Báo cáo năm (the yearly report, XLSX)")
 def yearly_report(
-    since: Annotated[date, Query(description="First local day, included")],
-    until: Annotated[date, Query(description="Last local day, included")],
+    since: Annotated[date, Query(ge=FIRST_DAY, le=LAST_DAY, description="First local day")],
+    until: Annotated[date, Query(ge=FIRST_DAY, le=LAST_DAY, description="Last local day")],
     request: Request,
     store: StoreDep,
     settings: SettingsDep,

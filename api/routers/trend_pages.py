@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Annotated
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, Form, Query, Request, status
+from fastapi import APIRouter, Form, Path, Query, Request, status
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import ValidationError
 
@@ -121,7 +121,7 @@ def create_watchlist_form(
 @router.post("/watchlists/{watchlist_id}/delete")
 def delete_watchlist_form(
     request: Request,
-    watchlist_id: int,
+    watchlist_id: Annotated[int, Path(ge=1, le=2**63 - 1)],
     principal: PageWatchlistsDep,
     csrf: Annotated[str, Form()],
 ) -> Response:

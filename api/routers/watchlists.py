@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, HTTPException, Request, Response, status
+from fastapi import APIRouter, Depends, HTTPException, Path, Request, Response, status
 
 from api.deps import WatchlistsDep, audit
 from api.security import Permission, Principal
 from mediawatch.watchlists import Watchlist, WatchlistInput, WatchlistNotFound, Watchlists
 
 router = APIRouter(prefix="/api/watchlists", tags=["watchlists"])
+WatchlistId = Annotated[int, Path(ge=1, le=2**63 - 1, description="As POST returned it")]
 
 
 def get_watchlists(request: Request) -> Watchlists:
@@ -65,14 +66,14 @@ def create_watchlist(
 
 @router.get("/{watchlist_id}", response_model=Watchlist, summary="Một danh sách (one watchlist)")
 def get_watchlist(
-    watchlist_id: int, watchlists: WatchlistsStoreDep, principal: WatchlistsDep
+    watchlist_id: WatchlistId, watchlists: WatchlistsStoreDep, principal: WatchlistsDep
 ) -> Watchlist:
     return owned(watchlists, watchlist_id, principal, reading=True)
 
 
 @router.put("/{watchlist_id}", response_model=Watchlist, summary="Sửa (update a watchlist)")
 def update_watchlist(
-    watchlist_id: int,
+    watchlist_id: WatchlistId,
     data: WatchlistInput,
     request: Request,
     watchlists: WatchlistsStoreDep,
@@ -90,7 +91,10 @@ def update_watchlist(
     summary="Xoá (delete a watchlist)",
 )
 def delete_watchlist(
-    watchlist_id: int, request: Request, watchlists: WatchlistsStoreDep, principal: WatchlistsDep
+    watchlist_id: WatchlistId,
+    request: Request,
+    watchlists: WatchlistsStoreDep,
+    principal: WatchlistsDep,
 ) -> Response:
     owned(watchlists, watchlist_id, principal)
     watchlists.delete(watchlist_id)

@@ -180,3 +180,13 @@ def test_current_spikes_against_each_keys_own_baseline(store):
     scoped = TrendQuery(since=now - timedelta(days=1), until=now, tiers=[SourceTier.PRESS])
     in_press = current_spikes(store, SpikeSettings(), ZONE, scope=scoped, now=now)
     assert {(s.window, s.key) for s in in_press} == {("day", "tourism"), ("day", "bao-loc")}
+
+
+def test_more_buckets_than_one_aggregation_page_are_all_counted(store):
+    """1,100 sources in one hour: Elasticsearch pages its composite aggregation."""
+    at = DAY + timedelta(hours=3)
+    store.upsert(item(n, at, source=f"nguon-{n:04d}") for n in range(1100))
+    buckets = store.trend_counts(window(interval="hour", dimension="source"), ZONE)
+    assert len(buckets) == 1100
+    assert {b.count for b in buckets} == {1}
+    assert [b.key for b in buckets] == sorted(b.key for b in buckets)
