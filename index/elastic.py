@@ -42,7 +42,6 @@ from index.query import (
     StorySummary,
     TrendBucket,
     TrendQuery,
-    Trends,
     decode_cursor,
     encode_cursor,
 )
@@ -701,46 +700,6 @@ class ElasticStore(Store):
         }
         sort = [{"risk": "desc"}, {"event_time": "desc"}, {"id": "asc"}]
         return self._page(body, sort, limit, offset, None)
-
-    @_available
-    def trends(self, since: datetime, until: datetime, timezone: str) -> Trends:
-        response = self.client.search(
-            index=self.read_alias,
-            size=0,
-            ignore_unavailable=True,
-            query={"range": {"event_time": {"gte": _iso(since), "lt": _iso(until)}}},
-            aggs={
-                "days": {
-                    "date_histogram": {
-                        "field": "event_time",
-                        "calendar_interval": "day",
-                        "time_zone": timezone,
-                        "min_doc_count": 1,
-                        "format": "yyyy-MM-dd",
-                    },
-                    "aggs": {
-                        "topics": {"terms": {"field": "topics", "size": 100}},
-                        "sentiments": {"terms": {"field": "sentiment", "size": 10}},
-                    },
-                }
-            },
-        )
-        buckets = response.get("aggregations", {}).get("days", {}).get("buckets", [])
-        totals, topics, sentiments = [], [], []
-        for bucket in buckets:
-            day = bucket["key_as_string"]
-            totals.append(DayCount(day=day, key="all", count=bucket["doc_count"]))
-            topics += [
-                DayCount(day=day, key=b["key"], count=b["doc_count"])
-                for b in sorted(bucket["topics"]["buckets"], key=lambda b: b["key"])
-            ]
-            sentiments += [
-                DayCount(day=day, key=b["key"], count=b["doc_count"])
-                for b in sorted(bucket["sentiments"]["buckets"], key=lambda b: b["key"])
-            ]
-        return Trends(
-            since=since, until=until, total_per_day=totals, by_topic=topics, by_sentiment=sentiments
-        )
 
     @staticmethod
     def _trend_filters(query: TrendQuery) -> dict:

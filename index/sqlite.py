@@ -25,7 +25,6 @@ from index.query import (
     StorySummary,
     TrendBucket,
     TrendQuery,
-    Trends,
     decode_cursor,
     encode_cursor,
 )
@@ -397,42 +396,6 @@ class SQLiteStore(Store):
             limit,
             offset,
             None,
-        )
-
-    def trends(self, since: datetime, until: datetime, timezone: str) -> Trends:
-        offset = ZoneInfo(timezone).utcoffset(until) or timedelta()
-        shift = f"{int(offset.total_seconds())} seconds"
-        day = "date(items.event_time, ?)"
-        window = "items.event_time >= ? AND items.event_time < ?"
-        bounds = [_iso(since), _iso(until)]
-        with self._connect() as connection:
-            totals = connection.execute(
-                f"SELECT {day} AS day, 'all' AS key, count(*) AS n FROM items "
-                f"WHERE {window} GROUP BY day ORDER BY day",
-                [shift, *bounds],
-            ).fetchall()
-            topics = connection.execute(
-                f"SELECT {day} AS day, t.topic AS key, count(*) AS n FROM items "
-                f"JOIN item_topics t ON t.item_id = items.id WHERE {window} "
-                "GROUP BY day, key ORDER BY day, key",
-                [shift, *bounds],
-            ).fetchall()
-            sentiments = connection.execute(
-                f"SELECT {day} AS day, items.sentiment AS key, count(*) AS n FROM items "
-                f"WHERE {window} AND items.sentiment IS NOT NULL "
-                "GROUP BY day, key ORDER BY day, key",
-                [shift, *bounds],
-            ).fetchall()
-
-        def counts(rows: list[sqlite3.Row]) -> list[DayCount]:
-            return [DayCount(day=r["day"], key=r["key"], count=r["n"]) for r in rows]
-
-        return Trends(
-            since=since,
-            until=until,
-            total_per_day=counts(totals),
-            by_topic=counts(topics),
-            by_sentiment=counts(sentiments),
         )
 
     @staticmethod

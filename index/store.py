@@ -5,7 +5,7 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from index.query import (
@@ -14,6 +14,7 @@ from index.query import (
     SearchQuery,
     StorySummary,
     TrendBucket,
+    TrendDimension,
     TrendQuery,
     Trends,
 )
@@ -99,9 +100,25 @@ class Store(ABC):
     @abstractmethod
     def search(self, query: SearchQuery) -> SearchPage: ...
 
-    @abstractmethod
     def trends(self, since: datetime, until: datetime, timezone: str) -> Trends:
-        """Counts per calendar day (in ``timezone``), by topic and by sentiment."""
+        """Counts per calendar day (in ``timezone``), by topic and by sentiment: the digest's
+        and the old /api/trends' view, read through trend_counts."""
+        query = TrendQuery(since=since, until=until, interval="day")
+
+        def days(dimension: TrendDimension) -> list[DayCount]:
+            buckets = self.trend_counts(query.scoped(dimension=dimension), timezone)
+            return [DayCount(day=b.start.date(), key=b.key, count=b.count) for b in buckets]
+
+        totals: dict[date, int] = {}
+        for row in days("tier"):  # every item has exactly one tier
+            totals[row.day] = totals.get(row.day, 0) + row.count
+        return Trends(
+            since=since,
+            until=until,
+            total_per_day=[DayCount(day=d, key="all", count=n) for d, n in sorted(totals.items())],
+            by_topic=days("topic"),
+            by_sentiment=days("sentiment"),
+        )
 
     @abstractmethod
     def trend_counts(self, query: TrendQuery, timezone: str) -> list[TrendBucket]:
