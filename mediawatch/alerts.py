@@ -41,6 +41,13 @@ def scope(watchlist: Watchlist, now: datetime) -> TrendQuery:
     )
 
 
+def followed(watchlist: Watchlist, spike: SpikeReport) -> bool:
+    """A spike the watchlist names, or any of its kind when it names none: a list about land
+    hears about land, not about the tourism stories that share some of its items."""
+    named = watchlist.topics if spike.dimension == "topic" else watchlist.places
+    return not named or spike.key in named
+
+
 def render_alert(
     watchlist: Watchlist, spikes: list[SpikeReport], settings: Settings
 ) -> EmailMessage:
@@ -81,7 +88,7 @@ def send_spike_alerts(
         found = current_spikes(
             store, settings.spikes, settings.timezone, scope=scope(watchlist, now), now=now
         )
-        keyed = [(spike, spike_id(spike, settings.timezone)) for spike in found]
+        keyed = [(s, spike_id(s, settings.timezone)) for s in found if followed(watchlist, s)]
         fresh = [
             (spike, key) for spike, key in keyed if watchlists.first_alert(watchlist.id, key, now)
         ]

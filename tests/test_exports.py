@@ -118,14 +118,16 @@ def test_a_large_export_runs_in_the_background_and_misses_nothing(
         make_document(f"https://b.vn/{n}", f"Tin {n}", "Nội dung", published_at=AT)
         for n in range(250)  # same time: only the cursor's tie-break keeps the order
     ]
+    documents[7] = documents[7].model_copy(update={"authors": ["Trần Thị B"]})
     store.upsert(documents)
     started = api_client.post("/api/exports", json={"format": "csv", "search": {}})
     assert started.status_code == 202
     job = wait_for(api_client, started.json()["id"])
     assert (job["state"], job["rows"], job["total"]) == ("done", 250, 250)
     download = api_client.get(f"/api/exports/{job['id']}/download")
-    ids = [row[0] for row in rows_of_csv(download)[1:]]
-    assert sorted(ids) == sorted(d.id for d in documents)
+    rows = rows_of_csv(download)[1:]
+    assert sorted(row[0] for row in rows) == sorted(d.id for d in documents)
+    assert [row[-1] for row in rows if row[-1]] == ["Trần Thị B"]
     with httpx.Client(
         base_url=live_api.url, headers={"Authorization": f"Bearer {OTHER_TOKEN}"}
     ) as other:
@@ -137,6 +139,8 @@ def test_a_large_export_runs_in_the_background_and_misses_nothing(
     audit = AuditLog(settings.audit_path)
     assert [e.detail["rows"] for e in audit.entries(action="export")] == [250]
     assert len(audit.entries(action="export.download")) == 1
+    (shown,) = audit.entries(action="author.view")  # the gate ran in the background too
+    assert shown.actor == "reviewer1" and shown.target == documents[7].id
 
 
 def test_a_failed_job_records_its_error_and_keeps_no_file(tmp_path):

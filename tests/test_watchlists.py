@@ -12,7 +12,7 @@ from mediawatch.alerts import send_spike_alerts
 from mediawatch.audit import AuditLog
 from mediawatch.model import SourceTier
 from mediawatch.watchlists import WatchlistInput, Watchlists
-from tests.conftest import ADMIN_TOKEN, OTHER_TOKEN
+from tests.conftest import ADMIN_TOKEN, OTHER_TOKEN, free_port
 from tests.factories import make_document
 
 NOW = datetime(2026, 11, 20, 9, 40, tzinfo=UTC)
@@ -72,7 +72,8 @@ def test_watchlists_need_a_caller(live_api):
 
 
 def burst(store):
-    """One land item a day in Bảo Lộc for two weeks, then eight in the last day."""
+    """One land item a day in Bảo Lộc for two weeks, then eight in the last day, which are
+    about fires as well."""
     documents = [
         make_document(
             f"https://a.vn/base-{day}",
@@ -88,7 +89,7 @@ def burst(store):
             f"https://a.vn/burst-{n}",
             f"Tin nóng {n}",
             "Thu hồi đất Bảo Lộc",
-            topics=("land",),
+            topics=("land", "fire"),
             published_at=NOW - timedelta(hours=3, minutes=n),
         )
         for n in range(8)
@@ -101,7 +102,9 @@ def test_spike_alerts_go_once_to_the_watchlists_in_scope(store, settings, smtp_s
     watchlists = Watchlists(settings.watchlists_path)
     watchlists.create(
         "analyst1",
-        WatchlistInput(name="Bảo Lộc", places=["bao-loc"], notify_email="a@lamdong.gov.vn"),
+        WatchlistInput(
+            name="Bảo Lộc", topics=["land"], places=["bao-loc"], notify_email="a@lamdong.gov.vn"
+        ),
     )
     watchlists.create(  # the burst is in the press: a social-only watchlist hears nothing
         "analyst2",
@@ -118,7 +121,22 @@ def test_spike_alerts_go_once_to_the_watchlists_in_scope(store, settings, smtp_s
     assert "Địa bàn bao-loc: 8 tin trong 24 giờ qua" in body
     assert "Chủ đề land: 8 tin" in body
     assert "16:00 20/11/2026" in body  # the window's end, in Vietnam
+    assert "fire" not in body  # a topic the watchlist does not name
 
     # the next hour the spike is still there, but it was already told
     assert send_spike_alerts(store, settings, watchlists, now=NOW + timedelta(hours=1)) == 0
+    assert len(smtp_server.messages) == 1
+
+
+def test_an_alert_that_could_not_be_sent_is_tried_again(store, settings, smtp_server):
+    burst(store)
+    watchlists = Watchlists(settings.watchlists_path)
+    watchlists.create(
+        "analyst1", WatchlistInput(name="Bảo Lộc", places=["bao-loc"], notify_email="a@x.vn")
+    )
+    working = settings.smtp.port
+    settings.smtp.port = free_port()  # nobody listens there
+    assert send_spike_alerts(store, settings, watchlists, now=NOW) == 0
+    settings.smtp.port = working
+    assert send_spike_alerts(store, settings, watchlists, now=NOW) == 1
     assert len(smtp_server.messages) == 1
