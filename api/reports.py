@@ -57,6 +57,145 @@ def queued(document: Document, threshold: float) -> bool:
     return picked or (document.duplicate_of is None and (risk >= threshold or linked))
 
 
+DECISION_HEADERS = [
+    "Mã tin",
+    "Tiêu đề",
+    "Kết luận",
+    "Người kết luận",
+    "Thu thập lúc",
+    "Kết luận lúc",
+    "Giờ đến kết luận",
+    "Chuyển tới",
+    "Chuyển lúc",
+    "Phản hồi lúc",
+    "Giờ đến phản hồi",
+]
+TOPIC_HEADERS = [
+    "Chủ đề",
+    "Số tin",
+    "Đã kết luận",
+    "Sai sự thật / gây hiểu lầm",
+    "Trung vị thời gian đến kết luận (giờ)",
+    "Trung vị thời gian đến phản hồi chính thức (giờ)",
+]
+AGENCY_HEADERS = [
+    "Cơ quan",
+    "Đã chuyển",
+    "Đã phản hồi",
+    "Trung vị thời gian phản hồi (giờ)",
+    "Phân vị 90 thời gian phản hồi (giờ)",
+    "Còn chờ",
+]
+NO_TOPIC = "(không chủ đề)"
+
+
+class _Tally:
+    """Everything the report counts, gathered in one pass over the period's items."""
+
+    def __init__(self, threshold: float) -> None:
+        self.threshold = threshold
+        self.total = self.queued = self.escalated = self.responded = 0
+        self.tiers: Counter[str] = Counter()
+        self.outcomes: Counter[str] = Counter()
+        self.topics: dict[str, _Group] = defaultdict(_Group)
+        self.agencies: dict[str, _Agency] = defaultdict(_Agency)
+        self.decisions: list[tuple[datetime, str, list[object]]] = []  # (decided, id, row)
+
+    def add(self, document: Document) -> None:
+        review = document.review
+        to_decision = _hours(document.fetched_at, review.decided_at)
+        to_response = _hours(review.escalated_at, review.responded_at)
+        self.total += 1
+        self.tiers[document.source_tier.value] += 1
+        self.queued += queued(document, self.threshold)
+        self.escalated += review.escalated_at is not None
+        self.responded += review.responded_at is not None
+        if review.outcome is not None:
+            self.outcomes[review.outcome.value] += 1
+            row = _decision_row(document, to_decision, to_response)
+            self.decisions.append((review.decided_at or document.fetched_at, document.id, row))
+        topics = [t.id for t in document.classification.topics] if document.classification else []
+        for topic in topics or [NO_TOPIC]:
+            group = self.topics[topic]
+            group.items += 1
+            group.decided += review.outcome is not None
+            group.judged_false += review.outcome in JUDGED_FALSE
+            group.to_decision += [] if to_decision is None else [to_decision]
+            group.to_response += [] if to_response is None else [to_response]
+        if review.escalated_to:
+            agency = self.agencies[review.escalated_to]
+            agency.escalated += 1
+            if to_response is not None:
+                agency.responded += 1
+                agency.to_response.append(to_response)
+
+    def overview(self, since: datetime, until: datetime) -> Table:
+        rows: list[list[object]] = [
+            ["Từ", since],
+            ["Đến (không gồm)", until],
+            ["Tin thu thập", self.total],
+        ]
+        rows += [[f"Tin thu thập – {TIER_VI.get(t, t)}", n] for t, n in sorted(self.tiers.items())]
+        rows.append(["Tin vào hàng chờ xem xét", self.queued])
+        rows += [[f"Kết luận – {label}", self.outcomes[key]] for key, label in OUTCOME_VI.items()]
+        rows.append(["Chuyển cơ quan chức năng", self.escalated])
+        rows.append(["Có phản hồi chính thức", self.responded])
+        return Table("Tổng quan", ["Chỉ tiêu", "Giá trị"], rows)
+
+    def by_topic(self, labels: dict[str, str]) -> Table:
+        ranked = sorted(self.topics.items(), key=lambda item: (-item[1].items, item[0]))
+        rows = [
+            [
+                labels.get(topic, topic),
+                group.items,
+                group.decided,
+                group.judged_false,
+                _stat(group.to_decision, 50),
+                _stat(group.to_response, 50),
+            ]
+            for topic, group in ranked
+        ]
+        return Table("Theo chủ đề", TOPIC_HEADERS, rows)
+
+    def by_agency(self) -> Table:
+        rows = [
+            [
+                name,
+                agency.escalated,
+                agency.responded,
+                _stat(agency.to_response, 50),
+                _stat(agency.to_response, 90),
+                agency.escalated - agency.responded,
+            ]
+            for name, agency in sorted(self.agencies.items())
+        ]
+        return Table("Theo cơ quan", AGENCY_HEADERS, rows)
+
+    def decided(self) -> Table:
+        rows = [row for _, _, row in sorted(self.decisions, key=lambda d: (d[0], d[1]))]
+        return Table("Quyết định", DECISION_HEADERS, rows)
+
+
+def _decision_row(
+    document: Document, to_decision: float | None, to_response: float | None
+) -> list[object]:
+    review = document.review
+    outcome = review.outcome.value if review.outcome else ""
+    return [
+        document.id,
+        document.title,
+        OUTCOME_VI.get(outcome, outcome),
+        review.reviewer or "",
+        document.fetched_at,
+        review.decided_at,
+        None if to_decision is None else round(to_decision, 1),
+        review.escalated_to or "",
+        review.escalated_at,
+        review.responded_at,
+        None if to_response is None else round(to_response, 1),
+    ]
+
+
 def yearly_tables(
     documents: Iterable[Document],
     since: datetime,
@@ -65,134 +204,14 @@ def yearly_tables(
     topic_labels: dict[str, str],
 ) -> list[Table]:
     """The report's four sheets from the items of the period (one pass, any number)."""
-    tiers: Counter[str] = Counter()
-    outcomes: Counter[str] = Counter()
-    topics: dict[str, _Group] = defaultdict(_Group)
-    agencies: dict[str, _Agency] = defaultdict(_Agency)
-    total = in_queue = escalated = responded = 0
-    decisions = []
+    tally = _Tally(threshold)
     for document in documents:
-        review = document.review
-        total += 1
-        tiers[document.source_tier.value] += 1
-        in_queue += queued(document, threshold)
-        to_decision = _hours(document.fetched_at, review.decided_at)
-        to_response = _hours(review.escalated_at, review.responded_at)
-        escalated += review.escalated_at is not None
-        responded += review.responded_at is not None
-        if review.outcome is not None:
-            outcomes[review.outcome.value] += 1
-            decisions.append(
-                [
-                    document.id,
-                    document.title,
-                    OUTCOME_VI.get(review.outcome.value, review.outcome.value),
-                    review.reviewer or "",
-                    document.fetched_at,
-                    review.decided_at,
-                    round(to_decision, 1) if to_decision is not None else None,
-                    review.escalated_to or "",
-                    review.escalated_at,
-                    review.responded_at,
-                    round(to_response, 1) if to_response is not None else None,
-                ]
-            )
-        topic_ids = (
-            [t.id for t in document.classification.topics] if document.classification else []
-        )
-        for topic in topic_ids or ["(không chủ đề)"]:
-            group = topics[topic]
-            group.items += 1
-            group.decided += review.outcome is not None
-            group.judged_false += review.outcome in JUDGED_FALSE
-            if to_decision is not None:
-                group.to_decision.append(to_decision)
-            if to_response is not None:
-                group.to_response.append(to_response)
-        if review.escalated_to:
-            agency = agencies[review.escalated_to]
-            agency.escalated += 1
-            if to_response is not None:
-                agency.responded += 1
-                agency.to_response.append(to_response)
-
-    overview: list[list[object]] = [
-        ["Từ", since],
-        ["Đến (không gồm)", until],
-        ["Tin thu thập", total],
-    ]
-    overview += [[f"Tin thu thập – {TIER_VI.get(t, t)}", n] for t, n in sorted(tiers.items())]
-    overview.append(["Tin vào hàng chờ xem xét", in_queue])
-    overview += [[f"Kết luận – {label}", outcomes[key]] for key, label in OUTCOME_VI.items()]
-    overview += [
-        ["Chuyển cơ quan chức năng", escalated],
-        ["Có phản hồi chính thức", responded],
-    ]
-    by_topic = [
-        [
-            topic_labels.get(topic, topic),
-            group.items,
-            group.decided,
-            group.judged_false,
-            _stat(group.to_decision, 50),
-            _stat(group.to_response, 50),
-        ]
-        for topic, group in sorted(topics.items(), key=lambda item: (-item[1].items, item[0]))
-    ]
-    by_agency = [
-        [
-            name,
-            agency.escalated,
-            agency.responded,
-            _stat(agency.to_response, 50),
-            _stat(agency.to_response, 90),
-            agency.escalated - agency.responded,
-        ]
-        for name, agency in sorted(agencies.items())
-    ]
+        tally.add(document)
     return [
-        Table("Tổng quan", ["Chỉ tiêu", "Giá trị"], overview),
-        Table(
-            "Theo chủ đề",
-            [
-                "Chủ đề",
-                "Số tin",
-                "Đã kết luận",
-                "Sai sự thật / gây hiểu lầm",
-                "Trung vị thời gian đến kết luận (giờ)",
-                "Trung vị thời gian đến phản hồi chính thức (giờ)",
-            ],
-            by_topic,
-        ),
-        Table(
-            "Theo cơ quan",
-            [
-                "Cơ quan",
-                "Đã chuyển",
-                "Đã phản hồi",
-                "Trung vị thời gian phản hồi (giờ)",
-                "Phân vị 90 thời gian phản hồi (giờ)",
-                "Còn chờ",
-            ],
-            by_agency,
-        ),
-        Table(
-            "Quyết định",
-            [
-                "Mã tin",
-                "Tiêu đề",
-                "Kết luận",
-                "Người kết luận",
-                "Thu thập lúc",
-                "Kết luận lúc",
-                "Giờ đến kết luận",
-                "Chuyển tới",
-                "Chuyển lúc",
-                "Phản hồi lúc",
-                "Giờ đến phản hồi",
-            ],
-            sorted(decisions, key=lambda row: (row[5], row[0])),
-        ),
+        tally.overview(since, until),
+        tally.by_topic(topic_labels),
+        tally.by_agency(),
+        tally.decided(),
     ]
 
 

@@ -10,7 +10,7 @@ from pydantic import BaseModel, Field
 from index.query import TrendQuery
 from index.store import Store
 from mediawatch.config import SpikeSettings
-from mediawatch.model import SourceTier, UtcDatetime
+from mediawatch.model import SourceTier, UtcDatetime, utc_now
 from mediawatch.spikes import detect, windows
 
 SpikeDimension = Literal["topic", "place"]
@@ -40,7 +40,7 @@ def current_spikes(
     """Spikes by topic and by place within ``scope``'s filters (its window is ignored),
     in windows ending at the last whole hour. The daily rule looks at every tier; the hourly
     one at social posts only, whose bursts a day's count would hide."""
-    end = (now or datetime.now(UTC)).astimezone(UTC).replace(minute=0, second=0, microsecond=0)
+    end = (now or utc_now()).astimezone(UTC).replace(minute=0, second=0, microsecond=0)
     base = scope or TrendQuery(since=end - timedelta(days=1), until=end)
     rules: list[tuple[Literal["day", "hour"], timedelta, int, int, list[SourceTier]]] = [
         ("day", timedelta(days=1), settings.baseline_days, settings.min_count, base.tiers)
