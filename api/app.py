@@ -15,11 +15,12 @@ from api import web
 from api.deps import PrincipalDep
 from api.export_jobs import ExportJobs
 from api.routers import exports as exports_router
-from api.routers import ingest, items, review, trend_pages, trends
+from api.routers import ingest, items, review, trends
 from api.routers import reports as reports_router
 from api.routers import sources as sources_router
 from api.routers import stories as stories_router
 from api.routers import topics as topics_router
+from api.routers import trend_pages as trend_pages_router
 from api.routers import watchlists as watchlists_router
 from api.security import LoginRequired, TokenRegistry
 from classifier.taxonomy import Taxonomy
@@ -116,7 +117,7 @@ def create_app(
     app.include_router(stories_router.router)
     app.include_router(topics_router.router)
     app.include_router(ingest.router)
-    app.include_router(trend_pages.router)
+    app.include_router(trend_pages_router.router)
     app.include_router(web.router)
 
     @app.get("/api/openapi.json", include_in_schema=False)

@@ -18,7 +18,7 @@ spikes_router = APIRouter(prefix="/api/spikes", tags=["trends"])
 
 
 class TrendView(BaseModel):
-    """What the trends page and its exports show for one query."""
+    """One query's buckets with what the trends page shows beside them."""
 
     query: TrendQuery
     buckets: list[TrendBucket]
