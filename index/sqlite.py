@@ -98,6 +98,7 @@ BEGIN SELECT RAISE(ABORT, 'review_log is append-only'); END;
 
 # Columns added after the first release: name → where the stored document holds the value.
 _ADDED_COLUMNS = {"source_tier": "$.source_tier", "story_id": "$.story_id"}
+_PLACES_TABLE = SCHEMA[SCHEMA.index("CREATE TABLE IF NOT EXISTS item_places") :].split(";")[0]
 
 # What a trend splits by: (join, key expression).
 _DIMENSIONS = {
@@ -144,25 +145,29 @@ class SQLiteStore(Store):
         path.parent.mkdir(parents=True, exist_ok=True)
         with self._connect() as connection:
             connection.execute("PRAGMA journal_mode = WAL")
-            tables = {row[0] for row in connection.execute("SELECT name FROM sqlite_master")}
-            if "items" in tables:
-                self._add_columns(connection)
+            self._migrate(connection)
             connection.executescript(SCHEMA)
-            if "items" in tables and "item_places" not in tables:
-                connection.execute(
-                    "INSERT OR IGNORE INTO item_places (item_id, place) "
-                    "SELECT items.id, p.value FROM items, json_each(items.document, '$.places') p"
-                )
 
     @staticmethod
-    def _add_columns(connection: sqlite3.Connection) -> None:
-        """Bring a file written by an earlier version up to SCHEMA, filling the new columns
-        from the documents already stored."""
+    def _migrate(connection: sqlite3.Connection) -> None:
+        """Bring a file written by an earlier version up to SCHEMA, in one transaction,
+        filling the new columns and the places table from the documents already stored."""
+        tables = {row[0] for row in connection.execute("SELECT name FROM sqlite_master")}
+        if "items" not in tables:
+            return  # a new file: SCHEMA creates everything
         columns = {row["name"] for row in connection.execute("PRAGMA table_info(items)")}
+        connection.execute("BEGIN IMMEDIATE")
         for column, path in _ADDED_COLUMNS.items():
             if column not in columns:
                 connection.execute(f"ALTER TABLE items ADD COLUMN {column} TEXT")
                 connection.execute(f"UPDATE items SET {column} = json_extract(document, '{path}')")
+        if "item_places" not in tables:
+            connection.execute(_PLACES_TABLE)
+            connection.execute(
+                "INSERT OR IGNORE INTO item_places (item_id, place) "
+                "SELECT items.id, p.value FROM items, json_each(items.document, '$.places') p"
+            )
+        connection.execute("COMMIT")
 
     @contextmanager
     def _connect(self) -> Iterator[sqlite3.Connection]:
