@@ -131,8 +131,17 @@ def walk(
         query = query.model_copy(update={"cursor": page.next_cursor})
 
 
-def _local(value: Any, zone: ZoneInfo) -> Any:
-    return value.astimezone(zone) if isinstance(value, datetime) else value
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _csv_value(value: Any, zone: ZoneInfo) -> Any:
+    """Times as "dd/mm/yyyy HH:MM"; text that Excel would run as a formula (a hostile post
+    titled "=HYPERLINK(…)") quoted with a leading apostrophe, as OWASP advises."""
+    if isinstance(value, datetime):
+        return value.astimezone(zone).strftime("%d/%m/%Y %H:%M")
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value
+    return value
 
 
 def write_csv(table: Table, out: IO[bytes], timezone: str) -> int:
@@ -143,12 +152,7 @@ def write_csv(table: Table, out: IO[bytes], timezone: str) -> int:
     writer.writerow(table.headers)
     count = 0
     for row in table.rows:
-        writer.writerow(
-            [
-                _local(v, zone).strftime("%d/%m/%Y %H:%M") if isinstance(v, datetime) else v
-                for v in row
-            ]
-        )
+        writer.writerow([_csv_value(value, zone) for value in row])
         count += 1
     text.detach()
     return count
@@ -170,8 +174,12 @@ def add_sheet(workbook: Workbook, table: Table, timezone: str) -> int:
         cells = []
         for value in row:
             if isinstance(value, datetime):
-                cell = WriteOnlyCell(sheet, value=_local(value, zone).replace(tzinfo=None))
+                cell = WriteOnlyCell(sheet, value=value.astimezone(zone).replace(tzinfo=None))
                 cell.number_format = DATE_FORMAT
+                cells.append(cell)
+            elif isinstance(value, str) and value.startswith("="):
+                cell = WriteOnlyCell(sheet, value=value)
+                cell.data_type = "s"  # openpyxl would store it as a formula
                 cells.append(cell)
             else:
                 cells.append(value)

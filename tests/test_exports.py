@@ -156,3 +156,34 @@ def test_a_failed_job_records_its_error_and_keeps_no_file(tmp_path):
     assert failed.state == "failed" and failed.error == "ValueError: the store went away"
     assert not jobs.file(failed).exists()
     assert ExportJobs(tmp_path / "exports").get(job.id).state == "failed"
+
+
+def test_hostile_titles_are_text_not_formulas(api_client, store):
+    titles = ['=HYPERLINK("http://lua-dao.example","Bấm vào")', "@SUM(1+1)", "- Tin vắn"]
+    store.upsert(
+        make_document(f"https://c.vn/{n}", title, "Nội dung", published_at=AT - timedelta(hours=n))
+        for n, title in enumerate(titles)
+    )
+    rows = rows_of_csv(api_client.get("/api/exports/items.csv"))[1:]
+    assert [row[4] for row in rows] == ["'" + title for title in titles]
+    content = api_client.get("/api/exports/items.xlsx").content
+    sheet = load_workbook(io.BytesIO(content)).active
+    cells = [row[4] for row in sheet.iter_rows(min_row=2)]
+    assert [cell.value for cell in cells] == titles
+    assert {cell.data_type for cell in cells} == {"s"}
+
+
+def test_a_trend_exports_in_the_background_too(api_client, stored):
+    body = {
+        "format": "xlsx",
+        "trend": {"since": "2026-11-19T00:00:00Z", "until": "2026-11-23T00:00:00Z"},
+    }
+    job = wait_for(api_client, api_client.post("/api/exports", json=body).json()["id"])
+    assert (job["state"], job["kind"], job["rows"]) == ("done", "trends", 1)
+    sheet = load_workbook(
+        io.BytesIO(api_client.get(f"/api/exports/{job['id']}/download").content)
+    ).active
+    assert list(sheet.iter_rows(values_only=True)) == [
+        ("Bắt đầu", "Chủ đề", "Số tin"),
+        (datetime(2026, 11, 21), "land", 3),
+    ]
