@@ -32,7 +32,7 @@ def stored(store):
             topics=("land",),
             sentiment=Sentiment.NEGATIVE,
             published_at=now - timedelta(hours=n + 1),
-        ).model_copy(update={"places": ["bao-loc"], "story_id": "s1"})
+        ).model_copy(update={"places": ["tp-bao-loc"], "story_id": "s1"})
         for n in range(3)
     ]
     store.upsert(documents)
@@ -42,8 +42,8 @@ def test_the_trends_page_splits_by_place_with_shares_stories_and_exports(browser
     page = browser.get("/trends", params={"days": 7, "dimension": "place", "topic": "land"})
     assert page.status_code == 200
     html = page.text
-    assert "Địa bàn: tổng số tin" in html
-    assert "bao-loc" in html and "3 (100%)" in html
+    assert html.count("Địa bàn: tổng số tin") == 1
+    assert "thành phố Bảo Lộc" in html and "3 (100%)" in html  # the place's name, not its id
     assert "Tỷ lệ sắc thái" in html and "Tiêu cực: 3 (100%)" in html
     assert "Thu hồi đất số 2" in html  # the story's first item
     assert "Đột biến hiện tại" in html

@@ -13,7 +13,8 @@ from api.deps import PageDashboardsDep, PageWatchlistsDep, SettingsDep, StoreDep
 from api.exports import DIMENSION_VI
 from api.routers.trends import trend_view
 from api.security import Permission
-from api.web import FLASH_KEY, check_csrf, daily_chart, render
+from api.web import FLASH_KEY, check_csrf, daily_chart, place_labels, render
+from dashboards.formatting import SENTIMENT_VI, TIER_VI
 from index.query import TrendDimension, TrendInterval, TrendQuery
 from index.spikes import current_spikes
 from mediawatch.clock import recent_days
@@ -22,6 +23,16 @@ from mediawatch.watchlists import WatchlistInput, WatchlistNotFound
 
 router = APIRouter(include_in_schema=False)
 HOURLY_DAYS = 3  # an hourly chart wider than this is unreadable
+
+
+def key_labels(dimension: str, keys: list[str], topic_labels: dict[str, str]) -> dict[str, str]:
+    """What people call each key: a topic's Vietnamese label, "xã Lạc Dương" for a place."""
+    if dimension == "topic":
+        return {key: topic_labels.get(key, key) for key in keys}
+    if dimension == "place":
+        return dict(zip(keys, place_labels(keys), strict=True))
+    names = {"sentiment": SENTIMENT_VI, "tier": TIER_VI}.get(dimension, {})
+    return {key: names.get(key, key) for key in keys}
 
 
 def _split(value: str) -> list[str]:
@@ -59,6 +70,12 @@ def trends_page(
     trends = store.trends(since, until, settings.timezone)
     view = trend_view(store, settings.timezone, query)
     peak = max((share.count for share in view.totals), default=0) or 1
+    topic_labels = request.app.state.topic_labels
+    spikes = current_spikes(store, settings.spikes, settings.timezone)
+    spike_labels = {}
+    for kind in ("topic", "place"):
+        keys = [spike.key for spike in spikes if spike.dimension == kind]
+        spike_labels |= key_labels(kind, keys, topic_labels)
     exports = None
     if principal.may(Permission.EXPORT):
         params = urlencode(query.model_dump(mode="json", exclude_defaults=True), doseq=True)
@@ -69,12 +86,14 @@ def trends_page(
         trends=trends,
         days=days,
         chart=daily_chart(trends.total_per_day, trends.by_sentiment),
-        topic_labels=request.app.state.topic_labels,
+        topic_labels=topic_labels,
         view=view,
         peak=peak,
+        labels=key_labels(dimension, [share.key for share in view.totals], topic_labels),
         filters={"topic": topic, "place": place, "tier": tier.value if tier else "", "text": text},
         dimensions=DIMENSION_VI,
-        spikes=current_spikes(store, settings.spikes, settings.timezone),
+        spikes=spikes,
+        spike_labels=spike_labels,
         exports=exports,
     )
 
