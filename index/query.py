@@ -124,16 +124,20 @@ class TrendQuery(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    since: UtcDatetime
-    until: UtcDatetime
-    interval: TrendInterval = "day"
-    dimension: TrendDimension = "topic"
+    since: UtcDatetime = Field(description="Items whose event time is at or after this")
+    until: UtcDatetime = Field(description="…and before this")
+    interval: TrendInterval = Field(
+        default="day", description="Buckets start on local days or hours (display time zone)"
+    )
+    dimension: TrendDimension = Field(default="topic", description="What each count splits by")
     topics: list[str] = Field(default_factory=list)
-    places: list[str] = Field(default_factory=list)
+    places: list[str] = Field(default_factory=list, description="Gazetteer ids, e.g. tp-da-lat")
     source_ids: list[str] = Field(default_factory=list)
     tiers: list[SourceTier] = Field(default_factory=list)
     sentiments: list[Sentiment] = Field(default_factory=list)
-    text: str | None = Field(default=None, max_length=500)
+    text: str | None = Field(
+        default=None, max_length=500, description='Folded words or "phrases" that must occur'
+    )
 
     @model_validator(mode="after")
     def _check_range(self) -> TrendQuery:
