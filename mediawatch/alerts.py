@@ -9,11 +9,13 @@ from zoneinfo import ZoneInfo
 
 import structlog
 
+from classifier.taxonomy import Taxonomy
 from index.query import TrendQuery
 from index.spikes import SpikeReport, current_spikes
 from index.store import Store
 from mediawatch.config import Settings
 from mediawatch.digest import send_email
+from mediawatch.gazetteer import packaged_gazetteer
 from mediawatch.model import utc_now
 from mediawatch.watchlists import Watchlist, Watchlists
 
@@ -48,8 +50,19 @@ def followed(watchlist: Watchlist, spike: SpikeReport) -> bool:
     return not named or spike.key in named
 
 
+def spike_label(spike: SpikeReport, topic_labels: dict[str, str]) -> str:
+    """The name people use: "Đất đai", "thành phố Bảo Lộc"; an unknown id as it is."""
+    if spike.dimension == "topic":
+        return topic_labels.get(spike.key, spike.key)
+    place = packaged_gazetteer().places.get(spike.key)
+    return f"{place.type} {place.name}" if place else spike.key
+
+
 def render_alert(
-    watchlist: Watchlist, spikes: list[SpikeReport], settings: Settings
+    watchlist: Watchlist,
+    spikes: list[SpikeReport],
+    settings: Settings,
+    topic_labels: dict[str, str],
 ) -> EmailMessage:
     zone = ZoneInfo(settings.timezone)
     lines = [
@@ -58,14 +71,15 @@ def render_alert(
     ]
     for spike in spikes:
         lines.append(
-            f"- {DIMENSION_VI[spike.dimension]} {spike.key}: {spike.count} tin trong "
+            f"- {DIMENSION_VI[spike.dimension]} {spike_label(spike, topic_labels)}: "
+            f"{spike.count} tin trong "
             f"{WINDOW_VI[spike.window]} (thường {spike.baseline:.1f}; gấp {spike.ratio:.1f} lần), "
             f"đến {spike.window_end.astimezone(zone):%H:%M %d/%m/%Y}"
         )
     lines += ["", f"Xem xu hướng: {settings.base_url}/trends"]
     message = EmailMessage()
     message["Subject"] = f"[mediawatch] Đột biến trong «{watchlist.name}»: " + ", ".join(
-        spike.key for spike in spikes
+        spike_label(spike, topic_labels) for spike in spikes
     )
     message["From"] = settings.digest.sender
     message["To"] = watchlist.notify_email or ""
@@ -81,6 +95,7 @@ def send_spike_alerts(
     """Compute the spikes within each watchlist that has an address and email the new ones;
     returns how many emails went out. A failed send is forgotten so the next run retries."""
     now = now or utc_now()
+    topic_labels = Taxonomy.load().labels_vi
     sent = 0
     for watchlist in watchlists.list():
         if not watchlist.notify_email:
@@ -95,7 +110,8 @@ def send_spike_alerts(
         if not fresh:
             continue
         try:
-            send_email(render_alert(watchlist, [s for s, _ in fresh], settings), settings.smtp)
+            message = render_alert(watchlist, [s for s, _ in fresh], settings, topic_labels)
+            send_email(message, settings.smtp)
         except OSError:
             log.exception("spike alert not sent", watchlist=watchlist.id)
             for _, key in fresh:

@@ -94,7 +94,7 @@ def burst(store):
         )
         for n in range(8)
     ]
-    store.upsert(d.model_copy(update={"places": ["bao-loc"]}) for d in documents)
+    store.upsert(d.model_copy(update={"places": ["tp-bao-loc"]}) for d in documents)
 
 
 def test_spike_alerts_go_once_to_the_watchlists_in_scope(store, settings, smtp_server):
@@ -103,23 +103,23 @@ def test_spike_alerts_go_once_to_the_watchlists_in_scope(store, settings, smtp_s
     watchlists.create(
         "analyst1",
         WatchlistInput(
-            name="Bảo Lộc", topics=["land"], places=["bao-loc"], notify_email="a@lamdong.gov.vn"
+            name="Bảo Lộc", topics=["land"], places=["tp-bao-loc"], notify_email="a@lamdong.gov.vn"
         ),
     )
     watchlists.create(  # the burst is in the press: a social-only watchlist hears nothing
         "analyst2",
         WatchlistInput(name="MXH", tiers=[SourceTier.SOCIAL], notify_email="b@lamdong.gov.vn"),
     )
-    watchlists.create("analyst3", WatchlistInput(name="Không email", places=["bao-loc"]))
+    watchlists.create("analyst3", WatchlistInput(name="Không email", places=["tp-bao-loc"]))
 
     assert send_spike_alerts(store, settings, watchlists, now=NOW) == 1
     assert [e.rcpt_tos for e in smtp_server.envelopes] == [["a@lamdong.gov.vn"]]
     message = smtp_server.messages[0]
     subject = str(make_header(decode_header(message["Subject"])))
-    assert subject == "[mediawatch] Đột biến trong «Bảo Lộc»: land, bao-loc"
+    assert subject == "[mediawatch] Đột biến trong «Bảo Lộc»: Đất đai, thành phố Bảo Lộc"
     body = message.get_payload(decode=True).decode("utf-8")
-    assert "Địa bàn bao-loc: 8 tin trong 24 giờ qua" in body
-    assert "Chủ đề land: 8 tin" in body
+    assert "Địa bàn thành phố Bảo Lộc: 8 tin trong 24 giờ qua" in body
+    assert "Chủ đề Đất đai: 8 tin" in body
     assert "16:00 20/11/2026" in body  # the window's end, in Vietnam
     assert "fire" not in body  # a topic the watchlist does not name
 
@@ -132,7 +132,7 @@ def test_an_alert_that_could_not_be_sent_is_tried_again(store, settings, smtp_se
     burst(store)
     watchlists = Watchlists(settings.watchlists_path)
     watchlists.create(
-        "analyst1", WatchlistInput(name="Bảo Lộc", places=["bao-loc"], notify_email="a@x.vn")
+        "analyst1", WatchlistInput(name="Bảo Lộc", places=["tp-bao-loc"], notify_email="a@x.vn")
     )
     working = settings.smtp.port
     settings.smtp.port = free_port()  # nobody listens there
