@@ -8,6 +8,7 @@ import uuid
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import IO, Literal
 
@@ -18,7 +19,8 @@ from api.exports import ExportFormat
 from mediawatch.model import UtcDatetime, utc_now
 
 log = structlog.get_logger("mediawatch.exports")
-JobState = Literal["queued", "running", "done", "failed"]
+JobState = Literal["queued", "running", "done", "failed", "expired"]
+KEEP = timedelta(days=7)  # files are for downloading, not archiving: the audit log keeps who
 Build = Callable[[IO[bytes], Callable[[int, int], None]], int]
 
 SCHEMA = """
@@ -53,7 +55,7 @@ class ExportJob(BaseModel):
 
 
 class ExportJobs:
-    def __init__(self, directory: Path, workers: int = 2) -> None:
+    def __init__(self, directory: Path, workers: int = 2, keep: timedelta = KEEP) -> None:
         self.directory = directory
         directory.mkdir(parents=True, exist_ok=True)
         self.path = directory / "jobs.db"
@@ -66,6 +68,21 @@ class ExportJobs:
                 "UPDATE export_jobs SET state = 'failed', error = 'interrupted by a restart' "
                 "WHERE state IN ('queued', 'running')"
             )
+        self.expire(utc_now() - keep)
+
+    def expire(self, before: datetime) -> int:
+        """Delete the files of jobs finished before ``before``; their rows stay, "expired"."""
+        with self._connect() as connection:
+            rows = connection.execute(
+                "SELECT * FROM export_jobs WHERE state = 'done' AND finished_at < ?",
+                (before.isoformat(),),
+            ).fetchall()
+            for row in rows:
+                self.file(ExportJob.model_validate(dict(row))).unlink(missing_ok=True)
+                connection.execute(
+                    "UPDATE export_jobs SET state = 'expired' WHERE id = ?", (row["id"],)
+                )
+        return len(rows)
 
     @contextmanager
     def _connect(self) -> Iterator[sqlite3.Connection]:

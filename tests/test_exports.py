@@ -187,3 +187,14 @@ def test_a_trend_exports_in_the_background_too(api_client, stored):
         ("Bắt đầu", "Chủ đề", "Số tin"),
         (datetime(2026, 11, 21), "land", 3),
     ]
+
+
+def test_old_export_files_are_deleted_and_their_jobs_say_so(tmp_path):
+    jobs = ExportJobs(tmp_path / "exports")
+    job = jobs.submit("analyst1", "items", "csv", "{}", lambda out, progress: out.write(b"x"))
+    jobs.shutdown()
+    assert jobs.file(job).exists()
+    assert jobs.expire(datetime.now(UTC) - timedelta(days=1)) == 0  # too recent
+    ExportJobs(tmp_path / "exports", keep=timedelta(0))  # a restart a week later
+    assert jobs.get(job.id).state == "expired"
+    assert not jobs.file(job).exists()

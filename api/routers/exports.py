@@ -176,6 +176,11 @@ def download_export(
     job_id: str, request: Request, jobs: JobsDep, principal: ExporterDep
 ) -> FileResponse:
     job = _owned_job(jobs, job_id, principal)
+    if job.state == "expired":
+        raise HTTPException(
+            status.HTTP_410_GONE,
+            "Tệp đã được xoá sau thời hạn lưu; hãy xuất lại (export expired; start it again)",
+        )
     if job.state != "done":
         raise HTTPException(
             status.HTTP_409_CONFLICT,
