@@ -14,13 +14,18 @@ from starlette.middleware.sessions import SessionMiddleware
 from api import web
 from api.claims_feed import ClaimsFeed
 from api.deps import PrincipalDep
+from api.export_jobs import ExportJobs
 from api.routers import account_pages, accounts, ingest, items, review, trends
 from api.routers import audit as audit_router
 from api.routers import claims as claims_router
 from api.routers import claims_pages as claims_pages_router
+from api.routers import exports as exports_router
+from api.routers import reports as reports_router
 from api.routers import sources as sources_router
 from api.routers import stories as stories_router
 from api.routers import topics as topics_router
+from api.routers import trend_pages as trend_pages_router
+from api.routers import watchlists as watchlists_router
 from api.security import LoginRequired, PageForbidden
 from classifier.taxonomy import Taxonomy
 from classifier.topic_labels import TopicLabels
@@ -35,6 +40,7 @@ from mediawatch.audit import AuditLog
 from mediawatch.config import Settings
 from mediawatch.model import Source
 from mediawatch.stories import StoryIndex
+from mediawatch.watchlists import Watchlists
 
 
 def _validation_error(request: Request, error: RequestValidationError) -> Response:
@@ -87,6 +93,8 @@ def create_app(
     app.state.stories = stories or StoryIndex(settings.stories_path)
     app.state.accounts = Accounts.from_settings(settings)
     app.state.audit = AuditLog(settings.audit_path)
+    app.state.watchlists = Watchlists(settings.watchlists_path)
+    app.state.export_jobs = ExportJobs(settings.exports_dir)
     app.state.topic_labels = Taxonomy.load().labels_vi
     app.state.topic_corrections = TopicLabels(
         settings.topic_labels_path, frozenset(app.state.topic_labels)
@@ -113,6 +121,10 @@ def create_app(
     app.include_router(items.router)
     app.include_router(review.router)
     app.include_router(trends.router)
+    app.include_router(trends.spikes_router)
+    app.include_router(watchlists_router.router)
+    app.include_router(exports_router.router)
+    app.include_router(reports_router.router)
     app.include_router(sources_router.router)
     app.include_router(stories_router.router)
     app.include_router(topics_router.router)
@@ -122,6 +134,7 @@ def create_app(
     app.include_router(accounts.router)
     app.include_router(audit_router.router)
     app.include_router(account_pages.router)
+    app.include_router(trend_pages_router.router)
     app.include_router(web.router)
 
     @app.get("/api/openapi.json", include_in_schema=False)

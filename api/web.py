@@ -19,7 +19,6 @@ from api.deps import (
     AuditDep,
     CrawlStateDep,
     PageAdminDep,
-    PageDashboardsDep,
     PageReaderDep,
     PageReviewerDep,
     SettingsDep,
@@ -44,7 +43,6 @@ from index.highlight import mark, query_terms
 from index.query import QueueQuery, SearchQuery
 from index.store import ItemNotFound, ReviewRefused
 from index.workflow import effective_due, valid_actions
-from mediawatch.clock import recent_days
 from mediawatch.gazetteer import packaged_gazetteer
 from mediawatch.health import HealthStatus, source_health
 from mediawatch.model import (
@@ -389,26 +387,6 @@ def search_page(
         text=q or None, sort="relevance" if q else "newest", limit=25, offset=(page - 1) * 25
     )
     return render(request, "search.html", q=q, results=store.search(query), page=page)
-
-
-@router.get("/trends", response_class=HTMLResponse)
-def trends_page(
-    request: Request,
-    store: StoreDep,
-    settings: SettingsDep,
-    principal: PageDashboardsDep,
-    days: Annotated[int, Query(ge=1, le=90)] = 14,
-) -> Response:
-    since, until = recent_days(days, settings.timezone)
-    trends = store.trends(since, until, settings.timezone)
-    return render(
-        request,
-        "trends.html",
-        trends=trends,
-        days=days,
-        chart=daily_chart(trends.total_per_day, trends.by_sentiment),
-        topic_labels=request.app.state.topic_labels,
-    )
 
 
 @router.get("/sources", response_class=HTMLResponse)

@@ -18,6 +18,7 @@ from datetime import UTC, datetime, timedelta
 from functools import wraps
 from itertools import chain
 from typing import Any, Concatenate, ParamSpec, TypeVar
+from zoneinfo import ZoneInfo
 
 from elasticsearch import (
     ApiError,
@@ -40,7 +41,9 @@ from index.query import (
     SearchHit,
     SearchPage,
     SearchQuery,
-    Trends,
+    StorySummary,
+    TrendBucket,
+    TrendQuery,
     decode_cursor,
     encode_cursor,
 )
@@ -153,6 +156,30 @@ def _available(
             return method(self, *args, **kwargs)
 
     return guarded
+
+
+# Which keyword field a trend dimension splits by.
+_TREND_FIELDS = {
+    "topic": "topics",
+    "place": "places",
+    "sentiment": "sentiment",
+    "tier": "source_tier",
+    "source": "source_id",
+}
+
+
+def _phrases(text: str | None) -> list[dict]:
+    """Every folded word or quoted phrase of ``text`` must occur in the title or the body."""
+    return [
+        {
+            "multi_match": {
+                "query": term,
+                "type": "phrase",
+                "fields": ["title_folded", "text_folded"],
+            }
+        }
+        for term in query_terms(text)
+    ]
 
 
 def _iso(value: datetime) -> str:
@@ -591,16 +618,7 @@ class ElasticStore(Store):
         must: list[dict] = []
         filters: list[dict] = []
         terms = query_terms(query.text)
-        for term in terms:
-            must.append(
-                {
-                    "multi_match": {
-                        "query": term,
-                        "type": "phrase",
-                        "fields": ["title_folded", "text_folded"],
-                    }
-                }
-            )
+        must += _phrases(query.text)
         time_range = {}
         if query.since:
             time_range["gte"] = _iso(query.since)
@@ -788,45 +806,108 @@ class ElasticStore(Store):
             oldest_waiting=oldest,
         )
 
+    @staticmethod
+    def _trend_filters(query: TrendQuery) -> dict:
+        """A trend query's window and filters as a bool query."""
+        filters: list[dict] = [
+            {"range": {"event_time": {"gte": _iso(query.since), "lt": _iso(query.until)}}}
+        ]
+        for field, values in (
+            ("topics", query.topics),
+            ("places", query.places),
+            ("source_id", query.source_ids),
+            ("source_tier", [tier.value for tier in query.tiers]),
+            ("sentiment", [s.value for s in query.sentiments]),
+        ):
+            if values:
+                filters.append({"terms": {field: values}})
+        return {"bool": {"filter": filters + _phrases(query.text)}}
+
     @_available
-    def trends(self, since: datetime, until: datetime, timezone: str) -> Trends:
+    def trend_counts(self, query: TrendQuery, timezone: str) -> list[TrendBucket]:
+        """A composite aggregation, paged by after_key: exact however many hours times keys,
+        where date_histogram × terms would hit search.max_buckets."""
+        zone = ZoneInfo(timezone)
+        sources = [
+            {
+                "start": {
+                    "date_histogram": {
+                        "field": "event_time",
+                        "calendar_interval": query.interval,
+                        "time_zone": timezone,
+                    }
+                }
+            },
+            {"key": {"terms": {"field": _TREND_FIELDS[query.dimension]}}},
+        ]
+        buckets: list[TrendBucket] = []
+        after = None
+        while True:
+            composite: dict[str, Any] = {"size": 1000, "sources": sources}
+            if after:
+                composite["after"] = after
+            response = self.client.search(
+                index=self.read_alias,
+                size=0,
+                ignore_unavailable=True,
+                query=self._trend_filters(query),
+                aggs={"buckets": {"composite": composite}},
+            )
+            result = response.get("aggregations", {}).get("buckets", {})
+            buckets += [
+                TrendBucket(
+                    start=datetime.fromtimestamp(bucket["key"]["start"] / 1000, tz=zone),
+                    key=bucket["key"]["key"],
+                    count=bucket["doc_count"],
+                )
+                for bucket in result.get("buckets", [])
+            ]
+            after = result.get("after_key")
+            if not after or not result.get("buckets"):
+                return buckets
+
+    @_available
+    def top_stories(self, query: TrendQuery, limit: int = 10) -> list[StorySummary]:
         response = self.client.search(
             index=self.read_alias,
             size=0,
             ignore_unavailable=True,
-            query={"range": {"event_time": {"gte": _iso(since), "lt": _iso(until)}}},
+            query=self._trend_filters(query),
             aggs={
-                "days": {
-                    "date_histogram": {
-                        "field": "event_time",
-                        "calendar_interval": "day",
-                        "time_zone": timezone,
-                        "min_doc_count": 1,
-                        "format": "yyyy-MM-dd",
+                "stories": {
+                    "terms": {
+                        "field": "story_id",
+                        "size": limit,
+                        "shard_size": max(limit * 20, 1000),
+                        "order": [{"_count": "desc"}, {"_key": "asc"}],
                     },
                     "aggs": {
-                        "topics": {"terms": {"field": "topics", "size": 100}},
-                        "sentiments": {"terms": {"field": "sentiment", "size": 10}},
+                        "sources": {"cardinality": {"field": "source_id"}},
+                        "first": {"min": {"field": "event_time"}},
+                        "last": {"max": {"field": "event_time"}},
+                        "title": {
+                            "top_hits": {
+                                "size": 1,
+                                "sort": [{"event_time": "asc"}, {"id": "asc"}],
+                                "_source": {"includes": ["document.title"]},
+                            }
+                        },
                     },
                 }
             },
         )
-        buckets = response.get("aggregations", {}).get("days", {}).get("buckets", [])
-        totals, topics, sentiments = [], [], []
-        for bucket in buckets:
-            day = bucket["key_as_string"]
-            totals.append(DayCount(day=day, key="all", count=bucket["doc_count"]))
-            topics += [
-                DayCount(day=day, key=b["key"], count=b["doc_count"])
-                for b in sorted(bucket["topics"]["buckets"], key=lambda b: b["key"])
-            ]
-            sentiments += [
-                DayCount(day=day, key=b["key"], count=b["doc_count"])
-                for b in sorted(bucket["sentiments"]["buckets"], key=lambda b: b["key"])
-            ]
-        return Trends(
-            since=since, until=until, total_per_day=totals, by_topic=topics, by_sentiment=sentiments
-        )
+        stories = response.get("aggregations", {}).get("stories", {}).get("buckets", [])
+        return [
+            StorySummary(
+                story_id=story["key"],
+                items=story["doc_count"],
+                sources=story["sources"]["value"],
+                first_seen=datetime.fromtimestamp(story["first"]["value"] / 1000, tz=UTC),
+                last_seen=datetime.fromtimestamp(story["last"]["value"] / 1000, tz=UTC),
+                title=story["title"]["hits"]["hits"][0]["_source"]["document"]["title"],
+            )
+            for story in stories
+        ]
 
     @_available
     def source_day_counts(self, since: datetime, until: datetime, timezone: str) -> list[DayCount]:

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import base64
 import binascii
-from datetime import date
+from datetime import date, datetime, timedelta
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
@@ -14,6 +15,7 @@ from mediawatch.model import (
     ReviewState,
     Sentiment,
     SortOrder,
+    SourceTier,
     UtcDatetime,
 )
 
@@ -140,3 +142,75 @@ class QueueStats(BaseModel):
     oldest_waiting: UtcDatetime | None = Field(
         default=None, description="First seen time of the longest-waiting open item"
     )
+
+
+TrendDimension = Literal["topic", "sentiment", "place", "tier", "source"]
+TrendInterval = Literal["day", "hour"]
+MAX_TREND_BUCKETS = 24 * 92  # hourly over a quarter, daily over six years
+
+
+class TrendQuery(BaseModel):
+    """Items over time, split by one dimension; filters combine with AND like SearchQuery's."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    since: UtcDatetime = Field(description="Items whose event time is at or after this")
+    until: UtcDatetime = Field(description="…and before this")
+    interval: TrendInterval = Field(
+        default="day", description="Buckets start on local days or hours (display time zone)"
+    )
+    dimension: TrendDimension = Field(default="topic", description="What each count splits by")
+    topics: list[str] = Field(default_factory=list)
+    places: list[str] = Field(default_factory=list, description="Gazetteer ids, e.g. tp-da-lat")
+    source_ids: list[str] = Field(default_factory=list)
+    tiers: list[SourceTier] = Field(default_factory=list)
+    sentiments: list[Sentiment] = Field(default_factory=list)
+    text: str | None = Field(
+        default=None, max_length=500, description='Folded words or "phrases" that must occur'
+    )
+
+    @model_validator(mode="after")
+    def _check_range(self) -> TrendQuery:
+        if self.since >= self.until:
+            raise ValueError("'since' must be earlier than 'until'")
+        step = timedelta(hours=1) if self.interval == "hour" else timedelta(days=1)
+        if (self.until - self.since) / step > MAX_TREND_BUCKETS:
+            raise ValueError(f"at most {MAX_TREND_BUCKETS} {self.interval} buckets per query")
+        return self
+
+    def scoped(self, **changes: object) -> TrendQuery:
+        """The same filters over another window, interval or dimension."""
+        return self.model_validate(self.model_dump() | changes)
+
+
+class TrendBucket(BaseModel):
+    start: datetime = Field(description="Start of the day or hour, in the display time zone")
+    key: str
+    count: int
+
+
+class StorySummary(BaseModel):
+    """A story (near-duplicates of one text) as seen within a trend query's window."""
+
+    story_id: str
+    items: int
+    sources: int
+    first_seen: UtcDatetime
+    last_seen: UtcDatetime
+    title: str = Field(description="Title of the story's first item in the window")
+
+
+class Share(BaseModel):
+    key: str
+    count: int
+    fraction: float = Field(ge=0, le=1)
+
+
+def shares(buckets: list[TrendBucket]) -> list[Share]:
+    """Each key's part of the whole (e.g. sentiment share), largest first."""
+    totals: dict[str, int] = {}
+    for bucket in buckets:
+        totals[bucket.key] = totals.get(bucket.key, 0) + bucket.count
+    whole = sum(totals.values())
+    ranked = sorted(totals.items(), key=lambda item: (-item[1], item[0]))
+    return [Share(key=key, count=n, fraction=n / whole if whole else 0.0) for key, n in ranked]

@@ -24,7 +24,9 @@ from index.query import (
     SearchHit,
     SearchPage,
     SearchQuery,
-    Trends,
+    StorySummary,
+    TrendBucket,
+    TrendQuery,
     decode_cursor,
     encode_cursor,
 )
@@ -69,7 +71,9 @@ CREATE TABLE IF NOT EXISTS items (
     review TEXT,  -- the whole Review as JSON; the review_* columns above are what queries use
     assignee TEXT,
     due_at TEXT,
-    reach REAL NOT NULL DEFAULT 0
+    reach REAL NOT NULL DEFAULT 0,
+    source_tier TEXT,
+    story_id TEXT
 );
 CREATE INDEX IF NOT EXISTS items_event_time ON items(event_time);
 CREATE INDEX IF NOT EXISTS items_queue ON items(review_state, risk);
@@ -86,6 +90,13 @@ CREATE TABLE IF NOT EXISTS item_claims (
     claim_id TEXT NOT NULL,
     PRIMARY KEY (item_id, claim_id)
 );
+CREATE INDEX IF NOT EXISTS items_story ON items(story_id);
+CREATE TABLE IF NOT EXISTS item_places (
+    item_id TEXT NOT NULL REFERENCES items(id) ON DELETE CASCADE,
+    place TEXT NOT NULL,
+    PRIMARY KEY (item_id, place)
+);
+CREATE INDEX IF NOT EXISTS item_places_place ON item_places(place);
 CREATE VIRTUAL TABLE IF NOT EXISTS items_fts USING fts5(
     title, body, tokenize = 'unicode61 remove_diacritics 2'
 );
@@ -111,31 +122,39 @@ BEGIN SELECT RAISE(ABORT, 'review_log is append-only'); END;
 CREATE TRIGGER IF NOT EXISTS review_log_no_delete BEFORE DELETE ON review_log
 BEGIN SELECT RAISE(ABORT, 'review_log is append-only'); END;
 """
-# Columns added since the first schema: a database file made before them gets them by ALTER
-# TABLE (then the indexes below, which need them).
-_ADDED_COLUMNS = {
+# Columns added since the first schema, each with where an existing row's value comes from:
+# a file made before them gets them by ALTER TABLE, filled from the stored documents.
+_ADDED_COLUMNS: dict[str, dict[str, tuple[str, str | None]]] = {
     "items": {
-        "review": "TEXT",
-        "assignee": "TEXT",
-        "due_at": "TEXT",
-        "reach": "REAL NOT NULL DEFAULT 0",
+        "review": ("TEXT", None),
+        "assignee": ("TEXT", None),
+        "due_at": ("TEXT", None),
+        "reach": (
+            "REAL NOT NULL DEFAULT 0",
+            "coalesce(json_extract(document, '$.classification.signals.story_growth'), 0)",
+        ),
+        "source_tier": ("TEXT", "json_extract(document, '$.source_tier')"),
+        "story_id": ("TEXT", "json_extract(document, '$.story_id')"),
     },
     "review_log": {
-        "state": "TEXT",
-        "evidence": "TEXT",
-        "reason": "TEXT",
-        "agency": "TEXT",
-        "response": "TEXT",
-        "taken_from": "TEXT",
+        name: ("TEXT", None)
+        for name in ("state", "evidence", "reason", "agency", "response", "taken_from")
     },
 }
-_BACKFILL = """
-UPDATE items
-    SET reach = coalesce(json_extract(document, '$.classification.signals.story_growth'), 0);
-INSERT OR IGNORE INTO item_claims (item_id, claim_id)
-    SELECT items.id, json_extract(match.value, '$.claim_id')
-    FROM items, json_each(items.document, '$.claim_matches') AS match;
-"""
+# Tables added since, with how to fill them from the stored documents.
+_ADDED_TABLES = {
+    "item_claims": "INSERT OR IGNORE INTO item_claims (item_id, claim_id) "
+    "SELECT items.id, json_extract(m.value, '$.claim_id') "
+    "FROM items, json_each(items.document, '$.claim_matches') AS m",
+    "item_places": "INSERT OR IGNORE INTO item_places (item_id, place) "
+    "SELECT items.id, p.value FROM items, json_each(items.document, '$.places') AS p",
+}
+
+
+def _create_statement(table: str) -> str:
+    return SCHEMA[SCHEMA.index(f"CREATE TABLE IF NOT EXISTS {table}") :].split(";")[0]
+
+
 INDEXES = """
 CREATE INDEX IF NOT EXISTS items_assignee ON items(assignee);
 CREATE INDEX IF NOT EXISTS items_due ON items(review_state, due_at);
@@ -143,6 +162,20 @@ CREATE INDEX IF NOT EXISTS item_claims_claim ON item_claims(claim_id);
 """
 _LOG_COLUMNS = ", ".join(REVIEW_LOG_FIELDS)
 _LOG_MARKS = ", ".join(f":{name}" for name in REVIEW_LOG_FIELDS)
+
+
+# What a trend splits by: (join, key expression).
+_DIMENSIONS = {
+    "topic": ("JOIN item_topics d ON d.item_id = items.id", "d.topic"),
+    "place": ("JOIN item_places d ON d.item_id = items.id", "d.place"),
+    "sentiment": ("", "items.sentiment"),
+    "tier": ("", "items.source_tier"),
+    "source": ("", "items.source_id"),
+}
+_BUCKET_START = {
+    "day": "date(items.event_time, :shift) || 'T00:00:00'",
+    "hour": "strftime('%Y-%m-%dT%H:00:00', items.event_time, :shift)",
+}
 
 
 def _iso(value: datetime) -> str:
@@ -176,22 +209,29 @@ class SQLiteStore(Store):
         path.parent.mkdir(parents=True, exist_ok=True)
         with self._connect() as connection:
             connection.execute("PRAGMA journal_mode = WAL")
-            connection.executescript(SCHEMA)
             self._migrate(connection)
+            connection.executescript(SCHEMA)
             connection.executescript(INDEXES)
 
     @staticmethod
     def _migrate(connection: sqlite3.Connection) -> None:
-        """Bring a database file made by an earlier version up to this schema."""
-        added = False
+        """Bring a file written by an earlier version up to SCHEMA, in one transaction."""
+        tables = {row[0] for row in connection.execute("SELECT name FROM sqlite_master")}
+        if "items" not in tables:
+            return  # a new file: SCHEMA creates everything
+        connection.execute("BEGIN IMMEDIATE")
         for table, columns in _ADDED_COLUMNS.items():
             present = {row["name"] for row in connection.execute(f"PRAGMA table_info({table})")}
-            for name, kind in columns.items():
+            for name, (kind, source) in columns.items():
                 if name not in present:
                     connection.execute(f"ALTER TABLE {table} ADD COLUMN {name} {kind}")
-                    added = added or table == "items"
-        if added:
-            connection.executescript(_BACKFILL)
+                    if source:
+                        connection.execute(f"UPDATE {table} SET {name} = {source}")
+        for table, fill in _ADDED_TABLES.items():
+            if table not in tables:
+                connection.execute(_create_statement(table))
+                connection.execute(fill)
+        connection.execute("COMMIT")
 
     @contextmanager
     def _connect(self) -> Iterator[sqlite3.Connection]:
@@ -251,6 +291,8 @@ class SQLiteStore(Store):
             "sentiment": classification.sentiment.value if classification else None,
             "risk": classification.risk if classification else 0.0,
             "reach": reach(document),
+            "source_tier": document.source_tier.value,
+            "story_id": document.story_id,
             "document": json.dumps(content, ensure_ascii=False),
         }
 
@@ -288,6 +330,11 @@ class SQLiteStore(Store):
         connection.executemany(
             "INSERT OR IGNORE INTO item_claims (item_id, claim_id) VALUES (?, ?)",
             [(document.id, match.claim_id) for match in document.claim_matches],
+        )
+        connection.execute("DELETE FROM item_places WHERE item_id = ?", (document.id,))
+        connection.executemany(
+            "INSERT OR IGNORE INTO item_places (item_id, place) VALUES (?, ?)",
+            [(document.id, place) for place in document.places],
         )
 
     # -- reading -------------------------------------------------------------------------
@@ -504,41 +551,85 @@ class SQLiteStore(Store):
             oldest_waiting=oldest,
         )
 
-    def trends(self, since: datetime, until: datetime, timezone: str) -> Trends:
-        offset = ZoneInfo(timezone).utcoffset(until) or timedelta()
-        shift = f"{int(offset.total_seconds())} seconds"
-        day = "date(items.event_time, ?)"
-        window = "items.event_time >= ? AND items.event_time < ?"
-        bounds = [_iso(since), _iso(until)]
+    @staticmethod
+    def _trend_filters(query: TrendQuery) -> tuple[list[str], dict[str, object]]:
+        """WHERE clauses and named parameters for a trend query's window and filters."""
+        clauses = ["items.event_time >= :since", "items.event_time < :until"]
+        params: dict[str, object] = {"since": _iso(query.since), "until": _iso(query.until)}
+        lists = {
+            "sentiment": ("items.sentiment IN ({})", [s.value for s in query.sentiments]),
+            "tier": ("items.source_tier IN ({})", [t.value for t in query.tiers]),
+            "source": ("items.source_id IN ({})", query.source_ids),
+            "topic": (
+                "items.id IN (SELECT item_id FROM item_topics WHERE topic IN ({}))",
+                query.topics,
+            ),
+            "place": (
+                "items.id IN (SELECT item_id FROM item_places WHERE place IN ({}))",
+                query.places,
+            ),
+        }
+        for name, (clause, values) in lists.items():
+            if values:
+                marks = [f":{name}{i}" for i in range(len(values))]
+                clauses.append(clause.format(", ".join(marks)))
+                params |= {mark[1:]: value for mark, value in zip(marks, values, strict=True)}
+        match = _fts_query(query.text)
+        if match:
+            clauses.append("items.seq IN (SELECT rowid FROM items_fts WHERE items_fts MATCH :text)")
+            params["text"] = match
+        return clauses, params
+
+    def trend_counts(self, query: TrendQuery, timezone: str) -> list[TrendBucket]:
+        zone = ZoneInfo(timezone)
+        offset = zone.utcoffset(query.until) or timedelta()
+        join, key = _DIMENSIONS[query.dimension]
+        clauses, params = self._trend_filters(query)
+        start = _BUCKET_START[query.interval]
         with self._connect() as connection:
-            totals = connection.execute(
-                f"SELECT {day} AS day, 'all' AS key, count(*) AS n FROM items "
-                f"WHERE {window} GROUP BY day ORDER BY day",
-                [shift, *bounds],
+            rows = connection.execute(
+                f"SELECT {start} AS start, {key} AS key, count(*) AS n FROM items {join} "
+                f"WHERE {' AND '.join(clauses)} AND {key} IS NOT NULL "
+                "GROUP BY start, key ORDER BY start, key",
+                params | {"shift": f"{int(offset.total_seconds())} seconds"},
             ).fetchall()
-            topics = connection.execute(
-                f"SELECT {day} AS day, t.topic AS key, count(*) AS n FROM items "
-                f"JOIN item_topics t ON t.item_id = items.id WHERE {window} "
-                "GROUP BY day, key ORDER BY day, key",
-                [shift, *bounds],
-            ).fetchall()
-            sentiments = connection.execute(
-                f"SELECT {day} AS day, items.sentiment AS key, count(*) AS n FROM items "
-                f"WHERE {window} AND items.sentiment IS NOT NULL "
-                "GROUP BY day, key ORDER BY day, key",
-                [shift, *bounds],
-            ).fetchall()
+        return [
+            TrendBucket(
+                start=datetime.fromisoformat(row["start"]).replace(tzinfo=zone),
+                key=row["key"],
+                count=row["n"],
+            )
+            for row in rows
+        ]
 
-        def counts(rows: list[sqlite3.Row]) -> list[DayCount]:
-            return [DayCount(day=r["day"], key=r["key"], count=r["n"]) for r in rows]
-
-        return Trends(
-            since=since,
-            until=until,
-            total_per_day=counts(totals),
-            by_topic=counts(topics),
-            by_sentiment=counts(sentiments),
-        )
+    def top_stories(self, query: TrendQuery, limit: int = 10) -> list[StorySummary]:
+        clauses, params = self._trend_filters(query)
+        where = " AND ".join([*clauses, "items.story_id IS NOT NULL"])
+        with self._connect() as connection:
+            rows = connection.execute(
+                "SELECT story_id, count(*) AS n, count(DISTINCT source_id) AS sources, "
+                "min(event_time) AS first, max(event_time) AS last FROM items "
+                f"WHERE {where} GROUP BY story_id ORDER BY n DESC, story_id LIMIT :limit",
+                params | {"limit": limit},
+            ).fetchall()
+            stories = []
+            for row in rows:
+                first = connection.execute(
+                    "SELECT json_extract(document, '$.title') FROM items "
+                    f"WHERE {where} AND items.story_id = :story ORDER BY event_time, id LIMIT 1",
+                    params | {"story": row["story_id"]},
+                ).fetchone()
+                stories.append(
+                    StorySummary(
+                        story_id=row["story_id"],
+                        items=row["n"],
+                        sources=row["sources"],
+                        first_seen=row["first"],
+                        last_seen=row["last"],
+                        title=first[0],
+                    )
+                )
+        return stories
 
     def source_day_counts(self, since: datetime, until: datetime, timezone: str) -> list[DayCount]:
         offset = ZoneInfo(timezone).utcoffset(until) or timedelta()

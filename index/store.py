@@ -5,10 +5,21 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
-from index.query import DayCount, QueueQuery, QueueStats, SearchPage, SearchQuery, Trends
+from index.query import (
+    DayCount,
+    QueueQuery,
+    QueueStats,
+    SearchPage,
+    SearchQuery,
+    StorySummary,
+    TrendBucket,
+    TrendDimension,
+    TrendQuery,
+    Trends,
+)
 from mediawatch.config import ReviewSettings
 from mediawatch.model import Document, ReviewCommand
 
@@ -104,9 +115,36 @@ class Store(ABC):
     @abstractmethod
     def search(self, query: SearchQuery) -> SearchPage: ...
 
-    @abstractmethod
     def trends(self, since: datetime, until: datetime, timezone: str) -> Trends:
-        """Counts per calendar day (in ``timezone``), by topic and by sentiment."""
+        """Counts per calendar day (in ``timezone``), by topic and by sentiment: the digest's
+        and the old /api/trends' view, read through trend_counts."""
+        query = TrendQuery(since=since, until=until, interval="day")
+
+        def days(dimension: TrendDimension) -> list[DayCount]:
+            buckets = self.trend_counts(query.scoped(dimension=dimension), timezone)
+            return [DayCount(day=b.start.date(), key=b.key, count=b.count) for b in buckets]
+
+        totals: dict[date, int] = {}
+        for row in days("tier"):  # every item has exactly one tier
+            totals[row.day] = totals.get(row.day, 0) + row.count
+        return Trends(
+            since=since,
+            until=until,
+            total_per_day=[DayCount(day=d, key="all", count=n) for d, n in sorted(totals.items())],
+            by_topic=days("topic"),
+            by_sentiment=days("sentiment"),
+        )
+
+    @abstractmethod
+    def trend_counts(self, query: TrendQuery, timezone: str) -> list[TrendBucket]:
+        """Items per bucket (a day or an hour starting in ``timezone``, by event time) and
+        key of the query's dimension, ordered by start then key; empty buckets are left out.
+        An item with two topics (or places) counts once under each."""
+
+    @abstractmethod
+    def top_stories(self, query: TrendQuery, limit: int = 10) -> list[StorySummary]:
+        """The stories with most items in the query's window and filters: most items first,
+        then story id."""
 
     @abstractmethod
     def source_day_counts(self, since: datetime, until: datetime, timezone: str) -> list[DayCount]:

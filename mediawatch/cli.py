@@ -658,5 +658,43 @@ def digest(
     console.print(body.get_content() if body else "", highlight=False, markup=False)
 
 
+report_app = typer.Typer(help="Reports for the Department.", no_args_is_help=True)
+app.add_typer(report_app, name="report")
+
+
+@report_app.command("yearly")
+def report_yearly(
+    since: Annotated[str, typer.Option(help="First day, YYYY-MM-DD (local, included)")],
+    until: Annotated[str, typer.Option(help="Last day, YYYY-MM-DD (local, included)")],
+    out: Annotated[Path, typer.Option(help="The XLSX file to write")],
+) -> None:
+    """The yearly report (due 30/11): items, decisions, response times by topic and agency."""
+    from datetime import date
+
+    from api.reports import write_yearly_report
+    from classifier.taxonomy import Taxonomy
+    from mediawatch.service import build_store
+
+    try:
+        first, last = date.fromisoformat(since), date.fromisoformat(until)
+    except ValueError as error:
+        console.print(f"[red]Ngày không hợp lệ (invalid date): {error}")
+        raise typer.Exit(2) from error
+    if first > last:
+        console.print("[red]--since phải không sau --until (since must not be after until)")
+        raise typer.Exit(2)
+    settings = Settings()
+    items = write_yearly_report(
+        build_store(settings),
+        first,
+        last,
+        str(out),
+        threshold=settings.review_threshold,
+        timezone=settings.timezone,
+        topic_labels=Taxonomy.load().labels_vi,
+    )
+    console.print(f"Đã ghi báo cáo {first:%d/%m/%Y}–{last:%d/%m/%Y} ({items} tin) vào {out}.")
+
+
 if __name__ == "__main__":
     app()

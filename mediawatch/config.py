@@ -162,6 +162,26 @@ class ClaimSettings(BaseModel):
         return self
 
 
+class SpikeSettings(BaseModel):
+    """When a topic or place counts as spiking against its own baseline (mediawatch/spikes.py)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    baseline_days: int = Field(default=14, ge=1, le=60, description="Last day against these")
+    social_baseline_hours: int = Field(
+        default=12, ge=1, le=72, description="Last hour of social posts against these"
+    )
+    p_value: float = Field(
+        default=0.001, gt=0, lt=1, description="Poisson upper tail under the baseline rate"
+    )
+    min_count: int = Field(default=5, ge=1, description="Fewer items in a day never spike")
+    min_count_hourly: int = Field(default=3, ge=1, description="Fewer posts in an hour never do")
+    min_ratio: float = Field(default=2.0, ge=1, description="Latest ÷ baseline mean")
+    min_rate: float = Field(
+        default=0.5, gt=0, description="Baseline rate floor, so a new key needs a real burst"
+    )
+
+
 class SecuritySettings(BaseModel):
     """Login lockout, sessions, and who may see authors' identities (Decree 13/2023)."""
 
@@ -213,6 +233,7 @@ class Settings(BaseSettings):
     review: ReviewSettings = Field(default_factory=ReviewSettings)
     claims: ClaimSettings = Field(default_factory=ClaimSettings)
     security: SecuritySettings = Field(default_factory=SecuritySettings)
+    spikes: SpikeSettings = Field(default_factory=SpikeSettings)
 
     @classmethod
     def settings_customise_sources(

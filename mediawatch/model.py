@@ -14,7 +14,10 @@ def _as_utc(value: datetime | None) -> datetime | None:
         return None
     if value.tzinfo is None:
         raise ValueError("datetime must carry a time zone")
-    return value.astimezone(UTC)
+    try:
+        return value.astimezone(UTC)
+    except OverflowError as error:  # 0001-01-01T00:00+01:00 has no UTC time
+        raise ValueError("datetime out of range") from error
 
 
 UtcDatetime = Annotated[datetime, AfterValidator(_as_utc)]

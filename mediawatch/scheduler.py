@@ -1,5 +1,5 @@
 """APScheduler jobs: the crawl of whichever sources are due, the digest every morning,
-overdue review alerts every quarter hour."""
+overdue review alerts every quarter hour, the watchlists' spike alerts every hour."""
 
 from __future__ import annotations
 
@@ -38,6 +38,7 @@ def build_scheduler(
     digest: Callable[[], object],
     crawl_now: bool = False,
     overdue: Callable[[], object] | None = None,
+    spike_alerts: Callable[[], object] | None = None,
 ) -> BackgroundScheduler:
     """Every minute, the sources due then crawl together: one crawl process, one polite
     engine. Which are due is the crawl state's call (schedules, adaptive intervals)."""
@@ -72,6 +73,14 @@ def build_scheduler(
             trigger=IntervalTrigger(minutes=OVERDUE_TICK_MINUTES, timezone=zone),
             id="overdue",
             name="alert newly overdue review items",
+            executor="digest",
+        )
+    if spike_alerts is not None:
+        scheduler.add_job(
+            _guarded("spike-alerts", spike_alerts),
+            trigger=CronTrigger(minute=5, timezone=zone),  # just after each whole hour closes
+            id="spike-alerts",
+            name="spike alerts for watchlists, hourly",
             executor="digest",
         )
     return scheduler

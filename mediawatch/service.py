@@ -19,6 +19,7 @@ from index.spool import Spool, SpoolingStore
 from index.sqlite import SQLiteStore
 from index.store import Store
 from mediawatch.accounts import Accounts, generate_password, session_secret_problem
+from mediawatch.alerts import send_spike_alerts
 from mediawatch.audit import AuditLog
 from mediawatch.config import Settings
 from mediawatch.digest import deliver_digest
@@ -26,6 +27,7 @@ from mediawatch.model import Role, Source
 from mediawatch.overdue import alert_overdue
 from mediawatch.pipeline import Pipeline
 from mediawatch.scheduler import build_scheduler
+from mediawatch.watchlists import Watchlists
 
 
 @dataclass(frozen=True)
@@ -106,6 +108,9 @@ def background_jobs(
         digest=lambda: deliver_digest(pipeline.store, settings, topic_labels),
         crawl_now=crawl_now,
         overdue=lambda: alert_overdue(pipeline.store, settings),
+        spike_alerts=lambda: send_spike_alerts(
+            pipeline.store, settings, Watchlists(settings.watchlists_path)
+        ),
     )
     if isinstance(pipeline.store, SpoolingStore):
         scheduler.add_job(pipeline.store.flush, "interval", minutes=1, id="spool-flush")

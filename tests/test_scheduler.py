@@ -41,3 +41,15 @@ def test_crawl_now_starts_the_first_crawl_at_once(settings):
         assert (job.next_run_time - datetime.now(VIETNAM)).total_seconds() < 5
     finally:
         scheduler.shutdown(wait=False)
+
+
+def test_spike_alerts_run_hourly_just_after_the_hour(settings):
+    scheduler = build_scheduler(
+        settings, crawl_due=lambda: None, digest=lambda: None, spike_alerts=lambda: None
+    )
+    job = scheduler.get_job("spike-alerts")
+    after = datetime(2026, 11, 20, 9, 40, tzinfo=VIETNAM)
+    assert job.trigger.get_next_fire_time(None, after) == datetime(
+        2026, 11, 20, 10, 5, tzinfo=VIETNAM
+    )
+    assert job.executor == "digest"

@@ -1,11 +1,13 @@
 """What only the SQLite backend promises beyond the shared contract."""
 
 import sqlite3
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from index.query import TrendQuery
 from index.sqlite import SQLiteStore
-from mediawatch.model import ReviewOutcome
+from mediawatch.model import ReviewOutcome, SourceTier
 from tests.factories import decide, make_document
 
 
@@ -55,3 +57,27 @@ def test_an_existing_database_file_is_migrated(tmp_path):
         columns = {row[1] for row in connection.execute("PRAGMA table_info(items)")}
     assert {"review", "assignee", "due_at", "reach"} <= columns
     assert store.review_log("web:1")[0]["evidence"] == []
+
+
+def test_a_file_from_before_trends_gains_places_tiers_and_stories(store):
+    """An existing store is migrated in place: the new columns and the places table are
+    filled from the documents already stored, so trends by place and tier count them."""
+    at = datetime(2026, 11, 20, 3, tzinfo=UTC)
+    document = make_document(
+        "https://a.vn/old", "Tin cũ", "Nội dung", published_at=at, tier=SourceTier.SOCIAL
+    ).model_copy(update={"places": ["da-lat", "bao-loc"], "story_id": "s9"})
+    store.upsert([document])
+    with sqlite3.connect(store.path) as connection:  # the schema as it was before
+        connection.executescript(
+            "DROP INDEX items_story; ALTER TABLE items DROP COLUMN story_id; "
+            "ALTER TABLE items DROP COLUMN source_tier; DROP TABLE item_places;"
+        )
+    reopened = SQLiteStore(store.path)
+    query = TrendQuery(since=at - timedelta(days=1), until=at + timedelta(days=1))
+    places = reopened.trend_counts(query.scoped(dimension="place"), "Asia/Ho_Chi_Minh")
+    assert [(b.key, b.count) for b in places] == [("bao-loc", 1), ("da-lat", 1)]
+    tiers = reopened.trend_counts(query.scoped(dimension="tier"), "Asia/Ho_Chi_Minh")
+    assert [(b.key, b.count) for b in tiers] == [("social", 1)]
+    assert [s.story_id for s in reopened.top_stories(query)] == ["s9"]
+    SQLiteStore(store.path)  # opening a migrated file again changes nothing
+    assert len(reopened.trend_counts(query.scoped(dimension="place"), "Asia/Ho_Chi_Minh")) == 2

@@ -1,16 +1,30 @@
-"""Counts over time for analysts."""
+"""Counts over time for analysts: volume by any dimension, top stories, shares, spikes."""
 
 from __future__ import annotations
 
 from typing import Annotated
 
 from fastapi import APIRouter, Query
+from pydantic import BaseModel, Field
 
 from api.deps import DashboardsDep, SettingsDep, StoreDep
-from index.query import Trends
+from index.query import Share, StorySummary, TrendBucket, TrendQuery, Trends, shares
+from index.spikes import SpikeReport, current_spikes
+from index.store import Store
 from mediawatch.clock import recent_days
 
 router = APIRouter(prefix="/api/trends", tags=["trends"])
+spikes_router = APIRouter(prefix="/api/spikes", tags=["trends"])
+
+
+class TrendView(BaseModel):
+    """One query's buckets with what the trends page shows beside them."""
+
+    query: TrendQuery
+    buckets: list[TrendBucket]
+    totals: list[Share] = Field(description="Each key over the whole window")
+    sentiment: list[Share]
+    stories: list[StorySummary]
 
 
 @router.get("", response_model=Trends, summary="Xu hướng theo ngày (daily trends)")
@@ -25,3 +39,39 @@ def get_trends(
     """Items per calendar day in the display time zone, by topic and by sentiment."""
     since, until = recent_days(days, settings.timezone)
     return store.trends(since, until, settings.timezone)
+
+
+def trend_view(store: Store, timezone: str, query: TrendQuery, stories: int = 10) -> TrendView:
+    """The query's buckets with the shares and stories shown beside them."""
+    buckets = store.trend_counts(query, timezone)
+    by_sentiment = buckets if query.dimension == "sentiment" else None
+    if by_sentiment is None:
+        by_sentiment = store.trend_counts(query.scoped(dimension="sentiment"), timezone)
+    return TrendView(
+        query=query,
+        buckets=buckets,
+        totals=shares(buckets),
+        sentiment=shares(by_sentiment),
+        stories=store.top_stories(query, stories),
+    )
+
+
+@router.get("/volume", response_model=TrendView, summary="Số tin theo thời gian (volume over time)")
+def get_volume(
+    query: Annotated[TrendQuery, Query()],
+    store: StoreDep,
+    settings: SettingsDep,
+    _principal: DashboardsDep,
+) -> TrendView:
+    """Items per local day or hour split by topic, sentiment, place, source tier or source,
+    with each key's share, the sentiment share and the top stories of the same selection."""
+    return trend_view(store, settings.timezone, query)
+
+
+@spikes_router.get("", response_model=list[SpikeReport], summary="Đột biến (current spikes)")
+def get_spikes(
+    store: StoreDep, settings: SettingsDep, _principal: DashboardsDep
+) -> list[SpikeReport]:
+    """Topics and places whose last day (or, for social posts, last hour) jumps against their
+    own baseline; see settings.spikes for the thresholds."""
+    return current_spikes(store, settings.spikes, settings.timezone)
