@@ -20,7 +20,7 @@ from api.exports import Table, walk, write_xlsx
 from dashboards.formatting import OUTCOME_VI, TIER_VI
 from index.query import SearchQuery
 from index.store import Store
-from mediawatch.model import JUDGED_FALSE, ClaimLinkStatus, Document, ReviewState
+from mediawatch.model import JUDGED_FALSE, Document, ReviewState
 
 
 def _hours(start: datetime | None, end: datetime | None) -> float | None:
@@ -50,11 +50,13 @@ class _Agency:
 
 
 def queued(document: Document, threshold: float) -> bool:
-    """Entered the review queue: risky enough, linked to a judged claim, or picked up."""
+    """Entered the review queue as the stores decide it: risky enough or matching a claim of
+    the register (linked or suggested), not a copy; or picked up by a reviewer anyway."""
     risk = document.classification.risk if document.classification else 0.0
-    linked = any(link.status == ClaimLinkStatus.LINKED for link in document.claim_matches)
     picked = document.review.state != ReviewState.NEW
-    return picked or (document.duplicate_of is None and (risk >= threshold or linked))
+    return picked or (
+        document.duplicate_of is None and (risk >= threshold or bool(document.claim_matches))
+    )
 
 
 DECISION_HEADERS = [

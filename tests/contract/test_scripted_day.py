@@ -7,12 +7,16 @@ the police and answered. The audit log and the queue figures must show exactly t
 
 from __future__ import annotations
 
+import io
 from collections.abc import Iterator
+from datetime import datetime
 from pathlib import Path
 from urllib.parse import quote
+from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
+from openpyxl import load_workbook
 
 from api.app import create_app
 from tests.conftest import (
@@ -172,3 +176,24 @@ def test_a_day_of_monitoring_is_what_the_audit_log_and_the_figures_show(day):
     left = expected_queue - {rumour_id, festival_id, repeat_id}
     open_now = stats["by_state"].get("new", 0) + stats["by_state"].get("in_review", 0)
     assert open_now == len(left)
+
+    # The yearly report an analyst downloads counts the same day, the escalation included.
+    today = datetime.now(ZoneInfo("Asia/Ho_Chi_Minh")).date().isoformat()
+    report = analyst.get("/api/reports/yearly.xlsx", params={"since": today, "until": today})
+    assert report.status_code == 200, report.text
+    book = load_workbook(io.BytesIO(report.content))
+    overview = dict(book["Tổng quan"].iter_rows(min_row=2, values_only=True))
+    assert overview["Tin thu thập"] == 4
+    reviewed = {rumour_id, festival_id, repeat_id}  # the festival item only by hand, in bulk
+    assert overview["Tin vào hàng chờ xem xét"] == len(expected_queue | reviewed)
+    assert overview["Kết luận – Sai sự thật"] == 2
+    assert overview["Kết luận – Không liên quan"] == 1
+    assert overview["Chuyển cơ quan chức năng"] == 1
+    assert overview["Có phản hồi chính thức"] == 1
+    agencies = list(book["Theo cơ quan"].iter_rows(min_row=2, values_only=True))
+    assert [(row[0], row[1], row[2], row[5]) for row in agencies] == [(POLICE, 1, 1, 0)]
+    assert 0 <= agencies[0][3] < 1  # hours from escalation to the response: minutes here
+    decisions = list(book["Quyết định"].iter_rows(min_row=2, values_only=True))
+    assert {row[0] for row in decisions} == reviewed
+    exports = admin.get("/api/audit", params={"action": "export"}).json()["entries"]
+    assert [(e["actor"], e["detail"]["kind"]) for e in exports] == [("analyst1", "yearly-report")]
