@@ -23,6 +23,7 @@ from dashboards.formatting import OUTCOME_VI, SENTIMENT_VI, TIER_VI
 from index.query import SearchQuery, TrendBucket
 from index.store import Store
 from mediawatch.model import Document
+from mediawatch.text import spreadsheet_safe
 
 ExportFormat = Literal["csv", "xlsx"]
 MEDIA_TYPES = {
@@ -131,17 +132,11 @@ def walk(
         query = query.model_copy(update={"cursor": page.next_cursor})
 
 
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-
-
 def _csv_value(value: Any, zone: ZoneInfo) -> Any:
-    """Times as "dd/mm/yyyy HH:MM"; text that Excel would run as a formula (a hostile post
-    titled "=HYPERLINK(…)") quoted with a leading apostrophe, as OWASP advises."""
+    """Times as "dd/mm/yyyy HH:MM"; text a spreadsheet would run as a formula defused."""
     if isinstance(value, datetime):
         return value.astimezone(zone).strftime("%d/%m/%Y %H:%M")
-    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
-        return "'" + value
-    return value
+    return spreadsheet_safe(value) if isinstance(value, str) else value
 
 
 def write_csv(table: Table, out: IO[bytes], timezone: str) -> int:

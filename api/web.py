@@ -6,7 +6,7 @@ import hmac
 import secrets
 from datetime import datetime
 from typing import Annotated
-from urllib.parse import quote, urlencode
+from urllib.parse import quote, urlencode, urlsplit
 from zoneinfo import ZoneInfo
 
 import structlog
@@ -26,7 +26,9 @@ from api.deps import (
     StoreDep,
     StoriesDep,
     TopicCorrectionsDep,
+    audit,
 )
+from api.privacy import present
 from api.routers.review import MAX_BULK, apply_command
 from api.security import (
     SESSION_ROLE,
@@ -135,8 +137,17 @@ def login(
         )
     start_session(request, attempt.user)
     audit_log.record(username, "login.ok", **where)
-    target = next if next.startswith("/") and not next.startswith("//") else "/"
-    return RedirectResponse(target, status.HTTP_303_SEE_OTHER)
+    return RedirectResponse(local_path(next), status.HTTP_303_SEE_OTHER)
+
+
+def local_path(target: str) -> str:
+    """A path on this site, else "/": no scheme, no host, and no backslash (browsers read
+    "/\\evil.example" as "//evil.example")."""
+    parts = urlsplit(target)
+    local = target.startswith("/") and not target.startswith("//")
+    if not local or "\\" in target or parts.scheme or parts.netloc:
+        return "/"
+    return target
 
 
 @router.post("/logout")
@@ -260,9 +271,11 @@ def item_page(
     principal: PageReaderDep,
     q: Annotated[str | None, Query(max_length=500)] = None,
 ) -> Response:
-    document = store.get(item_id)
-    if document is None:
+    found = store.get(item_id)
+    if found is None:
         return render(request, "not_found.html", status.HTTP_404_NOT_FOUND, item_id=item_id)
+    audit(request, principal, "item.view", item_id)
+    document = present(request, principal, [found])[0]
     now = utc_now()
     due = effective_due(document, settings.review)
     phrases = _evidence_phrases(document) + query_terms(q)
@@ -386,7 +399,10 @@ def search_page(
     query = SearchQuery(
         text=q or None, sort="relevance" if q else "newest", limit=25, offset=(page - 1) * 25
     )
-    return render(request, "search.html", q=q, results=store.search(query), page=page)
+    results = store.search(query)
+    if q:
+        audit(request, principal, "search", q=q, page=page, total=results.total)
+    return render(request, "search.html", q=q, results=results, page=page)  # shows no authors
 
 
 @router.get("/sources", response_class=HTMLResponse)

@@ -301,11 +301,24 @@ class ClaimRegister:
         return self.get(claim_id)
 
     def add_evidence(self, claim_id: str, evidence: Iterable[str], by: str) -> None:
-        """Append evidence not there yet (a later decision on another item of the claim)."""
-        current = self.get(claim_id).evidence
-        added = [e for e in evidence if e and e not in current]
-        if added:
-            self._set(claim_id, {"evidence": json.dumps(current + added, ensure_ascii=False)}, by)
+        """Append evidence not there yet (a later decision on another item of the claim);
+        read and written in one transaction, so two decisions at once both add theirs."""
+        with self._write() as db:
+            row = db.execute("SELECT evidence FROM claims WHERE id = ?", (claim_id,)).fetchone()
+            if row is None:
+                raise ClaimNotFound(claim_id)
+            current = json.loads(row["evidence"])
+            added = [e for e in evidence if e and e not in current]
+            if added:
+                db.execute(
+                    "UPDATE claims SET evidence = ?, updated_by = ?, updated_at = ? WHERE id = ?",
+                    (
+                        json.dumps(current + added, ensure_ascii=False),
+                        by,
+                        utc_now().isoformat(),
+                        claim_id,
+                    ),
+                )
 
     def set_rebuttal(self, claim_id: str, rebuttal: OfficialResponse, by: str) -> None:
         self._set(claim_id, {"rebuttal": rebuttal.model_dump_json()}, by)

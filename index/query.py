@@ -20,6 +20,7 @@ from mediawatch.model import (
 )
 
 MAX_PAGE = 100
+MAX_FILTER_VALUES = 100  # values per list filter: what one query line may carry
 MAX_OFFSET = 10_000
 
 
@@ -52,9 +53,9 @@ class SearchQuery(BaseModel):
     text: str | None = Field(default=None, max_length=500)
     since: UtcDatetime | None = None
     until: UtcDatetime | None = None
-    topics: list[str] = Field(default_factory=list)
+    topics: list[str] = Field(default_factory=list, max_length=MAX_FILTER_VALUES)
     sentiments: list[Sentiment] = Field(default_factory=list)
-    source_ids: list[str] = Field(default_factory=list)
+    source_ids: list[str] = Field(default_factory=list, max_length=MAX_FILTER_VALUES)
     min_risk: float | None = Field(default=None, ge=0, le=1)
     review_state: ReviewState | None = None
     review_outcomes: list[ReviewOutcome] = Field(
@@ -127,9 +128,11 @@ class QueueQuery(BaseModel):
         default_factory=lambda: [ReviewState.NEW, ReviewState.IN_REVIEW],
         description="Open states by default",
     )
-    topics: list[str] = Field(default_factory=list)
-    places: list[str] = Field(default_factory=list, description="Gazetteer ids")
-    source_ids: list[str] = Field(default_factory=list)
+    topics: list[str] = Field(default_factory=list, max_length=MAX_FILTER_VALUES)
+    places: list[str] = Field(
+        default_factory=list, max_length=MAX_FILTER_VALUES, description="Gazetteer ids"
+    )
+    source_ids: list[str] = Field(default_factory=list, max_length=MAX_FILTER_VALUES)
     assignee: str | None = Field(default=None, max_length=200)
     overdue: bool = Field(default=False, description="Only items past their target time")
     limit: int = Field(default=20, ge=1, le=MAX_PAGE)
@@ -160,9 +163,13 @@ class TrendQuery(BaseModel):
         default="day", description="Buckets start on local days or hours (display time zone)"
     )
     dimension: TrendDimension = Field(default="topic", description="What each count splits by")
-    topics: list[str] = Field(default_factory=list)
-    places: list[str] = Field(default_factory=list, description="Gazetteer ids, e.g. tp-da-lat")
-    source_ids: list[str] = Field(default_factory=list)
+    topics: list[str] = Field(default_factory=list, max_length=MAX_FILTER_VALUES)
+    places: list[str] = Field(
+        default_factory=list,
+        max_length=MAX_FILTER_VALUES,
+        description="Gazetteer ids, e.g. tp-da-lat",
+    )
+    source_ids: list[str] = Field(default_factory=list, max_length=MAX_FILTER_VALUES)
     tiers: list[SourceTier] = Field(default_factory=list)
     sentiments: list[Sentiment] = Field(default_factory=list)
     text: str | None = Field(

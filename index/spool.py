@@ -18,7 +18,16 @@ from pathlib import Path
 
 import structlog
 
-from index.query import DayCount, QueueQuery, QueueStats, SearchPage, SearchQuery, Trends
+from index.query import (
+    DayCount,
+    QueueQuery,
+    QueueStats,
+    SearchPage,
+    SearchQuery,
+    StorySummary,
+    TrendBucket,
+    TrendQuery,
+)
 from index.store import Store, StoreError, StoreUnavailable, UpsertResult
 from mediawatch.config import ReviewSettings
 from mediawatch.model import Document, ReviewCommand
@@ -172,8 +181,11 @@ class SpoolingStore(Store):
     def search(self, query: SearchQuery) -> SearchPage:
         return self.backend.search(query)
 
-    def trends(self, since: datetime, until: datetime, timezone: str) -> Trends:
-        return self.backend.trends(since, until, timezone)
+    def trend_counts(self, query: TrendQuery, timezone: str) -> list[TrendBucket]:
+        return self.backend.trend_counts(query, timezone)
+
+    def top_stories(self, query: TrendQuery, limit: int = 10) -> list[StorySummary]:
+        return self.backend.top_stories(query, limit)
 
     def source_day_counts(self, since: datetime, until: datetime, timezone: str) -> list[DayCount]:
         return self.backend.source_day_counts(since, until, timezone)

@@ -24,6 +24,7 @@ from zoneinfo import ZoneInfo
 from pydantic import BaseModel, Field
 
 from mediawatch.model import UtcDatetime, utc_now
+from mediawatch.text import spreadsheet_safe
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS audit (
@@ -260,7 +261,13 @@ def export_lines(entries: Iterable[AuditEntry], format: str) -> Iterator[str]:
     for entry in entries:
         data = entry.model_dump(mode="json")
         data["detail"] = json.dumps(entry.detail, ensure_ascii=False, sort_keys=True, default=str)
-        writer.writerow([data[name] for name in _EXPORT_COLUMNS])
+        # Actors of failed logins are whatever was typed: defuse formulas for spreadsheets.
+        writer.writerow(
+            [
+                spreadsheet_safe(v) if isinstance(v, str) else v
+                for v in map(data.get, _EXPORT_COLUMNS)
+            ]
+        )
         yield buffer.getvalue()
         buffer.seek(0)
         buffer.truncate()

@@ -521,3 +521,12 @@ def normalize_for_model(text: str, teencode: Teencode | None = None) -> str:
     """
     text = squeeze_repeats(mask_contacts(normalize(text)))
     return (teencode or default_teencode()).expand(text)
+
+
+SPREADSHEET_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def spreadsheet_safe(value: str) -> str:
+    """Text a spreadsheet would run as a formula (a hostile post titled "=HYPERLINK(…)", a
+    login attempt under such a name) quoted with a leading apostrophe, as OWASP advises."""
+    return "'" + value if value.startswith(SPREADSHEET_FORMULA_STARTS) else value

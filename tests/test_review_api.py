@@ -161,3 +161,17 @@ def test_bulk_not_relevant_decides_each_item_on_its_own(url, items):
     decided = get(url, "/api/review/queue", state="decided").json()
     assert {h["document"]["review"]["outcome"] for h in decided["hits"]} == {"not_relevant"}
     assert decided["total"] == 2
+
+
+def test_a_failing_listener_does_not_undo_or_hide_a_committed_step(app, url, items):
+    """The claims register (a listener) failing after the decision: the reviewer still gets
+    the decided item, and the store and the audit log both hold the step."""
+
+    def broken(document, command, principal):
+        raise RuntimeError("claims register locked")
+
+    app.state.review_listeners.append(broken)
+    decided = step(url, API_TOKEN, items[0].id, action="decide", outcome="false")
+    assert decided.status_code == 200
+    assert decided.json()["review"]["state"] == "decided"
+    assert [e.action for e in app.state.audit.entries(target=items[0].id)] == ["review.decide"]

@@ -7,15 +7,18 @@ import os
 import subprocess
 import sys
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
 from index.elastic import ElasticStore
-from index.query import SearchQuery
+from index.query import SearchQuery, TrendQuery
 from index.spool import Spool, SpoolingStore
-from mediawatch.config import ElasticsearchSettings
+from index.store import StoreUnavailable
+from mediawatch.config import ElasticsearchSettings, Settings
 from mediawatch.pipeline import Pipeline
-from tests.conftest import REPO
+from mediawatch.service import build_store
+from tests.conftest import REPO, free_port
 from tests.factories import make_document
 
 PORT = "19500"  # the suite's own server uses 19200 (HTTP) and 19300 (transport)
@@ -110,3 +113,21 @@ def test_appends_during_an_outage_from_two_processes_are_all_kept(tmp_path, stor
     assert all(w.returncode == 0 for w in writers)
     assert drained == 100
     assert store.search(SearchQuery(limit=1)).total == 100
+
+
+def test_the_production_store_serves_every_read_of_the_contract(tmp_path):
+    """build_store's Elasticsearch store (spool in front) is a whole Store: trends included;
+    with the server away, reads say "unavailable" rather than failing to exist."""
+    settings = Settings(
+        data_dir=tmp_path,
+        store="elasticsearch",
+        elasticsearch=ElasticsearchSettings(urls=[f"http://127.0.0.1:{free_port()}"], timeout_s=1),
+    )
+    store = build_store(settings)
+    assert isinstance(store, SpoolingStore)
+    now = datetime.now(UTC)
+    query = TrendQuery(since=now - timedelta(days=1), until=now)
+    with pytest.raises(StoreUnavailable):
+        store.trend_counts(query, settings.timezone)
+    with pytest.raises(StoreUnavailable):
+        store.top_stories(query)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
+import structlog
 from fastapi import APIRouter, HTTPException, Query, Request, status
 from pydantic import BaseModel, Field
 
@@ -29,6 +30,7 @@ from mediawatch.model import (
 )
 
 router = APIRouter(prefix="/api", tags=["review"])
+log = structlog.get_logger("mediawatch.api.review")
 
 MAX_BULK = 200
 
@@ -102,7 +104,12 @@ def apply_command(
         reason=command.reason,
     )
     for listener in request.app.state.review_listeners:
-        listener(document, command, principal)
+        # The step is committed and audited: a listener's failure (the claims register
+        # locked, a claim unlinked meanwhile) is logged for the operators, never a 500.
+        try:
+            listener(document, command, principal)
+        except Exception:
+            log.exception("review_listener_failed", item_id=item_id, action=command.action.value)
     return document
 
 
