@@ -1,22 +1,20 @@
-"""Who may use trends, spikes, watchlists, exports and reports: every role on every route.
-
-Sessions are signed the way the session middleware signs them, so each role can be tried
-before the accounts store exists to log them in.
-"""
+"""Who may use trends, spikes, watchlists, exports and reports: every role on every route,
+each through a browser session of a real test user (logged in with the form)."""
 
 from __future__ import annotations
 
-import json
-from base64 import b64encode
+import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import httpx
 import pytest
-from itsdangerous import TimestampSigner
 
 from api.security import CSRF_HEADER
 from mediawatch.model import Role
+from tests.conftest import ADMIN_PASSWORD, TEST_USERS, login
 
-CSRF = "csrf-of-this-session"
+USER_OF_ROLE = {role: name for name, (role, _token) in TEST_USERS.items()}
 WINDOW = {"since": "2026-11-01T00:00:00Z", "until": "2026-11-02T00:00:00Z"}
 ROUTES = [  # path, params, roles allowed
     ("/api/trends/volume", WINDOW, set(Role)),
@@ -34,21 +32,20 @@ ROUTES = [  # path, params, roles allowed
 ]
 
 
-def session_client(live_api, settings, role: Role) -> httpx.Client:
-    session = {"user": f"nguoi-{role.value}", "role": role.value, "csrf": CSRF}
-    signer = TimestampSigner(settings.session_secret.get_secret_value())
-    cookie = signer.sign(b64encode(json.dumps(session).encode())).decode()
-    return httpx.Client(
-        base_url=live_api.url,
-        cookies={"mediawatch_session": cookie},
-        headers={CSRF_HEADER: CSRF},
-        timeout=30,
-    )
+@contextmanager
+def session_client(live_api, role: Role) -> Iterator[httpx.Client]:
+    """A browser logged in as the test user of ``role``, sending the session's CSRF token
+    with JSON writes as the pages do."""
+    with httpx.Client(base_url=live_api.url, timeout=30) as client:
+        assert login(client, USER_OF_ROLE[role], ADMIN_PASSWORD).status_code == 303
+        account = client.get("/account").text
+        client.headers[CSRF_HEADER] = re.search(r'name="csrf" value="([^"]+)"', account).group(1)
+        yield client
 
 
 @pytest.mark.parametrize("role", list(Role))
-def test_every_role_on_every_trend_route(live_api, settings, role):
-    with session_client(live_api, settings, role) as client:
+def test_every_role_on_every_trend_route(live_api, role):
+    with session_client(live_api, role) as client:
         for path, params, allowed in ROUTES:
             status = client.get(path, params=params).status_code
             assert status == (200 if role in allowed else 403), (role, path, status)
@@ -58,9 +55,9 @@ def test_every_role_on_every_trend_route(live_api, settings, role):
         assert started == (202 if role != Role.VIEWER else 403)
 
 
-def test_export_links_show_only_to_roles_that_may_export(live_api, settings):
-    with session_client(live_api, settings, Role.VIEWER) as viewer:
+def test_export_links_show_only_to_roles_that_may_export(live_api):
+    with session_client(live_api, Role.VIEWER) as viewer:
         page = viewer.get("/trends").text
         assert "Đột biến hiện tại" in page and "/api/exports/" not in page
-    with session_client(live_api, settings, Role.ANALYST) as analyst:
+    with session_client(live_api, Role.ANALYST) as analyst:
         assert "/api/exports/trends.xlsx?" in analyst.get("/trends").text
