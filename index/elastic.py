@@ -7,6 +7,9 @@ partial documents, and a review decision is a compare-and-set on ``_seq_no``.
 Items live in monthly indices (``<prefix>-items-YYYY.MM``) created from one composable
 template; new items are written through a write alias pointing at the current month, and
 every month is read through one read alias, so retention is deleting old months.
+
+Fields derived from the stored ``document`` carry ``fields_version``: on start, items written
+before a field existed are filled in Python (no update-by-query here), in bounded batches.
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ from itertools import chain
 from typing import Any, Concatenate, ParamSpec, TypeVar
 from zoneinfo import ZoneInfo
 
+import structlog
 from elasticsearch import (
     ApiError,
     BadRequestError,
@@ -62,7 +66,12 @@ from index.workflow import next_review
 from mediawatch.config import ElasticsearchSettings, ReviewSettings
 from mediawatch.model import OPEN_STATES, Document, Review, ReviewCommand, utc_now
 
+log = structlog.get_logger("index.elastic")
+
 CURSOR_KEEP_ALIVE = "5m"
+# Raise when _fields derives something new from the document: start-up fills older items.
+FIELDS_VERSION = 2
+BACKFILL_BATCH = 500
 _KEYWORD = {"type": "keyword"}
 _DATE = {"type": "date"}
 
@@ -104,6 +113,12 @@ ITEM_MAPPINGS: dict[str, Any] = {
         "due_at": _DATE,
         "reach": {"type": "float"},
         "claim_ids": _KEYWORD,
+        "fields_version": {"type": "integer"},
+        # The last review step's log entry, written in the same compare-and-set as the
+        # step and copied to the review log after it; "unlogged" (its version, searchable)
+        # says it waits to be copied, and both are cleared once it is.
+        "review_entry": {"type": "object", "enabled": False},
+        "unlogged": {"type": "integer"},
     },
 }
 LOG_MAPPINGS: dict[str, Any] = {
@@ -275,6 +290,56 @@ class ElasticStore(Store):
             mappings=LOG_MAPPINGS,
         )
         self.client.indices.put_mapping(index=self.log_index, properties=LOG_MAPPINGS["properties"])
+        self._backfill()
+
+    def _backfill(self) -> None:
+        """Fill the derived fields (reach, source_tier, story_id…) of items written before
+        they existed, from each item's stored ``document``, as SQLite's _migrate does.
+
+        Batches of BACKFILL_BATCH partial updates, each a compare-and-set: an item another
+        worker rewrote meanwhile has its fields already, or is tried again next round.
+        Stops when nothing is left, or when a round fills nothing (logged)."""
+        outdated = {"bool": {"must_not": [{"range": {"fields_version": {"gte": FIELDS_VERSION}}}]}}
+        filled = 0
+        while True:
+            response = self.client.search(
+                index=self.read_alias,
+                query=outdated,
+                size=BACKFILL_BATCH,
+                seq_no_primary_term=True,
+                ignore_unavailable=True,
+            )
+            hits = response["hits"]["hits"]
+            if not hits:
+                break
+            actions = [
+                {
+                    "_op_type": "update",
+                    "_index": hit["_index"],
+                    "_id": hit["_id"],
+                    "if_seq_no": hit["_seq_no"],
+                    "if_primary_term": hit["_primary_term"],
+                    "doc": self._fields(self._document(hit["_source"])),
+                }
+                for hit in hits
+            ]
+            _, errors = helpers.bulk(
+                self.client, actions, refresh=True, raise_on_error=False, max_retries=5
+            )
+            statuses = [next(iter(error.values())).get("status", 500) for error in errors]
+            refused = [status for status in statuses if status != 409]
+            if refused:
+                transient = any(status == 429 or status >= 500 for status in refused)
+                raise (StoreUnavailable if transient else StoreError)(
+                    f"filling new fields of {len(refused)} older items failed, first: "
+                    f"{json.dumps(errors[statuses.index(refused[0])], ensure_ascii=False)[:500]}"
+                )
+            if len(errors) == len(actions):
+                log.warning("elastic.backfill_stalled", filled=filled, left=len(hits))
+                break
+            filled += len(actions) - len(errors)
+        if filled:
+            log.info("elastic.backfill", filled=filled, fields_version=FIELDS_VERSION)
 
     def _create_index(self, index: str, **body: Any) -> None:
         """Create unless it exists; several workers starting at once all get here."""
@@ -362,6 +427,7 @@ class ElasticStore(Store):
             "risk": classification.risk if classification else 0.0,
             "reach": reach(document),
             "claim_ids": [match.claim_id for match in document.claim_matches],
+            "fields_version": FIELDS_VERSION,
             "reasons": [
                 {"code": r.code, "weight": r.weight}
                 for r in (classification.reasons if classification else [])
@@ -952,6 +1018,11 @@ class ElasticStore(Store):
         also bumps _seq_no) reads the item again and lets the workflow judge afresh: a
         rival's claim or decision then refuses with who holds the item.
 
+        The step's log entry is part of the same compare-and-set (``review_entry``), so a
+        committed step always has its entry and a lost race never leaves one; it is then
+        copied to the review log. If that copy fails the step stands and its entry waits
+        on the item: the next step, review_log and export_review_log copy it first.
+
         Review steps come at a person's pace, so each refreshes its shard at once
         (refresh=true) rather than waiting up to a refresh interval: the page the reviewer
         lands on next, the queue and the history already show the step."""
@@ -962,6 +1033,8 @@ class ElasticStore(Store):
             # A realtime get: a search could still show the state before a rival's step.
             hit = self.client.get(index=located["_index"], id=item_id)
             source = hit["_source"]
+            if source.get("review_entry"):  # this step replaces it: it must be in the log
+                self._bulk([self._log_action(source["review_entry"])], refresh=True)
             current = self._document(source)
             transition = next_review(
                 item_id,
@@ -974,22 +1047,69 @@ class ElasticStore(Store):
                 rules,
                 override,
             )
+            entry = log_entry(transition.entry)
             try:
-                self.client.update(
+                written = self.client.update(
                     index=hit["_index"],
                     id=item_id,
                     if_seq_no=hit["_seq_no"],
                     if_primary_term=hit["_primary_term"],
                     refresh=True,
-                    doc=self._review_fields(transition.review),
+                    doc=self._review_fields(transition.review)
+                    | {"review_entry": entry, "unlogged": entry["version"]},
                 )
                 break
             except ConflictError:
                 continue
         else:
             raise StoreUnavailable(f"item {item_id} kept changing; try again")
-        self._bulk([self._log_action(log_entry(transition.entry))], refresh=True)
+        try:
+            self._publish_entry(hit["_index"], item_id, entry, written)
+        except (StoreError, ApiError, ElasticTransportError) as error:
+            log.warning(
+                "elastic.review_entry_kept_on_item",
+                item_id=item_id,
+                version=entry["version"],
+                error=str(error)[:300],
+            )
         return current.model_copy(update={"review": transition.review})
+
+    def _publish_entry(self, index: str, item_id: str, entry: dict, written: Any) -> None:
+        """Copy a step's entry from the item to the review log (create: idempotent), then
+        clear it from the item unless the item changed since ``written`` (its _seq_no):
+        a later step carries its own entry, and copying this one again is harmless."""
+        self._bulk([self._log_action(entry)], refresh=True)
+        with suppress(ConflictError):
+            self.client.update(
+                index=index,
+                id=item_id,
+                if_seq_no=written["_seq_no"],
+                if_primary_term=written["_primary_term"],
+                refresh=True,  # so review_log's search does not find it waiting still
+                doc={"review_entry": None, "unlogged": None},
+            )
+
+    def _publish_pending(self, query: dict) -> None:
+        """Copy to the review log every entry still waiting on an item matching ``query``."""
+        pending = {"bool": {"filter": [query, {"exists": {"field": "unlogged"}}]}}
+        after = None
+        while True:
+            response = self.client.search(
+                index=self.read_alias,
+                query=pending,
+                size=BACKFILL_BATCH,
+                sort=[{"id": "asc"}],
+                search_after=after,
+                seq_no_primary_term=True,
+                source_includes=["review_entry"],
+                ignore_unavailable=True,
+            )
+            hits = response["hits"]["hits"]
+            if not hits:
+                return
+            for hit in hits:
+                self._publish_entry(hit["_index"], hit["_id"], hit["_source"]["review_entry"], hit)
+            after = hits[-1]["sort"]
 
     def _log_action(self, entry: dict) -> dict[str, Any]:
         """One id per item and review version: a repeated write (retry, re-run rebuild) is a
@@ -1011,6 +1131,7 @@ class ElasticStore(Store):
     def export_review_log(self) -> Iterator[dict]:
         with _availability():
             self._ensure_ready()
+            self._publish_pending({"match_all": {}})
             for source in self._iterate(
                 {"match_all": {}},
                 [],
@@ -1027,6 +1148,7 @@ class ElasticStore(Store):
 
     @_available
     def review_log(self, item_id: str) -> list[dict]:
+        self._publish_pending({"ids": {"values": [item_id]}})
         response = self.client.search(
             index=self.log_index,
             query={"term": {"item_id": item_id}},

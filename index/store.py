@@ -171,8 +171,9 @@ class Store(ABC):
         override: bool = False,
         now: datetime | None = None,
     ) -> Document:
-        """One workflow step as an atomic compare-and-set, logged with everything it did;
-        raises ItemNotFound or a ReviewRefused (index/workflow.py). ``override`` lets an
+        """One workflow step as an atomic compare-and-set, logged with everything it did:
+        a committed step always gets its log entry, a refused or lost one never does.
+        Raises ItemNotFound or a ReviewRefused (index/workflow.py). ``override`` lets an
         admin release someone else's claim."""
 
     @abstractmethod

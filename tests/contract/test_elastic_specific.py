@@ -3,18 +3,19 @@
 from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
 import index.elastic as elastic_module
 from index.elastic import ElasticStore
-from index.query import SearchQuery
-from index.store import StoreError, StoreUnavailable
+from index.query import SearchQuery, TrendQuery
+from index.store import ReviewRefused, StoreError, StoreUnavailable
 from mediawatch.config import ElasticsearchSettings
+from mediawatch.model import Review, ReviewOutcome, ReviewState, SourceTier, utc_now
 from tests.conftest import free_port
 from tests.contract.conftest import elastic_settings
-from tests.factories import make_document
+from tests.factories import decide, make_document, review
 
 
 @pytest.fixture
@@ -161,3 +162,78 @@ def test_an_update_right_after_a_create_is_not_lost_without_refresh_waits(elasti
     elastic.client.indices.refresh(index=elastic.read_alias)
     assert elastic.get(first.id).title == "Tin (sửa)"
     assert elastic.search(SearchQuery()).total == 1
+
+
+def test_a_step_whose_log_copy_fails_stands_and_its_entry_reaches_the_log_later(elastic):
+    rumour = make_document("https://a.vn/1", "Tin đồn", "Nội dung", risk=0.9)
+    elastic.upsert([rumour])
+    elastic.client.indices.close(index=elastic.log_index)
+    try:
+        decided = decide(elastic, rumour.id, ReviewOutcome.FALSE)  # the log refuses writes
+        assert decided.review.state is ReviewState.DECIDED
+        # The next step would replace the waiting entry: it refuses, changing nothing.
+        with pytest.raises(StoreError, match="index_closed"):
+            review(elastic, rumour.id, "escalate", agency="Công an tỉnh Lâm Đồng")
+        assert elastic.get(rumour.id).review.version == 1
+    finally:
+        elastic.client.indices.open(index=elastic.log_index, wait_for_active_shards="all")
+    [entry] = elastic.review_log(rumour.id)
+    assert (entry["action"], entry["outcome"], entry["version"]) == ("decide", "false", 1)
+    raw = elastic.client.get(index=elastic.read_alias, id=rumour.id)["_source"]
+    assert raw["unlogged"] is None  # copied, so no longer waiting on the item
+    review(elastic, rumour.id, "escalate", agency="Công an tỉnh Lâm Đồng")
+    assert [e["version"] for e in elastic.export_review_log()] == [1, 2]
+
+
+def test_a_lost_race_leaves_no_log_entry(elastic, monkeypatch):
+    rumour = make_document("https://a.vn/1", "Tin đồn", "Nội dung", risk=0.9)
+    elastic.upsert([rumour])
+    judge = elastic_module.next_review
+    rival_went = []
+
+    def rival_first(*args, **kwargs):
+        """Our step is judged on version 0; the rival decides before our compare-and-set."""
+        transition = judge(*args, **kwargs)
+        if not rival_went:
+            rival_went.append(True)
+            decide(elastic, rumour.id, ReviewOutcome.MISLEADING, reviewer="rival")
+        return transition
+
+    monkeypatch.setattr(elastic_module, "next_review", rival_first)
+    with pytest.raises(ReviewRefused):
+        decide(elastic, rumour.id, ReviewOutcome.FALSE, reviewer="late")
+    [entry] = elastic.review_log(rumour.id)
+    assert (entry["reviewer"], entry["outcome"]) == ("rival", "misleading")
+    assert elastic.get(rumour.id).review.reviewer == "rival"
+
+
+def test_items_written_before_the_derived_fields_existed_are_filled_on_start(elastic):
+    old = make_document("https://a.vn/old", "Tin cũ", "Nội dung", tier=SourceTier.SOCIAL)
+    signals = {"story_growth": 0.7}
+    old = old.model_copy(
+        update={
+            "story_id": "s-old",
+            "classification": old.classification.model_copy(update={"signals": signals}),
+        }
+    )
+    elastic.upsert([make_document("https://a.vn/new", "Tin mới", "Nội dung khác")])
+    # As an earlier version wrote it: none of the fields added since.
+    source = elastic._fields(old) | elastic._review_fields(Review())
+    source["fetched_at"] = old.fetched_at.isoformat()
+    for added in ("reach", "source_tier", "story_id", "fields_version", "review"):
+        del source[added]
+    elastic.client.index(index=elastic.write_alias, id=old.id, document=source, refresh=True)
+
+    ElasticStore(elastic.settings)  # a worker starting after the upgrade
+    raw = elastic.client.get(index=elastic.read_alias, id=old.id)
+    assert raw["_source"]["reach"] == 0.7
+    assert raw["_source"]["source_tier"] == "social"
+    assert raw["_source"]["story_id"] == "s-old"
+    day = TrendQuery(since=old.event_time - timedelta(days=1), until=utc_now() + timedelta(days=1))
+    tiers = {b.key: b.count for b in elastic.trend_counts(day.scoped(dimension="tier"), "UTC")}
+    assert tiers == {"press": 1, "social": 1}
+    assert [s.story_id for s in elastic.top_stories(day)] == ["s-old"]
+
+    ElasticStore(elastic.settings)  # filled once: a second start rewrites nothing
+    again = elastic.client.get(index=elastic.read_alias, id=old.id)
+    assert again["_seq_no"] == raw["_seq_no"]
