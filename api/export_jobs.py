@@ -1,8 +1,15 @@
 """Large exports built in the background: a thread pool writes files under exports_dir and
-job rows in SQLite say how far each has got, or why it failed."""
+job rows in SQLite say how far each has got, or why it failed.
+
+Several workers (processes) may share exports_dir. Each job records the worker building it
+(pid and host), so a starting worker fails only the jobs whose worker has gone, never the ones
+another live worker is still building.
+"""
 
 from __future__ import annotations
 
+import os
+import socket
 import sqlite3
 import uuid
 from collections.abc import Callable, Iterator
@@ -13,7 +20,7 @@ from pathlib import Path
 from typing import IO, Literal
 
 import structlog
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from api.exports import ExportFormat
 from mediawatch.model import UtcDatetime, utc_now
@@ -21,6 +28,7 @@ from mediawatch.model import UtcDatetime, utc_now
 log = structlog.get_logger("mediawatch.exports")
 JobState = Literal["queued", "running", "done", "failed", "expired"]
 KEEP = timedelta(days=7)  # files are for downloading, not archiving: the audit log keeps who
+INTERRUPTED = "tiến trình xuất đã dừng giữa chừng; hãy xuất lại (interrupted: its worker stopped)"
 Build = Callable[[IO[bytes], Callable[[int, int], None]], int]
 
 SCHEMA = """
@@ -35,9 +43,29 @@ CREATE TABLE IF NOT EXISTS export_jobs (
     total INTEGER,
     error TEXT,
     created_at TEXT NOT NULL,
-    finished_at TEXT
+    finished_at TEXT,
+    authors INTEGER NOT NULL DEFAULT 0,
+    worker_pid INTEGER,
+    worker_host TEXT
 );
 """
+# Columns added after the first release: (name, definition) for ALTER TABLE on older files.
+ADDED_COLUMNS = (
+    ("authors", "INTEGER NOT NULL DEFAULT 0"),
+    ("worker_pid", "INTEGER"),
+    ("worker_host", "TEXT"),
+)
+
+
+def alive(pid: int) -> bool:
+    """Whether a process with this pid runs on this host (signal 0 checks, sends nothing)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # someone else's process: alive all the same
+        return True
+    return True
 
 
 class ExportJob(BaseModel):
@@ -52,6 +80,9 @@ class ExportJob(BaseModel):
     error: str | None
     created_at: UtcDatetime
     finished_at: UtcDatetime | None
+    authors: bool = Field(
+        default=False, description="Whether the file may hold authors' names (Decree 13)"
+    )
 
 
 class ExportJobs:
@@ -60,15 +91,47 @@ class ExportJobs:
         directory.mkdir(parents=True, exist_ok=True)
         self.path = directory / "jobs.db"
         self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="export")
+        self.pid = os.getpid()
+        self.host = socket.gethostname()
         with self._connect() as connection:
             connection.execute("PRAGMA journal_mode = WAL")
             connection.executescript(SCHEMA)
-            # a restart lost whatever was running: say so instead of leaving it "running"
-            connection.execute(
-                "UPDATE export_jobs SET state = 'failed', error = 'interrupted by a restart' "
-                "WHERE state IN ('queued', 'running')"
-            )
+            connection.execute("BEGIN IMMEDIATE")  # two workers starting: one migrates
+            present = {row["name"] for row in connection.execute("PRAGMA table_info(export_jobs)")}
+            for name, definition in ADDED_COLUMNS:
+                if name not in present:
+                    connection.execute(f"ALTER TABLE export_jobs ADD COLUMN {name} {definition}")
+            if "authors" not in present:  # files built before it was recorded may hold names
+                connection.execute("UPDATE export_jobs SET authors = 1 WHERE kind = 'items'")
+            connection.execute("COMMIT")
+        self.fail_orphans()
         self.expire(utc_now() - keep)
+
+    def fail_orphans(self) -> int:
+        """Say "failed" for the unfinished jobs whose worker has stopped, instead of leaving them
+        "running" for ever. Jobs of live workers, and of other hosts (whose processes cannot be
+        seen from here), are left alone; jobs from before workers were recorded are orphans."""
+        with self._connect() as connection:
+            connection.execute("BEGIN IMMEDIATE")
+            rows = connection.execute(
+                "SELECT * FROM export_jobs WHERE state IN ('queued', 'running')"
+            ).fetchall()
+            orphans = [
+                ExportJob.model_validate(dict(row))
+                for row in rows
+                if row["worker_pid"] is None
+                or (row["worker_host"] == self.host and not alive(row["worker_pid"]))
+            ]
+            connection.executemany(
+                "UPDATE export_jobs SET state = 'failed', error = ?, finished_at = ? WHERE id = ?",
+                [(INTERRUPTED, utc_now().isoformat(), job.id) for job in orphans],
+            )
+            connection.execute("COMMIT")
+        for job in orphans:  # half-written files
+            self.file(job).unlink(missing_ok=True)
+        if orphans:
+            log.warning("exports interrupted by a stopped worker", jobs=[job.id for job in orphans])
+        return len(orphans)
 
     def expire(self, before: datetime) -> int:
         """Delete the files of jobs finished before ``before``; their rows stay, "expired"."""
@@ -109,15 +172,34 @@ class ExportJobs:
         return self.directory / f"{job.id}.{job.format}"
 
     def submit(
-        self, owner: str, kind: str, fmt: ExportFormat, query: str, build: Build
+        self,
+        owner: str,
+        kind: str,
+        fmt: ExportFormat,
+        query: str,
+        build: Build,
+        *,
+        authors: bool = False,
     ) -> ExportJob:
-        """Queue ``build(out, progress)``, which writes the file and returns its row count."""
+        """Queue ``build(out, progress)``, which writes the file and returns its row count;
+        ``authors`` says whether it may write authors' names, for the download to check."""
         job_id = uuid.uuid4().hex
         with self._connect() as connection:
             connection.execute(
-                "INSERT INTO export_jobs (id, owner, kind, format, query, state, created_at) "
-                "VALUES (?, ?, ?, ?, ?, 'queued', ?)",
-                (job_id, owner, kind, fmt, query, utc_now().isoformat()),
+                "INSERT INTO export_jobs (id, owner, kind, format, query, state, created_at, "
+                "authors, worker_pid, worker_host) "
+                "VALUES (?, ?, ?, ?, ?, 'queued', ?, ?, ?, ?)",
+                (
+                    job_id,
+                    owner,
+                    kind,
+                    fmt,
+                    query,
+                    utc_now().isoformat(),
+                    authors,
+                    self.pid,
+                    self.host,
+                ),
             )
         job = self.get(job_id)
         assert job is not None

@@ -9,10 +9,12 @@ from zoneinfo import ZoneInfo
 
 import structlog
 
+from api.security import ROLE_PERMISSIONS, Permission
 from classifier.taxonomy import Taxonomy
 from index.query import TrendQuery
 from index.spikes import SpikeReport, current_spikes
 from index.store import Store
+from mediawatch.accounts import Accounts
 from mediawatch.config import Settings
 from mediawatch.digest import send_email
 from mediawatch.gazetteer import packaged_gazetteer
@@ -89,16 +91,29 @@ def render_alert(
     return message
 
 
+def may_receive(accounts: Accounts, owner: str) -> bool:
+    """Alerts go only to people who could still open the watchlist: a disabled account, or a
+    role without watchlists, hears nothing more."""
+    user = accounts.active(owner)
+    return user is not None and Permission.WATCHLISTS in ROLE_PERMISSIONS[user.role]
+
+
 def send_spike_alerts(
     store: Store, settings: Settings, watchlists: Watchlists, now: datetime | None = None
 ) -> int:
-    """Compute the spikes within each watchlist that has an address and email the new ones;
-    returns how many emails went out. A failed send is forgotten so the next run retries."""
+    """Compute the spikes within each watchlist that has an address and an owner still allowed
+    watchlists, and email the new ones; returns how many emails went out. A failed send (or a
+    message that cannot be written) is forgotten so the next run retries, and the run goes on
+    with the next watchlist."""
     now = now or utc_now()
     topic_labels = Taxonomy.load().labels_vi
+    accounts = Accounts.from_settings(settings)
     sent = 0
     for watchlist in watchlists.list():
         if not watchlist.notify_email:
+            continue
+        if not may_receive(accounts, watchlist.owner):
+            log.info("spike alert skipped: owner may not receive it", watchlist=watchlist.id)
             continue
         found = current_spikes(
             store, settings.spikes, settings.timezone, scope=scope(watchlist, now), now=now
@@ -112,7 +127,7 @@ def send_spike_alerts(
         try:
             message = render_alert(watchlist, [s for s, _ in fresh], settings, topic_labels)
             send_email(message, settings.smtp)
-        except OSError:
+        except (OSError, ValueError):  # SMTP down, or a name no email header can carry
             log.exception("spike alert not sent", watchlist=watchlist.id)
             for _, key in fresh:
                 watchlists.forget_alert(watchlist.id, key)

@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import json
 import sqlite3
+import unicodedata
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from mediawatch.model import SourceTier, UtcDatetime, utc_now
 
@@ -36,8 +37,11 @@ CREATE TABLE IF NOT EXISTS alerts_sent (
 """
 
 
-class WatchlistInput(BaseModel):
-    """What a person saves; empty filters mean "everything"."""
+LINE_BREAKING = {"Cc", "Zl", "Zp"}  # control characters, line and paragraph separators
+
+
+class WatchlistFields(BaseModel):
+    """A watchlist's scope and address; empty filters mean "everything"."""
 
     model_config = ConfigDict(extra="forbid")
 
@@ -54,7 +58,22 @@ class WatchlistInput(BaseModel):
     )
 
 
-class Watchlist(WatchlistInput):
+class WatchlistInput(WatchlistFields):
+    """What a person saves now. The name becomes an email subject: a line break there would
+    forge headers, and other control characters are never meant."""
+
+    @field_validator("name")
+    @classmethod
+    def _printable(cls, name: str) -> str:
+        if any(unicodedata.category(character) in LINE_BREAKING for character in name):
+            raise ValueError("tên không được chứa ký tự điều khiển (no control characters)")
+        return name
+
+
+class Watchlist(WatchlistFields):
+    """A saved watchlist. Names saved before the input check still load, so one old name cannot
+    break every listing; the alerts run skips a watchlist it cannot mail."""
+
     id: int
     owner: str
     created_at: UtcDatetime

@@ -4,15 +4,22 @@ from __future__ import annotations
 
 import csv
 import io
+import os
+import sqlite3
+import subprocess
+import sys
+import threading
 import time
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import httpx
 import pytest
 from openpyxl import load_workbook
 
 import api.routers.exports as exports_router
-from api.export_jobs import ExportJobs
+from api.export_jobs import INTERRUPTED, ExportJobs
+from mediawatch.accounts import Accounts
 from mediawatch.audit import AuditLog
 from mediawatch.model import Role, Sentiment
 from tests.conftest import OTHER_TOKEN
@@ -198,3 +205,111 @@ def test_old_export_files_are_deleted_and_their_jobs_say_so(tmp_path):
     ExportJobs(tmp_path / "exports", keep=timedelta(0))  # a restart a week later
     assert jobs.get(job.id).state == "expired"
     assert not jobs.file(job).exists()
+
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def other_worker(script: str, directory: Path) -> subprocess.CompletedProcess:
+    """A second worker: another process on the same exports directory."""
+    prelude = "import os, sys\nfrom pathlib import Path\nfrom api.export_jobs import ExportJobs\n"
+    return subprocess.run(
+        [sys.executable, "-c", prelude + script, str(directory)],
+        cwd=ROOT,
+        env=os.environ | {"PYTHONPATH": str(ROOT)},
+        capture_output=True,
+        text=True,
+    )
+
+
+def test_a_starting_worker_leaves_the_jobs_of_live_workers_alone(tmp_path):
+    directory = tmp_path / "exports"
+    jobs = ExportJobs(directory)
+    building, release = threading.Event(), threading.Event()
+
+    def slow(out, progress):
+        building.set()
+        release.wait()
+        out.write(b"x")
+        return 1
+
+    job = jobs.submit("analyst1", "items", "csv", "{}", slow)
+    try:
+        assert building.wait(timeout=60)
+        started = other_worker("ExportJobs(Path(sys.argv[1])).shutdown()", directory)
+        assert started.returncode == 0, started.stderr
+        assert jobs.get(job.id).state == "running"
+    finally:
+        release.set()
+        jobs.shutdown()
+    assert jobs.get(job.id).state == "done"
+
+
+def test_a_job_whose_worker_died_is_failed_at_the_next_start(tmp_path):
+    directory = tmp_path / "exports"
+    crashed = other_worker(
+        "def dies(out, progress):\n"
+        "    out.write(b'half a file')\n"
+        "    out.flush()\n"
+        "    os._exit(9)\n"
+        "jobs = ExportJobs(Path(sys.argv[1]))\n"
+        "jobs.submit('analyst1', 'items', 'csv', '{}', dies)\n"
+        "jobs.shutdown()\n",
+        directory,
+    )
+    assert crashed.returncode == 9, crashed.stderr
+    jobs = ExportJobs(directory)
+    (row,) = sqlite3.connect(directory / "jobs.db").execute("SELECT id FROM export_jobs")
+    failed = jobs.get(row[0])
+    assert (failed.state, failed.error) == ("failed", INTERRUPTED)
+    assert not jobs.file(failed).exists()
+
+
+def test_jobs_from_before_workers_were_recorded_are_upgraded(tmp_path):
+    directory = tmp_path / "exports"
+    directory.mkdir()
+    with sqlite3.connect(directory / "jobs.db") as old:  # the first release's table
+        old.execute(
+            "CREATE TABLE export_jobs (id TEXT PRIMARY KEY, owner TEXT NOT NULL, "
+            "kind TEXT NOT NULL, format TEXT NOT NULL, query TEXT NOT NULL, state TEXT NOT NULL, "
+            "rows INTEGER NOT NULL DEFAULT 0, total INTEGER, error TEXT, "
+            "created_at TEXT NOT NULL, finished_at TEXT)"
+        )
+        now = datetime.now(UTC).isoformat()
+        old.executemany(
+            "INSERT INTO export_jobs (id, owner, kind, format, query, state, created_at, "
+            "finished_at) VALUES (?, 'analyst1', ?, 'csv', '{}', ?, ?, ?)",
+            [
+                ("items", "items", "done", now, now),
+                ("trends", "trends", "done", now, now),
+                ("lost", "items", "running", now, None),
+            ],
+        )
+    jobs = ExportJobs(directory)
+    assert jobs.get("items").authors and not jobs.get("trends").authors  # names possible
+    assert jobs.get("lost").state == "failed"  # no worker recorded: nobody builds it
+
+
+def test_a_built_export_is_not_handed_to_someone_who_may_no_longer_see_authors(
+    api_client, stored, settings
+):
+    def built(body: dict) -> dict:
+        return wait_for(api_client, api_client.post("/api/exports", json=body).json()["id"])
+
+    items = built({"format": "csv", "search": {}})
+    trend = {"since": "2026-11-19T00:00:00Z", "until": "2026-11-23T00:00:00Z"}
+    trends = built({"format": "csv", "trend": trend})
+    assert (items["state"], items["authors"], trends["authors"]) == ("done", True, False)
+
+    accounts = Accounts(settings.accounts_path)
+    accounts.update("reviewer1", role=Role.ANALYST)  # analysts export, but see no authors
+    refused = api_client.get(f"/api/exports/{items['id']}/download")
+    assert refused.status_code == 403
+    assert "no longer see" in refused.json()["detail"]
+    assert api_client.get(f"/api/exports/{trends['id']}/download").status_code == 200
+
+    accounts.update("reviewer1", role=Role.REVIEWER)
+    rows = rows_of_csv(api_client.get(f"/api/exports/{items['id']}/download"))[1:]
+    assert {row[-1] for row in rows} == {"Nguyễn Văn A"}
+    downloads = AuditLog(settings.audit_path).entries(action="export.download")
+    assert [entry.detail["authors"] for entry in downloads] == [False, True]

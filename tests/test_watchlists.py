@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import sqlite3
 from datetime import UTC, datetime, timedelta
 from email.header import decode_header, make_header
 
 import httpx
 import pytest
 
+from mediawatch.accounts import Accounts
 from mediawatch.alerts import send_spike_alerts
 from mediawatch.audit import AuditLog
-from mediawatch.model import SourceTier
+from mediawatch.model import Role, SourceTier
 from mediawatch.watchlists import WatchlistInput, Watchlists
 from tests.conftest import ADMIN_TOKEN, OTHER_TOKEN, free_port
 from tests.factories import make_document
@@ -59,6 +61,9 @@ def test_each_person_manages_only_their_own_watchlists(live_api, api_client, set
         {"name": "x", "notify_email": "not-an-address"},
         {"name": "x", "tiers": ["tv"]},
         {"name": "x", "owner": "someone-else"},
+        {"name": "Bảo Lộc\r\nBcc: ai-do@example.com"},  # would forge the alert's headers
+        {"name": "Bảo\u2028Lộc"},
+        {"name": "Bảo\x00Lộc"},
     ],
 )
 def test_bad_watchlists_are_refused_with_reasons(api_client, body):
@@ -107,7 +112,7 @@ def test_spike_alerts_go_once_to_the_watchlists_in_scope(store, settings, smtp_s
         ),
     )
     watchlists.create(  # the burst is in the press: a social-only watchlist hears nothing
-        "analyst2",
+        "reviewer2",
         WatchlistInput(name="MXH", tiers=[SourceTier.SOCIAL], notify_email="b@lamdong.gov.vn"),
     )
     watchlists.create("analyst3", WatchlistInput(name="Không email", places=["tp-bao-loc"]))
@@ -140,3 +145,46 @@ def test_an_alert_that_could_not_be_sent_is_tried_again(store, settings, smtp_se
     settings.smtp.port = working
     assert send_spike_alerts(store, settings, watchlists, now=NOW) == 1
     assert len(smtp_server.messages) == 1
+
+
+def alerted(settings) -> set[int]:
+    with sqlite3.connect(settings.watchlists_path) as connection:
+        return {row[0] for row in connection.execute("SELECT watchlist_id FROM alerts_sent")}
+
+
+def test_alerts_go_only_to_owners_still_allowed_watchlists(store, settings, smtp_server):
+    burst(store)
+    accounts = Accounts(settings.accounts_path)
+    watchlists = Watchlists(settings.watchlists_path)
+    for owner in ("analyst1", "reviewer2", "viewer1", "left-long-ago"):
+        scope = WatchlistInput(name=owner, places=["tp-bao-loc"], notify_email=f"{owner}@x.vn")
+        watchlists.create(owner, scope)
+    accounts.update("analyst1", disabled=True)
+    accounts.update("reviewer2", role=Role.VIEWER)  # a viewer has no watchlists
+
+    assert send_spike_alerts(store, settings, watchlists, now=NOW) == 0
+    assert smtp_server.messages == [] and alerted(settings) == set()
+
+    accounts.update("analyst1", disabled=False)  # back: the spike is still news to them
+    assert send_spike_alerts(store, settings, watchlists, now=NOW) == 1
+    assert [e.rcpt_tos for e in smtp_server.envelopes] == [["analyst1@x.vn"]]
+
+
+def test_a_name_no_email_can_carry_does_not_stop_the_run(store, settings, smtp_server):
+    burst(store)
+    watchlists = Watchlists(settings.watchlists_path)
+    # saved before names were checked: the line break cannot go into a Subject header
+    broken = watchlists.create(
+        "analyst1",
+        WatchlistInput.model_construct(
+            name="Bảo Lộc\r\nBcc: ai-do@example.com", places=["tp-bao-loc"], notify_email="a@x.vn"
+        ),
+    )
+    assert watchlists.list()[0].id == broken.id  # it still loads, and comes first
+    fine = watchlists.create(
+        "admin", WatchlistInput(name="Bảo Lộc", places=["tp-bao-loc"], notify_email="b@x.vn")
+    )
+
+    assert send_spike_alerts(store, settings, watchlists, now=NOW) == 1
+    assert [e.rcpt_tos for e in smtp_server.envelopes] == [["b@x.vn"]]
+    assert alerted(settings) == {fine.id}  # the one not sent is not marked as sent

@@ -14,7 +14,7 @@ from pydantic import BaseModel, ConfigDict, model_validator
 from api.deps import ExporterDep, StoreDep, audit
 from api.export_jobs import ExportJob, ExportJobs
 from api.exports import MEDIA_TYPES, ExportFormat, Table, item_table, trend_table, walk, write
-from api.privacy import present
+from api.privacy import authors_visible, present
 from api.security import Principal
 from index.query import SearchQuery, TrendQuery
 from mediawatch.model import utc_now
@@ -150,6 +150,7 @@ def start_export(
         body.format,
         query.model_dump_json(exclude_defaults=True),
         lambda out, progress: _export(request, principal, query, body.format, out, progress),
+        authors=kind == "items" and authors_visible(request, principal),
     )
 
 
@@ -187,7 +188,13 @@ def download_export(
             f"Tệp chưa sẵn sàng: {job.state} (export not ready)"
             + (f": {job.error}" if job.error else ""),
         )
-    audit(request, principal, "export.download", job.id, rows=job.rows)
+    if job.authors and not authors_visible(request, principal):
+        raise HTTPException(
+            status.HTTP_403_FORBIDDEN,
+            "Tệp này có tên tác giả mà vai trò hiện tại của bạn không được xem; hãy xuất lại "
+            "(this export holds authors' names, which you may no longer see; export again)",
+        )
+    audit(request, principal, "export.download", job.id, rows=job.rows, authors=job.authors)
     return FileResponse(
         jobs.file(job),
         media_type=MEDIA_TYPES[job.format],
