@@ -106,13 +106,15 @@ def authenticate(request: Request, credentials: HTTPAuthorizationCredentials | N
 
 def session_user(request: Request) -> User | None:
     """The account behind the browser session, re-read on every request: a disabled account,
-    or one whose sessions were ended (password reset, role change), is logged out here."""
+    or one whose sessions were ended (password reset, role change), is logged out here. So is
+    a session without an epoch (opened before epochs existed): nothing could ever end it."""
     session = request.session if "session" in request.scope else {}
     name = session.get(SESSION_USER)
     if not name:
         return None
     accounts: Accounts = request.app.state.accounts
-    user = accounts.active(name, session.get(SESSION_EPOCH))
+    epoch = session.get(SESSION_EPOCH)
+    user = accounts.active(name, epoch) if isinstance(epoch, int) else None
     if user is None:
         session.clear()
     return user

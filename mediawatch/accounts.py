@@ -105,6 +105,12 @@ class UnknownToken(AccountError):
     pass
 
 
+@dataclass(frozen=True, slots=True)
+class PasswordReset:
+    password: str  # generated, to be told to the person once
+    revoked_tokens: int  # the user's tokens that stopped working with the reset
+
+
 class User(BaseModel):
     """A person as the API and pages show them: never the password hash."""
 
@@ -190,6 +196,11 @@ def _iso(moment: datetime | None) -> str | None:
 
 def _when(value: str | None) -> datetime | None:
     return datetime.fromisoformat(value) if value else None
+
+
+def _lock_running(row: sqlite3.Row, now: datetime) -> bool:
+    locked_until = _when(row["locked_until"])
+    return locked_until is not None and locked_until > now
 
 
 class Accounts:
@@ -359,48 +370,64 @@ class Accounts:
         self._check_policy(username, password)
         password_hash = self.hasher.hash(password)
         with self._write() as connection:
-            self._row(connection, username)
-            connection.execute(
-                "UPDATE users SET password_hash = ?, failed_logins = 0, first_failed_at = NULL, "
-                "locked_until = NULL, epoch = epoch + 1, changed_at = ? WHERE username = ?",
-                (password_hash, _iso(self.clock()), username),
-            )
+            self._store_password(connection, username, password_hash)
         return self._require(username)
 
-    def reset_password(self, username: str) -> str:
-        """A generated password, to be told to the person once."""
+    def reset_password(self, username: str) -> PasswordReset:
+        """A generated password, to be told to the person once. A reset means the old
+        credentials may be in other hands, so the user's tokens are revoked with it."""
         password = generate_password()
-        self.set_password(username, password)
-        return password
+        self._check_policy(username, password)
+        password_hash = self.hasher.hash(password)
+        with self._write() as connection:
+            self._store_password(connection, username, password_hash)
+            revoked = connection.execute(
+                "UPDATE tokens SET revoked_at = ? WHERE owner = ? AND revoked_at IS NULL",
+                (_iso(self.clock()), username),
+            ).rowcount
+        return PasswordReset(password, revoked)
 
-    def change_password(self, username: str, current: str, new: str) -> bool:
-        """The person's own change: False when ``current`` is wrong."""
-        with self._connect() as connection:
-            row = self._row(connection, username)
-        if not self._verify(row["password_hash"], current):
-            return False
-        self.set_password(username, new)
-        return True
+    def _store_password(
+        self, connection: sqlite3.Connection, username: str, password_hash: str
+    ) -> None:
+        self._row(connection, username)
+        connection.execute(
+            "UPDATE users SET password_hash = ?, failed_logins = 0, first_failed_at = NULL, "
+            "locked_until = NULL, epoch = epoch + 1, changed_at = ? WHERE username = ?",
+            (password_hash, _iso(self.clock()), username),
+        )
+
+    def change_password(self, username: str, current: str, new: str) -> LoginAttempt:
+        """The person's own change. ``current`` is checked like a login (a wrong one counts
+        towards the lockout), so the form cannot be used to guess passwords."""
+        self._check_policy(username, new)
+        attempt = self.authenticate(username, current)
+        if attempt.ok:
+            self.set_password(username, new)
+        return attempt
 
     def authenticate(self, username: str, password: str) -> LoginAttempt:
-        """Check a login, counting failures and locking after too many within the window."""
+        """Check a login, counting failures and locking after too many within the window.
+
+        The attempt is counted before the password is checked, so guesses sent in parallel
+        get no more than ``max_failed_logins`` checks between them; a success clears the
+        count unless a lock began meanwhile."""
         now = self.clock()
-        with self._connect() as connection:
-            row = connection.execute(
-                "SELECT * FROM users WHERE username = ?", (username,)
-            ).fetchone()
-        if row is None:
-            self._verify(self._dummy_hash, password)
-            return LoginAttempt(None, "unknown_user")
-        user = self._user(row)
-        password_ok = self._verify(row["password_hash"], password)
-        if user.disabled:
-            return LoginAttempt(user, "disabled")
-        if user.locked_until is not None and user.locked_until > now:
-            return LoginAttempt(user, "locked")
-        if not password_ok:
+        row, refusal = self._reserve(username, now)
+        if refusal is not None:
+            self._verify(self._dummy_hash, password)  # every refusal takes as long
+            return LoginAttempt(self._user(row) if row else None, refusal)
+        if not self._verify(row["password_hash"], password):
             return self._failed(username, now)
         with self._write() as connection:
+            current = self._row(connection, username)
+            user = self._user(current)
+            if user.disabled:
+                return LoginAttempt(user, "disabled")
+            if _lock_running(current, now):  # other guesses failed meanwhile
+                return LoginAttempt(user, "locked")
+            if current["password_hash"] != row["password_hash"]:  # changed while checking
+                return LoginAttempt(user, "bad_password")
             rehash = self.hasher.check_needs_rehash(row["password_hash"])
             connection.execute(
                 "UPDATE users SET failed_logins = 0, first_failed_at = NULL, locked_until = NULL, "
@@ -409,25 +436,45 @@ class Accounts:
             )
         return LoginAttempt(self._require(username))
 
-    def _failed(self, username: str, now: datetime) -> LoginAttempt:
+    def _reserve(self, username: str, now: datetime) -> tuple[sqlite3.Row | None, str | None]:
+        """Count an attempt as failed until it succeeds: the user's row and None when its
+        password may be checked, else the reason it may not."""
         with self._write() as connection:
-            row = self._row(connection, username)
+            row = connection.execute(
+                "SELECT * FROM users WHERE username = ?", (username,)
+            ).fetchone()
+            if row is None:
+                return None, "unknown_user"
+            if row["disabled"]:
+                return row, "disabled"
+            if _lock_running(row, now):
+                return row, "locked"
             first = _when(row["first_failed_at"])
             if first is None or now - first >= self.lockout:
                 count, first = 1, now
+            elif row["failed_logins"] >= self.max_failed_logins:  # the rest are being checked
+                return row, "locked"
             else:
                 count = row["failed_logins"] + 1
-            locked_now = count >= self.max_failed_logins
             connection.execute(
-                "UPDATE users SET failed_logins = ?, first_failed_at = ?, locked_until = ? "
-                "WHERE username = ?",
-                (
-                    0 if locked_now else count,
-                    None if locked_now else _iso(first),
-                    _iso(now + self.lockout) if locked_now else row["locked_until"],
-                    username,
-                ),
+                "UPDATE users SET failed_logins = ?, first_failed_at = ? WHERE username = ?",
+                (count, _iso(first), username),
             )
+        return row, None
+
+    def _failed(self, username: str, now: datetime) -> LoginAttempt:
+        """A checked password was wrong: its attempt is already counted; lock at the limit."""
+        with self._write() as connection:
+            row = self._row(connection, username)
+            locked_now = row["failed_logins"] >= self.max_failed_logins and not _lock_running(
+                row, now
+            )
+            if locked_now:
+                connection.execute(
+                    "UPDATE users SET failed_logins = 0, first_failed_at = NULL, "
+                    "locked_until = ? WHERE username = ?",
+                    (_iso(now + self.lockout), username),
+                )
         return LoginAttempt(self._require(username), "bad_password", locked_now)
 
     def _verify(self, password_hash: str, password: str) -> bool:

@@ -86,16 +86,18 @@ def users_enable(name: str) -> None:
 
 @users_app.command("reset")
 def users_reset(name: str) -> None:
-    """A new generated password (printed once); unlocks the account, ends its sessions."""
+    """A new generated password (printed once); unlocks the account, ends its sessions and
+    revokes its API tokens."""
     accounts, log = _open()
     try:
-        password = accounts.reset_password(name)
+        reset = accounts.reset_password(name)
     except AccountError as error:
         raise _fail(error) from error
-    _record(log, "user.reset", name)
+    _record(log, "user.reset", name, revoked_tokens=reset.revoked_tokens)
     console.print(
-        f"Mật khẩu mới của {name} (new password, shown once): {password}", highlight=False
+        f"Mật khẩu mới của {name} (new password, shown once): {reset.password}", highlight=False
     )
+    console.print(f"Đã thu hồi {reset.revoked_tokens} API token (tokens revoked).")
 
 
 @users_app.command("token")

@@ -6,11 +6,13 @@ import csv
 import io
 import json
 import re
+from base64 import b64encode
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
 import httpx
 import pytest
+from itsdangerous import TimestampSigner
 
 from api.app import create_app
 from mediawatch.audit import AuditLog
@@ -20,6 +22,7 @@ from tests.conftest import (
     ADMIN_TOKEN,
     ANALYST_TOKEN,
     API_TOKEN,
+    OTHER_TOKEN,
     VIEWER_TOKEN,
     LiveServer,
     login,
@@ -134,8 +137,10 @@ def test_session_json_writes_need_the_csrf_header(server):
 
 
 def test_personal_token_create_use_revoke(server, audit_log):
-    with client(server, API_TOKEN) as reviewer:
-        made = reviewer.post("/api/tokens", json={"label": "báo cáo tuần"})
+    with client(server) as browser, client(server, API_TOKEN) as reviewer:
+        login(browser, "reviewer1", ADMIN_PASSWORD)
+        csrf = {"X-CSRF-Token": csrf_of(browser.get("/account"))}
+        made = browser.post("/api/tokens", json={"label": "báo cáo tuần"}, headers=csrf)
         assert made.status_code == 201
         token_id, secret = made.json()["token"]["id"], made.json()["secret"]
         listed = reviewer.get("/api/tokens").json()
@@ -153,6 +158,15 @@ def test_personal_token_create_use_revoke(server, audit_log):
     assert [(e.actor, e.target, e.detail["id"]) for e in revoked] == [
         ("reviewer1", "reviewer1", token_id)
     ]
+
+
+def test_a_token_cannot_mint_tokens(server, audit_log):
+    with client(server, API_TOKEN) as script:
+        refused = script.post("/api/tokens", json={"label": "một token nữa"})
+        assert refused.status_code == 403
+        assert "phiên đăng nhập" in refused.json()["detail"]
+        assert len(script.get("/api/tokens").json()) == 1  # only the one it came with
+    assert audit_log.entries(action="token.create") == []
 
 
 def test_admin_revokes_someone_elses_token(server):
@@ -221,6 +235,63 @@ def test_admin_adds_and_resets_users(server, audit_log):
         ("user.add", "canbo9"),
         ("user.reset", "canbo9"),
     ]
+
+
+def test_reset_revokes_the_users_tokens_and_says_so(server, audit_log):
+    with client(server, ADMIN_TOKEN) as admin, client(server, OTHER_TOKEN) as script:
+        assert script.get("/api/items").status_code == 200
+        reset = admin.post("/api/users/reviewer2/reset")
+        assert reset.status_code == 200 and reset.json()["revoked_tokens"] == 1
+        assert script.get("/api/items").status_code == 401
+        assert admin.post("/api/users/reviewer2/reset").json()["revoked_tokens"] == 0
+    with client(server) as browser:
+        login(browser, "admin", ADMIN_PASSWORD)
+        csrf = csrf_of(browser.get("/admin/users"))
+        page = browser.post("/admin/users/reviewer1/reset", data={"csrf": csrf})
+        assert page.status_code == 200 and "Đã thu hồi 1 API token của reviewer1" in page.text
+    with client(server, API_TOKEN) as script:
+        assert script.get("/api/items").status_code == 401
+    revoked = [(e.target, e.detail["revoked_tokens"]) for e in audit_log.entries(action="user.")]
+    assert revoked == [("reviewer2", 1), ("reviewer2", 0), ("reviewer1", 1)]
+
+
+def signed_session(server: LiveServer, **session: object) -> httpx.Client:
+    """A browser holding a session cookie signed as the app signs them."""
+    secret = server.app.state.settings.session_secret.get_secret_value()
+    cookie = TimestampSigner(secret).sign(b64encode(json.dumps(session).encode())).decode()
+    browser = client(server)
+    browser.cookies.set("mediawatch_session", cookie)
+    return browser
+
+
+def test_a_session_without_an_epoch_is_logged_out(server):
+    current = {"user": "reviewer1", "role": "reviewer", "csrf": "c"}
+    with signed_session(server, **current, epoch=0) as browser:  # the signing is right
+        assert browser.get("/").status_code == 200
+    with signed_session(server, **current) as browser:  # from before sessions had epochs
+        assert browser.get("/api/items").status_code == 401
+        gone = browser.get("/")
+        assert gone.status_code == 303 and gone.headers["location"].startswith("/login")
+
+
+def test_wrong_current_passwords_on_the_account_page_lock_and_are_audited(server, audit_log):
+    with client(server) as browser, client(server) as other:
+        login(browser, "analyst1", ADMIN_PASSWORD)
+        csrf = csrf_of(browser.get("/account"))
+        form = {"current": "sai-mat-khau-roi", "new": "mot-mat-khau-moi-hon", "csrf": csrf}
+        wrong = [browser.post("/account/password", data=form) for _ in range(MAX_FAILED)]
+        assert [r.status_code for r in wrong] == [422] * MAX_FAILED
+        assert "không đúng" in error_of(wrong[0]) and "tạm khóa" in error_of(wrong[-1])
+        right = browser.post("/account/password", data=form | {"current": ADMIN_PASSWORD})
+        assert right.status_code == 422 and "tạm khóa" in error_of(right)
+        assert login(other, "analyst1", ADMIN_PASSWORD).status_code == 401  # locked there too
+    failed = audit_log.entries(action="password.change.failed")
+    assert [(e.actor, e.detail["reason"], e.detail["locked_now"]) for e in failed] == [
+        *[("analyst1", "bad_password", False)] * (MAX_FAILED - 1),
+        ("analyst1", "bad_password", True),
+        ("analyst1", "locked", False),
+    ]
+    assert audit_log.entries(action="password.change") == []
 
 
 def test_account_page_password_change_and_tokens(server, audit_log):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
+import threading
 from datetime import timedelta
 
 import pytest
@@ -125,7 +126,7 @@ def test_reset_unlocks_and_ends_sessions(accounts):
     for _ in range(3):
         accounts.authenticate("canbo1", "wrong-password!")
     epoch = accounts.get("canbo1").epoch
-    new_password = accounts.reset_password("canbo1")
+    new_password = accounts.reset_password("canbo1").password
     assert accounts.active("canbo1", epoch) is None
     assert accounts.authenticate("canbo1", new_password).ok
     assert not accounts.authenticate("canbo1", PASSWORD).ok
@@ -144,11 +145,75 @@ def test_role_change_and_disable_end_sessions_other_edits_do_not(accounts):
 
 
 def test_change_password_needs_the_current_one(accounts):
-    assert not accounts.change_password("canbo1", "wrong-password!", "mot-mat-khau-moi-hon")
+    wrong = accounts.change_password("canbo1", "wrong-password!", "mot-mat-khau-moi-hon")
+    assert wrong.reason == "bad_password"
     with pytest.raises(WeakPassword):
         accounts.change_password("canbo1", PASSWORD, "short")
-    assert accounts.change_password("canbo1", PASSWORD, "mot-mat-khau-moi-hon")
+    assert accounts.change_password("canbo1", PASSWORD, "mot-mat-khau-moi-hon").ok
     assert accounts.authenticate("canbo1", "mot-mat-khau-moi-hon").ok
+
+
+def test_wrong_current_passwords_lock_the_account_like_failed_logins(accounts):
+    accounts.authenticate("canbo1", "wrong-password!")  # one at the login form
+    changes = [
+        accounts.change_password("canbo1", "wrong-password!", "mot-mat-khau-moi-hon")
+        for _ in range(2)
+    ]
+    assert [c.locked_now for c in changes] == [False, True]
+    assert accounts.change_password("canbo1", PASSWORD, "mot-mat-khau-moi-hon").reason == "locked"
+    assert accounts.authenticate("canbo1", PASSWORD).reason == "locked"
+    assert not accounts.authenticate("canbo1", "mot-mat-khau-moi-hon").ok  # nothing changed
+
+
+class GatedHasher(PasswordHasher):
+    """Real argon2; checks against ``gated`` hashes are counted and wait for ``release``, so
+    a test can keep guesses in flight while others arrive."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.gated: set[str] = set()
+        self.checked = 0
+        self.release = threading.Event()
+        self._count = threading.Lock()
+
+    def verify(self, stored: str, password: str) -> bool:
+        if stored in self.gated:
+            with self._count:
+                self.checked += 1
+            self.release.wait(timeout=20)
+        return super().verify(stored, password)
+
+
+def test_parallel_guesses_get_no_more_checks_than_the_lockout_allows(tmp_path, clock):
+    hasher = GatedHasher()
+    accounts = Accounts(
+        tmp_path / "accounts.db",
+        max_failed_logins=3,
+        lockout_minutes=15,
+        hasher=hasher,
+        clock=clock,
+    )
+    accounts.add_user("canbo1", Role.REVIEWER, PASSWORD)
+    hasher.gated.add(_stored_hash(accounts))
+    guesses, results, done = 15, [], threading.Lock()
+
+    def guess(number: int) -> None:
+        attempt = accounts.authenticate("canbo1", f"sai-mat-khau-{number:02d}")
+        with done:
+            results.append(attempt)
+            if len(results) == guesses - 3:  # the rest are waiting in their checks
+                hasher.release.set()
+
+    threads = [threading.Thread(target=guess, args=(n,)) for n in range(guesses)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert hasher.checked == 3
+    assert sorted(a.reason for a in results) == ["bad_password"] * 3 + ["locked"] * 12
+    assert sum(a.locked_now for a in results) == 1
+    assert accounts.authenticate("canbo1", PASSWORD).reason == "locked"
+    assert hasher.checked == 3  # the right password was not even checked
 
 
 def test_token_is_shown_once_stored_as_digest_and_acts_for_its_owner(accounts):
@@ -161,6 +226,18 @@ def test_token_is_shown_once_stored_as_digest_and_acts_for_its_owner(accounts):
     assert (user.username, found.id) == ("canbo1", token.id)
     assert accounts.identify(secret[:-1] + ("A" if secret[-1] != "A" else "B")) is None
     assert accounts.identify(f"mw_{token.id}_{'x' * 43}") is None
+
+
+def test_reset_revokes_the_users_tokens(accounts):
+    _, first = accounts.create_token("canbo1", "script")
+    gone, _ = accounts.create_token("canbo1", "revoked before")
+    accounts.revoke_token(gone.id, "canbo1")
+    accounts.add_user("canbo2", Role.ANALYST, PASSWORD)
+    _, other = accounts.create_token("canbo2", "not theirs")
+    assert accounts.reset_password("canbo1").revoked_tokens == 1
+    assert accounts.identify(first) is None
+    assert accounts.identify(other)[0].username == "canbo2"
+    assert all(t.revoked_at is not None for t in accounts.tokens("canbo1"))
 
 
 def test_revoked_token_and_disabled_owner_are_refused(accounts):

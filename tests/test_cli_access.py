@@ -14,6 +14,7 @@ from mediawatch.accounts import Accounts
 from mediawatch.audit import AuditLog
 from mediawatch.cli import app
 from mediawatch.model import Role
+from tests.conftest import API_TOKEN
 
 
 @pytest.fixture
@@ -62,6 +63,8 @@ def test_disable_enable_reset_and_list(run, settings):
     reset = run("users", "reset", "reviewer1")
     password = re.search(r"shown once\): (\S+)", reset.output).group(1)
     assert accounts.authenticate("reviewer1", password).ok  # unlocked too
+    assert "Đã thu hồi 1 API token" in reset.output
+    assert accounts.identify(API_TOKEN) is None
     assert run("users", "reset", "nobody").exit_code == 2
     actions = [e.action for e in AuditLog(settings.audit_path).entries(action="user.")]
     assert actions == ["user.update", "user.update", "user.reset"]

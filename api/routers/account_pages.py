@@ -71,14 +71,22 @@ def change_password(
     current: Annotated[str, Form(max_length=200)],
     new: Annotated[str, Form(max_length=200)],
 ) -> Response:
-    """The new password ends every session, this one too: log in again with it."""
+    """The new password ends every session, this one too: log in again with it. A wrong
+    current password counts towards the lockout, as at the login form, and is audited."""
     check_csrf(request, csrf)
     try:
-        changed = accounts.change_password(principal.name, current, new)
+        attempt = accounts.change_password(principal.name, current, new)
     except ValueError as error:  # the policy's refusal, in Vietnamese
         return _account_page(request, accounts, principal.name, 422, error=str(error))
-    if not changed:
-        message = "Mật khẩu hiện tại không đúng (wrong current password)"
+    if not attempt.ok:
+        detail = {"reason": attempt.reason, "locked_now": attempt.locked_now}
+        audit(request, principal, "password.change.failed", principal.name, **detail)
+        message = (
+            "Mật khẩu hiện tại không đúng (wrong current password)"
+            if attempt.reason == "bad_password" and not attempt.locked_now
+            else "Nhập sai quá nhiều lần, tài khoản tạm khóa; hãy thử lại sau "
+            "(too many wrong passwords: locked for a while)"
+        )
         return _account_page(request, accounts, principal.name, 422, error=message)
     audit(request, principal, "password.change", principal.name)
     request.session.clear()
@@ -193,10 +201,14 @@ def reset_user_form(
 ) -> Response:
     check_csrf(request, csrf)
     try:
-        password = reset_user(request, accounts, principal, name)
+        reset = reset_user(request, accounts, principal, name)
     except HTTPException as refused:
         return _users_page(request, accounts, refused.status_code, error=refused.detail)
-    return _users_page(request, accounts, password_for=name, password=password)
+    request.session[FLASH_KEY] = (
+        f"Đã thu hồi {reset.revoked_tokens} API token của {name} cùng lần đặt lại mật khẩu "
+        "(tokens revoked with the reset)."
+    )
+    return _users_page(request, accounts, password_for=name, password=reset.password)
 
 
 @router.get("/admin/audit", response_class=HTMLResponse)

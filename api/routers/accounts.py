@@ -14,6 +14,7 @@ from mediawatch.accounts import (
     AccountError,
     Accounts,
     ApiToken,
+    PasswordReset,
     UnknownToken,
     UnknownUser,
     User,
@@ -64,6 +65,10 @@ class UserWithPassword(BaseModel):
     password: str | None = Field(description="Generated password, shown this once")
 
 
+class UserReset(UserWithPassword):
+    revoked_tokens: int = Field(description="The user's API tokens revoked with the reset")
+
+
 def refused(error: AccountError) -> HTTPException:
     """The HTTP status an account error deserves; its message is already for people."""
     if isinstance(error, (UnknownUser, UnknownToken)):
@@ -76,6 +81,14 @@ def refused(error: AccountError) -> HTTPException:
 def create_token(
     request: Request, accounts: Accounts, principal: Principal, label: str
 ) -> TokenCreated:
+    """Only from a logged-in session: a leaked token must not be able to outlive its own
+    revocation by minting others."""
+    if principal.via == "token":
+        raise HTTPException(
+            status.HTTP_403_FORBIDDEN,
+            "Không thể tạo token bằng một token khác; hãy tạo từ phiên đăng nhập trên trang "
+            "Tài khoản (create tokens from a logged-in session)",
+        )
     token, secret = accounts.create_token(principal.name, label)
     audit(request, principal, "token.create", principal.name, id=token.id, label=label)
     return TokenCreated(token=token, secret=secret)
@@ -111,13 +124,15 @@ def change_user(
     return user
 
 
-def reset_user(request: Request, accounts: Accounts, principal: Principal, name: str) -> str:
+def reset_user(
+    request: Request, accounts: Accounts, principal: Principal, name: str
+) -> PasswordReset:
     try:
-        password = accounts.reset_password(name)
+        reset = accounts.reset_password(name)
     except AccountError as error:
         raise refused(error) from error
-    audit(request, principal, "user.reset", name)
-    return password
+    audit(request, principal, "user.reset", name, revoked_tokens=reset.revoked_tokens)
+    return reset
 
 
 def add_user(
@@ -148,6 +163,7 @@ def my_tokens(accounts: AccountsDep, principal: PrincipalDep) -> list[ApiToken]:
     response_model=TokenCreated,
     status_code=status.HTTP_201_CREATED,
     summary="Tạo token (create a personal API token)",
+    responses={403: {"description": "Called with a token: tokens are made from a session"}},
 )
 def new_token(
     request: Request, body: TokenRequest, accounts: AccountsDep, principal: PrincipalDep
@@ -205,16 +221,19 @@ def patch_user(
 
 @router.post(
     "/users/{name}/reset",
-    response_model=UserWithPassword,
+    response_model=UserReset,
     summary="Đặt lại mật khẩu (reset a password)",
     responses={404: {"description": "No such user"}},
 )
 def post_reset(
     request: Request, name: UsernamePath, accounts: AccountsDep, principal: AdminDep
-) -> UserWithPassword:
-    """A generated password, returned once; unlocks the account and ends its sessions."""
-    password = reset_user(request, accounts, principal, name)
-    return UserWithPassword(user=accounts.get(name), password=password)
+) -> UserReset:
+    """A generated password, returned once; unlocks the account, ends its sessions and
+    revokes its API tokens (the owner makes new ones after logging in)."""
+    reset = reset_user(request, accounts, principal, name)
+    return UserReset(
+        user=accounts.get(name), password=reset.password, revoked_tokens=reset.revoked_tokens
+    )
 
 
 @router.get(
