@@ -12,9 +12,9 @@ import os
 import socket
 import sqlite3
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import IO, Literal
@@ -24,6 +24,7 @@ from pydantic import BaseModel, Field
 
 from api.exports import ExportFormat
 from mediawatch.model import UtcDatetime, utc_now
+from mediawatch.sqlite_files import connect
 
 log = structlog.get_logger("mediawatch.exports")
 JobState = Literal["queued", "running", "done", "failed", "expired"]
@@ -147,14 +148,8 @@ class ExportJobs:
                 )
         return len(rows)
 
-    @contextmanager
-    def _connect(self) -> Iterator[sqlite3.Connection]:
-        connection = sqlite3.connect(self.path, timeout=30, isolation_level=None)
-        connection.row_factory = sqlite3.Row
-        try:
-            yield connection
-        finally:
-            connection.close()
+    def _connect(self) -> AbstractContextManager[sqlite3.Connection]:
+        return connect(self.path)
 
     def _set(self, job_id: str, **values: object) -> None:
         assignments = ", ".join(f"{name} = :{name}" for name in values)

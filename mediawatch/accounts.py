@@ -15,7 +15,7 @@ import secrets
 import sqlite3
 import threading
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from functools import cached_property
@@ -30,6 +30,8 @@ from mediawatch.model import Role, UtcDatetime, utc_now
 
 if TYPE_CHECKING:
     from mediawatch.config import Settings
+
+from mediawatch.sqlite_files import connect, create, immediate
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS users (
@@ -227,10 +229,7 @@ class Accounts:
         self.hasher = hasher or PasswordHasher()
         self.clock = clock
         self._lock = threading.Lock()
-        path.parent.mkdir(parents=True, exist_ok=True)
-        with self._connect() as connection:
-            connection.execute("PRAGMA journal_mode = WAL")
-            connection.executescript(SCHEMA)
+        create(path, SCHEMA)
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Accounts:
@@ -245,27 +244,14 @@ class Accounts:
         """Verified against unknown user names, so they take as long as known ones."""
         return self.hasher.hash(secrets.token_urlsafe(16))
 
-    @contextmanager
-    def _connect(self) -> Iterator[sqlite3.Connection]:
-        connection = sqlite3.connect(self.path, timeout=30, isolation_level=None)
-        connection.row_factory = sqlite3.Row
-        connection.execute("PRAGMA busy_timeout = 30000")
-        try:
-            yield connection
-        finally:
-            connection.close()
+    def _connect(self) -> AbstractContextManager[sqlite3.Connection]:
+        return connect(self.path)
 
     @contextmanager
     def _write(self) -> Iterator[sqlite3.Connection]:
         """One transaction that holds the write lock from its first read (read-modify-write)."""
-        with self._lock, self._connect() as connection:
-            connection.execute("BEGIN IMMEDIATE")
-            try:
-                yield connection
-            except BaseException:
-                connection.execute("ROLLBACK")
-                raise
-            connection.execute("COMMIT")
+        with self._lock, self._connect() as connection, immediate(connection):
+            yield connection
 
     # Users -----------------------------------------------------------------------------------
 

@@ -14,7 +14,7 @@ import json
 import sqlite3
 import threading
 from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -24,6 +24,7 @@ from zoneinfo import ZoneInfo
 from pydantic import BaseModel, Field
 
 from mediawatch.model import UtcDatetime, utc_now
+from mediawatch.sqlite_files import connect, create, immediate
 from mediawatch.text import spreadsheet_safe
 
 SCHEMA = """
@@ -79,21 +80,11 @@ def _entry_hash(previous_hash: str, row: dict[str, Any]) -> str:
 class AuditLog:
     def __init__(self, path: Path) -> None:
         self.path = path
-        path.parent.mkdir(parents=True, exist_ok=True)
         self._lock = threading.Lock()  # one writer per process keeps the chain a line
-        with self._connect() as connection:
-            connection.execute("PRAGMA journal_mode = WAL")
-            connection.executescript(SCHEMA)
+        create(path, SCHEMA)
 
-    @contextmanager
-    def _connect(self) -> Iterator[sqlite3.Connection]:
-        connection = sqlite3.connect(self.path, timeout=30, isolation_level=None)
-        connection.row_factory = sqlite3.Row
-        connection.execute("PRAGMA busy_timeout = 30000")
-        try:
-            yield connection
-        finally:
-            connection.close()
+    def _connect(self) -> AbstractContextManager[sqlite3.Connection]:
+        return connect(self.path)
 
     def record(
         self,
@@ -117,24 +108,16 @@ class AuditLog:
             "target": target,
             "detail": json.dumps(detail or {}, ensure_ascii=False, sort_keys=True, default=str),
         }
-        with self._lock, self._connect() as connection:
-            # IMMEDIATE: other processes (API workers, the CLI) append to the same chain.
-            connection.execute("BEGIN IMMEDIATE")
-            try:
-                last = connection.execute(
-                    "SELECT hash FROM audit ORDER BY seq DESC LIMIT 1"
-                ).fetchone()
-                previous = last["hash"] if last else GENESIS
-                connection.execute(
-                    "INSERT INTO audit (at, actor, role, via, ip, action, target, detail, "
-                    "previous_hash, hash) VALUES (:at, :actor, :role, :via, :ip, :action, "
-                    ":target, :detail, :previous_hash, :hash)",
-                    row | {"previous_hash": previous, "hash": _entry_hash(previous, row)},
-                )
-            except BaseException:
-                connection.execute("ROLLBACK")
-                raise
-            connection.execute("COMMIT")
+        # IMMEDIATE: other processes (API workers, the CLI) append to the same chain.
+        with self._lock, self._connect() as connection, immediate(connection):
+            last = connection.execute("SELECT hash FROM audit ORDER BY seq DESC LIMIT 1").fetchone()
+            previous = last["hash"] if last else GENESIS
+            connection.execute(
+                "INSERT INTO audit (at, actor, role, via, ip, action, target, detail, "
+                "previous_hash, hash) VALUES (:at, :actor, :role, :via, :ip, :action, "
+                ":target, :detail, :previous_hash, :hash)",
+                row | {"previous_hash": previous, "hash": _entry_hash(previous, row)},
+            )
 
     def entries(
         self,

@@ -10,14 +10,14 @@ from __future__ import annotations
 import json
 import sqlite3
 import unicodedata
-from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 from datetime import datetime
 from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from mediawatch.model import SourceTier, UtcDatetime, utc_now
+from mediawatch.sqlite_files import connect, create
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS watchlists (
@@ -87,20 +87,10 @@ class WatchlistNotFound(LookupError):
 class Watchlists:
     def __init__(self, path: Path) -> None:
         self.path = path
-        path.parent.mkdir(parents=True, exist_ok=True)
-        with self._connect() as connection:
-            connection.execute("PRAGMA journal_mode = WAL")
-            connection.executescript(SCHEMA)
+        create(path, SCHEMA)
 
-    @contextmanager
-    def _connect(self) -> Iterator[sqlite3.Connection]:
-        connection = sqlite3.connect(self.path, timeout=30, isolation_level=None)
-        connection.row_factory = sqlite3.Row
-        connection.execute("PRAGMA foreign_keys = ON")
-        try:
-            yield connection
-        finally:
-            connection.close()
+    def _connect(self) -> AbstractContextManager[sqlite3.Connection]:
+        return connect(self.path, foreign_keys=True)
 
     @staticmethod
     def _watchlist(row: sqlite3.Row) -> Watchlist:
