@@ -644,11 +644,11 @@ def digest(
 ) -> None:
     """Print today's digest as plain text, or deliver it with --send."""
     from classifier.taxonomy import Taxonomy
-    from index.sqlite import SQLiteStore
     from mediawatch.digest import build_digest, deliver_digest, render_digest
+    from mediawatch.service import build_store
 
     settings = Settings()
-    store = SQLiteStore(settings.database_path)
+    store = build_store(settings)  # the configured store: Elasticsearch in production
     labels = Taxonomy.load().labels_vi
     if send:
         deliver_digest(store, settings, labels)

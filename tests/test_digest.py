@@ -1,8 +1,15 @@
-from datetime import UTC, datetime
+import json
+import os
+import subprocess
+import sys
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 from classifier.taxonomy import Taxonomy
+from index.elastic import ElasticStore
 from mediawatch.digest import build_digest, render_digest
 from mediawatch.model import Sentiment
+from tests.contract.conftest import elastic_settings as contract_elastic_settings
 from tests.factories import make_document
 
 # 07:00 on 26/11 in Vietnam; "yesterday" is 25/11 from 00:00 to 24:00 Vietnamese time.
@@ -73,3 +80,40 @@ def test_digest_escapes_hostile_titles(store, settings):
     )
     assert "<script>alert(1)</script>" not in html
     assert "&lt;script&gt;" in html
+
+
+def test_digest_command_reads_the_configured_elasticsearch(tmp_path):
+    """``mediawatch digest`` with MEDIAWATCH_STORE=elasticsearch counts what Elasticsearch
+    holds and never creates an empty SQLite store (a digest of zeros for the leaders)."""
+    elastic_settings = contract_elastic_settings()
+    elastic = ElasticStore(elastic_settings)
+    try:
+        elastic.upsert(
+            [
+                make_document(
+                    "https://a.vn/hom-qua",
+                    "Tin hôm qua",
+                    "Thu hồi đất Lạc Dương.",
+                    published_at=datetime.now(UTC) - timedelta(days=1),
+                )
+            ]
+        )
+        data_dir = tmp_path / "data"
+        result = subprocess.run(
+            [str(Path(sys.executable).with_name("mediawatch")), "digest"],
+            env=os.environ
+            | {
+                "MEDIAWATCH_STORE": "elasticsearch",
+                "MEDIAWATCH_DATA_DIR": str(data_dir),
+                "MEDIAWATCH_ELASTICSEARCH__URLS": json.dumps(elastic_settings.urls),
+                "MEDIAWATCH_ELASTICSEARCH__INDEX_PREFIX": elastic_settings.index_prefix,
+            },
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+    finally:
+        elastic.delete_everything()
+    assert result.returncode == 0, result.stderr
+    assert "Tổng số tin thu thập: 1" in result.stdout
+    assert not (data_dir / "mediawatch.db").exists()
