@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import socket
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
@@ -29,6 +30,7 @@ console = Console(soft_wrap=True)  # URLs and tokens must survive narrow termina
 log = structlog.get_logger("mediawatch.cli")
 
 DEMO_CRAWL_DELAY_S = 0.2
+DEMO_MARKER = ".mediawatch-demo"  # written into a folder the demo made: only such are wiped
 
 
 @app.callback()
@@ -45,6 +47,40 @@ def _load_sources_or_exit(path: Path) -> list:
     except ConfigError as error:
         console.print(f"[red]{error}[/red]")
         raise typer.Exit(2) from error
+
+
+def _bind_or_exit(host: str, port: int) -> socket.socket:
+    """The listening socket, taken before anything is written or deleted; a busy port is one
+    sentence and exit 2, not an OSError traceback."""
+    from mediawatch.service import bind
+
+    try:
+        return bind(host, port)
+    except OSError as error:
+        log.error("bind_failed", host=host, port=port, error=str(error))
+        console.print(
+            f"[red]Không mở được cổng {escape(host)}:{port} (port unavailable: "
+            f"{escape(error.strerror or str(error))}); dừng chương trình đang giữ cổng này "
+            "hoặc chọn cổng khác bằng --port (0 chọn một cổng trống).[/red]"
+        )
+        raise typer.Exit(2) from error
+
+
+def _fresh_demo_dir(data_dir: Path) -> None:
+    """Empty the demo's folder for a new run, but only one the demo made (it carries
+    DEMO_MARKER) or an empty one: ``--data-dir`` pointed at real data must not wipe it."""
+    marked = (data_dir / DEMO_MARKER).is_file()
+    if data_dir.exists() and not marked and (not data_dir.is_dir() or any(data_dir.iterdir())):
+        log.error("demo_dir_refused", data_dir=str(data_dir))
+        console.print(
+            f"[red]{escape(str(data_dir))} đã có dữ liệu và không phải thư mục của bản minh họa "
+            "(not a demo folder): không xoá gì; chọn --data-dir khác hoặc một thư mục trống."
+            "[/red]"
+        )
+        raise typer.Exit(2)
+    shutil.rmtree(data_dir, ignore_errors=True)
+    data_dir.mkdir(parents=True)
+    (data_dir / DEMO_MARKER).write_text("mediawatch demo: this folder is wiped by each demo\n")
 
 
 def _print_access(url: str, created: list) -> None:
@@ -75,12 +111,16 @@ def demo(
 ) -> None:
     """Serve the built-in demo corpus on loopback, crawl it, classify it, show the dashboard."""
     from mediawatch.demo.site import DemoSiteServer
-    from mediawatch.service import bind, build_pipeline, serve, with_credentials
+    from mediawatch.service import build_pipeline, serve, with_credentials
 
-    shutil.rmtree(data_dir, ignore_errors=True)
+    sock = _bind_or_exit(host, port)
+    try:
+        _fresh_demo_dir(data_dir)
+    except typer.Exit:
+        sock.close()
+        raise
     settings = Settings(data_dir=data_dir, host=host, port=port)
     settings.crawl.download_delay_s = DEMO_CRAWL_DELAY_S
-    sock = bind(host, port)
     settings.port = sock.getsockname()[1]
     settings, created = with_credentials(settings, demo=True)
     pipeline = build_pipeline(settings)
@@ -110,13 +150,13 @@ def run(
     port: Annotated[int | None, typer.Option(help="Port (0 picks a free one)")] = None,
 ) -> None:
     """Crawl the real sources on their schedules and serve the API and dashboards."""
-    from mediawatch.service import bind, build_pipeline, serve, with_credentials
+    from mediawatch.service import build_pipeline, serve, with_credentials
 
     settings = Settings()
     if port is not None:
         settings.port = port
     sources = _load_sources_or_exit(sources_file or settings.sources_file)
-    sock = bind(settings.host, settings.port)
+    sock = _bind_or_exit(settings.host, settings.port)
     settings.port = sock.getsockname()[1]
     settings, created = with_credentials(settings)
     pipeline = build_pipeline(settings)
