@@ -20,14 +20,30 @@ from classifier.train import TASKS
 from mediawatch.cli_access import audit_app, users_app
 from mediawatch.config import ConfigError, Settings, load_sources
 from mediawatch.logs import configure_logging
+from mediawatch.sqlite_files import DamagedFile
 
-app = typer.Typer(
+console = Console(soft_wrap=True)  # URLs and tokens must survive narrow terminals whole
+log = structlog.get_logger("mediawatch.cli")
+
+
+class _Commands(typer.Typer):
+    """The command line: a damaged data file is its one sentence and exit 2, whichever
+    command opened it, never a traceback."""
+
+    def __call__(self, *args: object, **kwargs: object) -> object:
+        try:
+            return super().__call__(*args, **kwargs)
+        except DamagedFile as error:
+            log.error("damaged_file", path=str(error.path), error=str(error))
+            console.print(f"[red]{escape(str(error))}[/red]")
+            raise SystemExit(2) from error
+
+
+app = _Commands(
     help="mediawatch: giám sát báo chí và mạng xã hội về chính sách tỉnh Lâm Đồng.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
 )
-console = Console(soft_wrap=True)  # URLs and tokens must survive narrow terminals whole
-log = structlog.get_logger("mediawatch.cli")
 
 DEMO_CRAWL_DELAY_S = 0.2
 DEMO_MARKER = ".mediawatch-demo"  # written into a folder the demo made: only such are wiped
