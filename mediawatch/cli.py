@@ -707,8 +707,13 @@ def digest(
     store = build_store(settings)  # the configured store: Elasticsearch in production
     labels = Taxonomy.load().labels_vi
     if send:
-        deliver_digest(store, settings, labels)
-        return
+        path = deliver_digest(store, settings, labels)
+        outcome = {
+            "sent": "Đã gửi (sent)",
+            "pending": "Chưa gửi được, sẽ thử lại mỗi 15 phút khi dịch vụ chạy (not sent yet)",
+        }.get(path.parent.name, "Không có người nhận, lưu lại (no recipients, kept)")
+        console.print(f"{outcome}: {path}", highlight=False, markup=False)
+        raise typer.Exit(1 if path.parent.name == "pending" else 0)
     message = render_digest(build_digest(store, settings, labels), settings)
     body = message.get_body(("plain",))
     console.print(body.get_content() if body else "", highlight=False, markup=False)

@@ -22,7 +22,7 @@ from mediawatch.accounts import Accounts, generate_password, session_secret_prob
 from mediawatch.alerts import send_spike_alerts
 from mediawatch.audit import AuditLog
 from mediawatch.config import Settings
-from mediawatch.digest import deliver_digest
+from mediawatch.digest import deliver_digest, send_pending
 from mediawatch.model import Role, Source
 from mediawatch.overdue import alert_overdue
 from mediawatch.pipeline import Pipeline
@@ -106,6 +106,7 @@ def background_jobs(
         settings,
         crawl_due=lambda: pipeline.crawl_due(sources),
         digest=lambda: deliver_digest(pipeline.store, settings, topic_labels),
+        digest_retry=lambda: send_pending(settings),
         crawl_now=crawl_now,
         overdue=lambda: alert_overdue(pipeline.store, settings),
         spike_alerts=lambda: send_spike_alerts(

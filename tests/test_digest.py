@@ -3,12 +3,15 @@ import os
 import subprocess
 import sys
 from datetime import UTC, datetime, timedelta
+from email.header import decode_header, make_header
 from pathlib import Path
 
 from classifier.taxonomy import Taxonomy
 from index.elastic import ElasticStore
-from mediawatch.digest import build_digest, render_digest
+from mediawatch.digest import build_digest, deliver_digest, render_digest
 from mediawatch.model import Sentiment
+from mediawatch.service import background_jobs
+from tests.conftest import free_port
 from tests.contract.conftest import elastic_settings as contract_elastic_settings
 from tests.factories import make_document
 
@@ -117,3 +120,40 @@ def test_digest_command_reads_the_configured_elasticsearch(tmp_path):
     assert result.returncode == 0, result.stderr
     assert "Tổng số tin thu thập: 1" in result.stdout
     assert not (data_dir / "mediawatch.db").exists()
+
+
+def test_a_failed_send_is_kept_retried_and_never_sent_twice(pipeline, settings, smtp_server):
+    settings.digest.recipients = ["lanhdao@lamdong.gov.vn"]
+    server_port, settings.smtp.port = settings.smtp.port, free_port()  # the mail server is down
+    pipeline.store.upsert(
+        [
+            make_document(
+                "https://a.vn/in-1",
+                "Trong ngày 1",
+                "Thu hồi đất Lạc Dương.",
+                risk=0.8,
+                published_at=datetime(2026, 11, 25, 3, tzinfo=UTC),
+            )
+        ]
+    )
+    labels = Taxonomy.load().labels_vi
+    outbox = settings.data_dir / "outbox"
+    kept = deliver_digest(pipeline.store, settings, labels, now=MORNING)
+    assert kept == outbox / "pending" / "digest-2026-11-25.eml" and kept.is_file()
+    assert smtp_server.messages == []
+
+    settings.smtp.port = server_port  # back up: the scheduler's retry sends it
+    retry = background_jobs(settings, pipeline, [], crawl_now=False).get_job("digest-retry")
+    retry.func()
+    assert len(smtp_server.messages) == 1
+    sent = smtp_server.messages[0]
+    assert sent["Message-ID"] == "<digest-2026-11-25@mediawatch>"
+    subject = str(make_header(decode_header(sent["Subject"])))
+    assert subject.startswith("[mediawatch] Bản tin ngày 25/11/2026: 1 tin")
+    assert not kept.exists() and (outbox / "sent" / kept.name).is_file()
+
+    # The 07:00 job runs again (a restart, a misfire) and the retry ticks: nothing more is sent.
+    again = deliver_digest(pipeline.store, settings, labels, now=MORNING)
+    retry.func()
+    assert again == outbox / "sent" / kept.name
+    assert len(smtp_server.messages) == 1
