@@ -126,14 +126,14 @@ def serve(
     crawl_now: bool,
     on_started: Callable[[], None] = lambda: None,
 ) -> None:
-    """Run until interrupted; the scheduler stops with the web server."""
+    """Run until interrupted; the app's lifespan starts the scheduler and stops it with the
+    web server, then the crawl's story index is closed."""
     app = create_app(settings, pipeline.store, sources, pipeline.state, pipeline.stories)
     app.state.pipeline = pipeline  # /api/ingest shares the crawl's classifier and story index
-    scheduler = background_jobs(settings, pipeline, sources, crawl_now)
+    app.state.scheduler = background_jobs(settings, pipeline, sources, crawl_now)
     server = uvicorn.Server(uvicorn.Config(app, log_level="warning", access_log=False))
-    scheduler.start()
     try:
         on_started()
         server.run(sockets=[sock])
     finally:
-        scheduler.shutdown(wait=False)
+        pipeline.stories.close()
