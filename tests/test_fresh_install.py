@@ -62,6 +62,7 @@ def run(command: list[str], cwd: Path, timeout: float = 900) -> str:
     return result.stdout
 
 
+@pytest.mark.package_index
 def test_the_readme_install_works_with_the_stock_pip(tmp_path):
     require_index()
     python = shutil.which("python3")
