@@ -2,7 +2,7 @@
 FROM python:3.11-slim
 ENV PYTHONUNBUFFERED=1 PIP_NO_CACHE_DIR=1
 WORKDIR /app
-COPY pyproject.toml README.md ./
+COPY pyproject.toml README.md constraints.txt ./
 COPY mediawatch mediawatch
 COPY crawlers crawlers
 COPY classifier classifier
@@ -10,7 +10,7 @@ COPY index index
 COPY api api
 COPY dashboards dashboards
 COPY config config
-RUN pip install . && useradd --system --home /app mediawatch && mkdir -p /data \
+RUN pip install -c constraints.txt . && useradd --system --home /app mediawatch && mkdir -p /data \
     && chown mediawatch /data
 USER mediawatch
 ENV MEDIAWATCH_DATA_DIR=/data

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import secrets
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from urllib.parse import quote
 
 from fastapi import FastAPI, Request, status
@@ -69,6 +71,24 @@ def _login_redirect(request: Request, _error: LoginRequired) -> Response:
     return RedirectResponse(f"/login?next={quote(target, safe='/')}", status.HTTP_303_SEE_OTHER)
 
 
+@asynccontextmanager
+async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
+    """Start the scheduler the service hands over (``app.state.scheduler``); on uvicorn's
+    shutdown stop it (letting a running digest finish), then the export pool, then close the
+    SQLite connections this app opened, so nothing is left writing or open."""
+    scheduler = app.state.scheduler
+    if scheduler is not None:
+        scheduler.start()
+    try:
+        yield
+    finally:
+        if scheduler is not None and scheduler.running:
+            scheduler.shutdown(wait=True)
+        app.state.export_jobs.shutdown()
+        for resource in app.state.owned:
+            resource.close()
+
+
 def create_app(
     settings: Settings,
     store: Store,
@@ -85,7 +105,9 @@ def create_app(
         openapi_url=None,
         docs_url=None,
         redoc_url=None,
+        lifespan=_lifespan,
     )
+    app.state.scheduler = None  # the embedded service's, started and stopped with the app
     app.state.settings = settings
     app.state.store = store
     app.state.sources = sources
@@ -100,6 +122,10 @@ def create_app(
         settings.topic_labels_path, frozenset(app.state.topic_labels)
     )
     app.state.claims = ClaimRegister(settings.claims_path)
+    # Long-lived connections this app opened, closed at shutdown (the caller's stay open).
+    app.state.owned = [app.state.claims, app.state.topic_corrections] + (
+        [] if stories else [app.state.stories]
+    )
     app.state.claims_feed = ClaimsFeed(app.state.claims, store, settings, app.state.audit)
     # Called after every successful review step as listener(document, command, principal):
     # false and misleading decisions become claims of the register.

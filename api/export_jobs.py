@@ -24,7 +24,7 @@ from pydantic import BaseModel, Field
 
 from api.exports import ExportFormat
 from mediawatch.model import UtcDatetime, utc_now
-from mediawatch.sqlite_files import connect
+from mediawatch.sqlite_files import check, connect
 
 log = structlog.get_logger("mediawatch.exports")
 JobState = Literal["queued", "running", "done", "failed", "expired"]
@@ -91,6 +91,7 @@ class ExportJobs:
         self.directory = directory
         directory.mkdir(parents=True, exist_ok=True)
         self.path = directory / "jobs.db"
+        check(self.path)
         self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="export")
         self.pid = os.getpid()
         self.host = socket.gethostname()

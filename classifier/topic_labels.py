@@ -16,6 +16,7 @@ from datetime import datetime
 from pathlib import Path
 
 from mediawatch.model import utc_now
+from mediawatch.sqlite_files import check
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS topic_labels (
@@ -48,6 +49,7 @@ class TopicLabel:
 class TopicLabels:
     def __init__(self, path: Path, known_topics: frozenset[str]) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
+        check(path)
         self.known_topics = known_topics
         self._lock = threading.Lock()
         self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)

@@ -20,6 +20,7 @@ from crawlers.events import FailureEvent, SourceDoneEvent, Validators
 from crawlers.polling import PollOutcome, base_interval, next_interval
 from mediawatch.model import Source
 from mediawatch.schedule import parse_schedule
+from mediawatch.sqlite_files import check
 
 FAILURE_HISTORY = timedelta(days=90)
 
@@ -81,6 +82,7 @@ class CrawlState:
         self.path = path
         self.zone = ZoneInfo(timezone)
         path.parent.mkdir(parents=True, exist_ok=True)
+        check(path)
         with self._connect() as connection:
             connection.execute("PRAGMA journal_mode = WAL")
             connection.executescript(SCHEMA)

@@ -21,6 +21,7 @@ from pathlib import Path
 from pydantic import BaseModel, Field
 
 from mediawatch.model import OfficialResponse, ReviewOutcome, UtcDatetime, utc_now
+from mediawatch.sqlite_files import check
 from mediawatch.text import collapse, normalize
 
 OURS = "ours"
@@ -165,6 +166,7 @@ def _iso(moment: datetime | None) -> str | None:
 class ClaimRegister:
     def __init__(self, path: Path) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
+        check(path)
         self._lock = threading.Lock()
         self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None, timeout=30)
         self._db.row_factory = sqlite3.Row

@@ -49,7 +49,7 @@ from mediawatch.model import (
     ReviewState,
     utc_now,
 )
-from mediawatch.sqlite_files import connect, immediate
+from mediawatch.sqlite_files import check, connect, immediate
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS items (
@@ -208,6 +208,7 @@ class SQLiteStore(Store):
     def __init__(self, path: Path) -> None:
         self.path = path
         path.parent.mkdir(parents=True, exist_ok=True)
+        check(path)
         with self._connect() as connection:
             connection.execute("PRAGMA journal_mode = WAL")
             self._migrate(connection)

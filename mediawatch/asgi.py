@@ -12,6 +12,7 @@ from mediawatch.accounts import session_secret_problem
 from mediawatch.config import Settings
 from mediawatch.logs import configure_logging
 from mediawatch.service import build_store
+from mediawatch.sqlite_files import DamagedFile
 
 
 def _production_settings() -> Settings:
@@ -30,4 +31,7 @@ def _production_settings() -> Settings:
 
 configure_logging(json=True)
 _settings = _production_settings()
-app = create_app(_settings, build_store(_settings))
+try:
+    app = create_app(_settings, build_store(_settings))
+except DamagedFile as error:  # no worker may start and answer 500 on a damaged file
+    raise SystemExit(f"mediawatch API: {error}") from error

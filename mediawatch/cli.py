@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import socket
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
@@ -19,16 +20,33 @@ from classifier.train import TASKS
 from mediawatch.cli_access import audit_app, users_app
 from mediawatch.config import ConfigError, Settings, load_sources
 from mediawatch.logs import configure_logging
+from mediawatch.sqlite_files import DamagedFile
 
-app = typer.Typer(
+console = Console(soft_wrap=True)  # URLs and tokens must survive narrow terminals whole
+log = structlog.get_logger("mediawatch.cli")
+
+
+class _Commands(typer.Typer):
+    """The command line: a damaged data file is its one sentence and exit 2, whichever
+    command opened it, never a traceback."""
+
+    def __call__(self, *args: object, **kwargs: object) -> object:
+        try:
+            return super().__call__(*args, **kwargs)
+        except DamagedFile as error:
+            log.error("damaged_file", path=str(error.path), error=str(error))
+            console.print(f"[red]{escape(str(error))}[/red]")
+            raise SystemExit(2) from error
+
+
+app = _Commands(
     help="mediawatch: giám sát báo chí và mạng xã hội về chính sách tỉnh Lâm Đồng.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
 )
-console = Console(soft_wrap=True)  # URLs and tokens must survive narrow terminals whole
-log = structlog.get_logger("mediawatch.cli")
 
 DEMO_CRAWL_DELAY_S = 0.2
+DEMO_MARKER = ".mediawatch-demo"  # written into a folder the demo made: only such are wiped
 
 
 @app.callback()
@@ -45,6 +63,40 @@ def _load_sources_or_exit(path: Path) -> list:
     except ConfigError as error:
         console.print(f"[red]{error}[/red]")
         raise typer.Exit(2) from error
+
+
+def _bind_or_exit(host: str, port: int) -> socket.socket:
+    """The listening socket, taken before anything is written or deleted; a busy port is one
+    sentence and exit 2, not an OSError traceback."""
+    from mediawatch.service import bind
+
+    try:
+        return bind(host, port)
+    except OSError as error:
+        log.error("bind_failed", host=host, port=port, error=str(error))
+        console.print(
+            f"[red]Không mở được cổng {escape(host)}:{port} (port unavailable: "
+            f"{escape(error.strerror or str(error))}); dừng chương trình đang giữ cổng này "
+            "hoặc chọn cổng khác bằng --port (0 chọn một cổng trống).[/red]"
+        )
+        raise typer.Exit(2) from error
+
+
+def _fresh_demo_dir(data_dir: Path) -> None:
+    """Empty the demo's folder for a new run, but only one the demo made (it carries
+    DEMO_MARKER) or an empty one: ``--data-dir`` pointed at real data must not wipe it."""
+    marked = (data_dir / DEMO_MARKER).is_file()
+    if data_dir.exists() and not marked and (not data_dir.is_dir() or any(data_dir.iterdir())):
+        log.error("demo_dir_refused", data_dir=str(data_dir))
+        console.print(
+            f"[red]{escape(str(data_dir))} đã có dữ liệu và không phải thư mục của bản minh họa "
+            "(not a demo folder): không xoá gì; chọn --data-dir khác hoặc một thư mục trống."
+            "[/red]"
+        )
+        raise typer.Exit(2)
+    shutil.rmtree(data_dir, ignore_errors=True)
+    data_dir.mkdir(parents=True)
+    (data_dir / DEMO_MARKER).write_text("mediawatch demo: this folder is wiped by each demo\n")
 
 
 def _print_access(url: str, created: list) -> None:
@@ -75,12 +127,16 @@ def demo(
 ) -> None:
     """Serve the built-in demo corpus on loopback, crawl it, classify it, show the dashboard."""
     from mediawatch.demo.site import DemoSiteServer
-    from mediawatch.service import bind, build_pipeline, serve, with_credentials
+    from mediawatch.service import build_pipeline, serve, with_credentials
 
-    shutil.rmtree(data_dir, ignore_errors=True)
+    sock = _bind_or_exit(host, port)
+    try:
+        _fresh_demo_dir(data_dir)
+    except typer.Exit:
+        sock.close()
+        raise
     settings = Settings(data_dir=data_dir, host=host, port=port)
     settings.crawl.download_delay_s = DEMO_CRAWL_DELAY_S
-    sock = bind(host, port)
     settings.port = sock.getsockname()[1]
     settings, created = with_credentials(settings, demo=True)
     pipeline = build_pipeline(settings)
@@ -110,13 +166,13 @@ def run(
     port: Annotated[int | None, typer.Option(help="Port (0 picks a free one)")] = None,
 ) -> None:
     """Crawl the real sources on their schedules and serve the API and dashboards."""
-    from mediawatch.service import bind, build_pipeline, serve, with_credentials
+    from mediawatch.service import build_pipeline, serve, with_credentials
 
     settings = Settings()
     if port is not None:
         settings.port = port
     sources = _load_sources_or_exit(sources_file or settings.sources_file)
-    sock = bind(settings.host, settings.port)
+    sock = _bind_or_exit(settings.host, settings.port)
     settings.port = sock.getsockname()[1]
     settings, created = with_credentials(settings)
     pipeline = build_pipeline(settings)
@@ -644,15 +700,20 @@ def digest(
 ) -> None:
     """Print today's digest as plain text, or deliver it with --send."""
     from classifier.taxonomy import Taxonomy
-    from index.sqlite import SQLiteStore
     from mediawatch.digest import build_digest, deliver_digest, render_digest
+    from mediawatch.service import build_store
 
     settings = Settings()
-    store = SQLiteStore(settings.database_path)
+    store = build_store(settings)  # the configured store: Elasticsearch in production
     labels = Taxonomy.load().labels_vi
     if send:
-        deliver_digest(store, settings, labels)
-        return
+        path = deliver_digest(store, settings, labels)
+        outcome = {
+            "sent": "Đã gửi (sent)",
+            "pending": "Chưa gửi được, sẽ thử lại mỗi 15 phút khi dịch vụ chạy (not sent yet)",
+        }.get(path.parent.name, "Không có người nhận, lưu lại (no recipients, kept)")
+        console.print(f"{outcome}: {path}", highlight=False, markup=False)
+        raise typer.Exit(1 if path.parent.name == "pending" else 0)
     message = render_digest(build_digest(store, settings, labels), settings)
     body = message.get_body(("plain",))
     console.print(body.get_content() if body else "", highlight=False, markup=False)

@@ -6,7 +6,9 @@ import smtplib
 from collections import Counter
 from dataclasses import dataclass
 from datetime import date, datetime
+from email import message_from_bytes
 from email.message import EmailMessage
+from email.policy import default
 from email.utils import format_datetime, make_msgid
 from pathlib import Path
 
@@ -107,16 +109,58 @@ def send_email(message: EmailMessage, smtp: SmtpSettings) -> None:
         client.send_message(message)
 
 
-def deliver_digest(store: Store, settings: Settings, topic_labels: dict[str, str]) -> Path | None:
-    """Send the digest, or keep it in the outbox when nobody is set to receive it."""
-    message = render_digest(build_digest(store, settings, topic_labels), settings)
-    if settings.digest.recipients:
-        send_email(message, settings.smtp)
-        log.info("digest sent", recipients=len(settings.digest.recipients))
-        return None
+def _outbox(settings: Settings) -> tuple[Path, Path, Path]:
+    """``outbox/`` keeps digests nobody is set to receive; ``pending/`` those not yet accepted
+    by the mail server; ``sent/`` those it accepted (a day there is never sent again)."""
     outbox = settings.data_dir / "outbox"
-    outbox.mkdir(parents=True, exist_ok=True)
-    path = outbox / f"digest-{utc_now():%Y%m%dT%H%M%SZ}.eml"
-    path.write_bytes(bytes(message))
-    log.warning("digest has no recipients; saved instead", path=str(path))
-    return path
+    return outbox, outbox / "pending", outbox / "sent"
+
+
+def deliver_digest(
+    store: Store, settings: Settings, topic_labels: dict[str, str], now: datetime | None = None
+) -> Path:
+    """Write the day's digest to the outbox first, then send it: a failed send leaves it in
+    ``pending/`` for :func:`send_pending` to retry, so the day's digest is never lost, and a day
+    already sent (or already written) is not built again. Without recipients it is kept in
+    the outbox, not sent. Returns where the day's digest now lies."""
+    outbox, pending, sent = _outbox(settings)
+    name = f"digest-{day_bounds(now, settings.timezone)[0]:%Y-%m-%d}.eml"
+    if (sent / name).exists():
+        log.info("digest already sent", path=str(sent / name))
+        return sent / name
+    folder = pending if settings.digest.recipients else outbox
+    path = folder / name
+    if not path.exists():
+        message = render_digest(build_digest(store, settings, topic_labels, now), settings)
+        message.replace_header("Message-ID", f"<{path.stem}@mediawatch>")  # stable: one per day
+        folder.mkdir(parents=True, exist_ok=True)
+        written = path.with_suffix(".tmp")
+        written.write_bytes(bytes(message))
+        written.replace(path)  # a crash never leaves half a message to be sent
+    if not settings.digest.recipients:
+        log.warning("digest has no recipients; saved instead", path=str(path))
+        return path
+    send_pending(settings)
+    return sent / name if (sent / name).exists() else path
+
+
+def send_pending(settings: Settings) -> list[Path]:
+    """Send every digest still waiting in ``pending/``, oldest first; each one the server
+    accepts moves to ``sent/``, a failure is logged and kept for the next try. Returns the
+    files sent."""
+    _outbox_dir, pending, sent = _outbox(settings)
+    if not settings.digest.recipients or not pending.is_dir():
+        return []
+    done = []
+    for path in sorted(pending.glob("digest-*.eml")):
+        message = message_from_bytes(path.read_bytes(), policy=default)
+        try:
+            send_email(message, settings.smtp)
+        except (OSError, smtplib.SMTPException) as error:
+            log.warning("digest not sent; kept to retry", path=str(path), error=str(error))
+            continue
+        sent.mkdir(parents=True, exist_ok=True)
+        path.replace(sent / path.name)
+        log.info("digest sent", path=str(sent / path.name), recipients=message["To"])
+        done.append(sent / path.name)
+    return done

@@ -22,6 +22,7 @@ from index.workflow import effective_due
 from mediawatch.config import Settings
 from mediawatch.digest import email_environment, send_email
 from mediawatch.model import Document, ReviewState, utc_now
+from mediawatch.sqlite_files import check
 
 log = structlog.get_logger("mediawatch.overdue")
 
@@ -35,6 +36,7 @@ class SentAlerts:
     def __init__(self, path: Path) -> None:
         self.path = path
         path.parent.mkdir(parents=True, exist_ok=True)
+        check(path)
         with closing(sqlite3.connect(path)) as connection, connection:
             connection.execute(
                 "CREATE TABLE IF NOT EXISTS overdue_sent (item_id TEXT NOT NULL, "

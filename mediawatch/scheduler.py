@@ -1,5 +1,6 @@
-"""APScheduler jobs: the crawl of whichever sources are due, the digest every morning,
-overdue review alerts every quarter hour, the watchlists' spike alerts every hour."""
+"""APScheduler jobs: the crawl of whichever sources are due, the digest every morning (and
+its retry every quarter hour until the mail server accepts it), overdue review alerts every
+quarter hour, the watchlists' spike alerts every hour."""
 
 from __future__ import annotations
 
@@ -18,6 +19,7 @@ log = structlog.get_logger("mediawatch.scheduler")
 
 CRAWL_TICK_S = 60
 OVERDUE_TICK_MINUTES = 15
+DIGEST_RETRY_MINUTES = 15
 
 
 def _guarded(name: str, job: Callable[[], object]) -> Callable[[], None]:
@@ -39,6 +41,7 @@ def build_scheduler(
     crawl_now: bool = False,
     overdue: Callable[[], object] | None = None,
     spike_alerts: Callable[[], object] | None = None,
+    digest_retry: Callable[[], object] | None = None,
 ) -> BackgroundScheduler:
     """Every minute, the sources due then crawl together: one crawl process, one polite
     engine. Which are due is the crawl state's call (schedules, adaptive intervals)."""
@@ -67,20 +70,30 @@ def build_scheduler(
         executor="digest",
         misfire_grace_time=3 * 3600,
     )
-    if overdue is not None:
-        scheduler.add_job(
-            _guarded("overdue", overdue),
-            trigger=IntervalTrigger(minutes=OVERDUE_TICK_MINUTES, timezone=zone),
-            id="overdue",
-            name="alert newly overdue review items",
-            executor="digest",
-        )
-    if spike_alerts is not None:
-        scheduler.add_job(
-            _guarded("spike-alerts", spike_alerts),
-            trigger=CronTrigger(minute=5, timezone=zone),  # just after each whole hour closes
-            id="spike-alerts",
-            name="spike alerts for watchlists, hourly",
-            executor="digest",
-        )
+    # On the digest's executor, one at a time: a digest retry never races the digest itself.
+    optional_jobs = [
+        (
+            "digest-retry",
+            digest_retry,
+            IntervalTrigger(minutes=DIGEST_RETRY_MINUTES, timezone=zone),
+            "send digests the mail server has not accepted yet",
+        ),
+        (
+            "overdue",
+            overdue,
+            IntervalTrigger(minutes=OVERDUE_TICK_MINUTES, timezone=zone),
+            "alert newly overdue review items",
+        ),
+        (
+            "spike-alerts",
+            spike_alerts,
+            CronTrigger(minute=5, timezone=zone),  # just after each whole hour closes
+            "spike alerts for watchlists, hourly",
+        ),
+    ]
+    for job_id, job, trigger, name in optional_jobs:
+        if job is not None:
+            scheduler.add_job(
+                _guarded(job_id, job), trigger=trigger, id=job_id, name=name, executor="digest"
+            )
     return scheduler

@@ -22,7 +22,7 @@ from mediawatch.accounts import Accounts, generate_password, session_secret_prob
 from mediawatch.alerts import send_spike_alerts
 from mediawatch.audit import AuditLog
 from mediawatch.config import Settings
-from mediawatch.digest import deliver_digest
+from mediawatch.digest import deliver_digest, send_pending
 from mediawatch.model import Role, Source
 from mediawatch.overdue import alert_overdue
 from mediawatch.pipeline import Pipeline
@@ -106,6 +106,7 @@ def background_jobs(
         settings,
         crawl_due=lambda: pipeline.crawl_due(sources),
         digest=lambda: deliver_digest(pipeline.store, settings, topic_labels),
+        digest_retry=lambda: send_pending(settings),
         crawl_now=crawl_now,
         overdue=lambda: alert_overdue(pipeline.store, settings),
         spike_alerts=lambda: send_spike_alerts(
@@ -125,14 +126,14 @@ def serve(
     crawl_now: bool,
     on_started: Callable[[], None] = lambda: None,
 ) -> None:
-    """Run until interrupted; the scheduler stops with the web server."""
+    """Run until interrupted; the app's lifespan starts the scheduler and stops it with the
+    web server, then the crawl's story index is closed."""
     app = create_app(settings, pipeline.store, sources, pipeline.state, pipeline.stories)
     app.state.pipeline = pipeline  # /api/ingest shares the crawl's classifier and story index
-    scheduler = background_jobs(settings, pipeline, sources, crawl_now)
+    app.state.scheduler = background_jobs(settings, pipeline, sources, crawl_now)
     server = uvicorn.Server(uvicorn.Config(app, log_level="warning", access_log=False))
-    scheduler.start()
     try:
         on_started()
         server.run(sockets=[sock])
     finally:
-        scheduler.shutdown(wait=False)
+        pipeline.stories.close()

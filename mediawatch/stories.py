@@ -29,6 +29,7 @@ from datasketch import MinHash, MinHashLSH
 from datasketch.hashfunc import sha1_hash32
 
 from mediawatch.model import Document, utc_now
+from mediawatch.sqlite_files import check
 from mediawatch.text import collapse
 
 log = structlog.get_logger("mediawatch.stories")
@@ -147,6 +148,7 @@ class StoryIndex:
         self.threshold = threshold
         self.window = window
         path.parent.mkdir(parents=True, exist_ok=True)
+        check(path)
         self._db = sqlite3.connect(path, timeout=30, check_same_thread=False)
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA synchronous=NORMAL")

@@ -47,6 +47,18 @@ TEST_USERS = {
 ROLE_TOKENS = {role: token for role, token in TEST_USERS.values()}
 
 
+def drop_developer_settings() -> None:
+    """Settings come from the environment (``MEDIAWATCH_*``, ``MEDIAWATCH_CONFIG``): a
+    developer's shell must not change what the tests see, nor what their subprocesses see.
+    Only the tests' own variables (``MEDIAWATCH_TEST_*``) stay."""
+    for name in [name for name in os.environ if name.startswith("MEDIAWATCH_")]:
+        if not name.startswith("MEDIAWATCH_TEST_"):
+            del os.environ[name]
+
+
+drop_developer_settings()
+
+
 def shared_path(relative: str) -> Path:
     """A path under ../shared; skipped where a user's clone lacks it, a failure in CI."""
     path = SHARED / relative

@@ -1,3 +1,6 @@
+import os
+import subprocess
+import sys
 import textwrap
 from pathlib import Path
 
@@ -112,3 +115,26 @@ def test_an_empty_social_credential_is_no_credential(monkeypatch):
     settings = Settings()
     assert settings.social.youtube_api_key is None
     assert settings.social.facebook_access_token.get_secret_value() == "tok"
+
+
+def test_the_suite_ignores_the_developers_settings(tmp_path):
+    """A settings-dependent test passes with the developer's MEDIAWATCH_* set otherwise."""
+    config = tmp_path / "mine.yaml"
+    config.write_text("review_threshold: 0.99\n")
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            "tests/test_digest.py::test_digest_counts_yesterday_in_vietnamese_time",
+            "-q",
+            "-p",
+            "no:cacheprovider",
+        ],
+        cwd=REPO,
+        env=os.environ | {"MEDIAWATCH_REVIEW_THRESHOLD": "0.95", "MEDIAWATCH_CONFIG": str(config)},
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr

@@ -6,14 +6,18 @@ import os
 import queue
 import re
 import signal
+import socket
 import subprocess
 import sys
 import threading
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
+import pytest
 
+from mediawatch.cli import DEMO_MARKER
 from tests.conftest import REPO, login
 
 
@@ -82,3 +86,60 @@ def test_demo_serves_a_dashboard_with_a_non_empty_queue(tmp_path):
         except subprocess.TimeoutExpired:
             process.kill()
             raise
+
+
+def mediawatch(*args: str, data_dir: Path, timeout: float = 120) -> subprocess.CompletedProcess:
+    """The installed console script in a subprocess, with its data in ``data_dir``."""
+    return subprocess.run(
+        [str(Path(sys.executable).with_name("mediawatch")), *args],
+        cwd=REPO,
+        env=os.environ | {"MEDIAWATCH_DATA_DIR": str(data_dir), "COLUMNS": "200"},
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
+
+
+@pytest.fixture
+def busy_port() -> Iterator[int]:
+    """A port another program holds (listening), as a second demo would find it."""
+    with socket.socket() as held:
+        held.bind(("127.0.0.1", 0))
+        held.listen(1)
+        yield held.getsockname()[1]
+
+
+def test_a_busy_port_stops_the_demo_before_it_deletes_anything(tmp_path, busy_port):
+    data_dir = tmp_path / "demo"  # an earlier demo's folder: the demo may wipe it, not yet
+    data_dir.mkdir()
+    (data_dir / DEMO_MARKER).write_text("")
+    (data_dir / "accounts.db").write_bytes(b"accounts of the running demo")
+    result = mediawatch(
+        "demo", "--port", str(busy_port), "--data-dir", str(data_dir), data_dir=data_dir
+    )
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert f"127.0.0.1:{busy_port}" in result.stdout and "--port" in result.stdout
+    assert "Traceback" not in result.stdout + result.stderr
+    assert (data_dir / "accounts.db").read_bytes() == b"accounts of the running demo"
+
+
+def test_the_demo_refuses_to_wipe_a_folder_it_did_not_make(tmp_path):
+    data_dir = tmp_path / "real"
+    data_dir.mkdir()
+    (data_dir / "accounts.db").write_bytes(b"real accounts")
+    (data_dir / "audit.db").write_bytes(b"real audit log")
+    result = mediawatch("demo", "--port", "0", "--data-dir", str(data_dir), data_dir=data_dir)
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert "not a demo folder" in result.stdout and str(data_dir) in result.stdout
+    assert "Traceback" not in result.stdout + result.stderr
+    assert (data_dir / "accounts.db").read_bytes() == b"real accounts"
+    assert (data_dir / "audit.db").read_bytes() == b"real audit log"
+
+
+def test_run_on_a_busy_port_says_so_in_one_sentence(tmp_path, busy_port):
+    data_dir = tmp_path / "data"
+    result = mediawatch("run", "--port", str(busy_port), data_dir=data_dir)
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert f"127.0.0.1:{busy_port}" in result.stdout and "--port" in result.stdout
+    assert "Traceback" not in result.stdout + result.stderr
+    assert not (data_dir / "accounts.db").exists()  # nobody created before the port was checked

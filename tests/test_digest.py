@@ -1,8 +1,18 @@
-from datetime import UTC, datetime
+import json
+import os
+import subprocess
+import sys
+from datetime import UTC, datetime, timedelta
+from email.header import decode_header, make_header
+from pathlib import Path
 
 from classifier.taxonomy import Taxonomy
-from mediawatch.digest import build_digest, render_digest
+from index.elastic import ElasticStore
+from mediawatch.digest import build_digest, deliver_digest, render_digest
 from mediawatch.model import Sentiment
+from mediawatch.service import background_jobs
+from tests.conftest import free_port
+from tests.contract.conftest import elastic_settings as contract_elastic_settings
 from tests.factories import make_document
 
 # 07:00 on 26/11 in Vietnam; "yesterday" is 25/11 from 00:00 to 24:00 Vietnamese time.
@@ -73,3 +83,77 @@ def test_digest_escapes_hostile_titles(store, settings):
     )
     assert "<script>alert(1)</script>" not in html
     assert "&lt;script&gt;" in html
+
+
+def test_digest_command_reads_the_configured_elasticsearch(tmp_path):
+    """``mediawatch digest`` with MEDIAWATCH_STORE=elasticsearch counts what Elasticsearch
+    holds and never creates an empty SQLite store (a digest of zeros for the leaders)."""
+    elastic_settings = contract_elastic_settings()
+    elastic = ElasticStore(elastic_settings)
+    try:
+        elastic.upsert(
+            [
+                make_document(
+                    "https://a.vn/hom-qua",
+                    "Tin hôm qua",
+                    "Thu hồi đất Lạc Dương.",
+                    published_at=datetime.now(UTC) - timedelta(days=1),
+                )
+            ]
+        )
+        data_dir = tmp_path / "data"
+        result = subprocess.run(
+            [str(Path(sys.executable).with_name("mediawatch")), "digest"],
+            env=os.environ
+            | {
+                "MEDIAWATCH_STORE": "elasticsearch",
+                "MEDIAWATCH_DATA_DIR": str(data_dir),
+                "MEDIAWATCH_ELASTICSEARCH__URLS": json.dumps(elastic_settings.urls),
+                "MEDIAWATCH_ELASTICSEARCH__INDEX_PREFIX": elastic_settings.index_prefix,
+            },
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+    finally:
+        elastic.delete_everything()
+    assert result.returncode == 0, result.stderr
+    assert "Tổng số tin thu thập: 1" in result.stdout
+    assert not (data_dir / "mediawatch.db").exists()
+
+
+def test_a_failed_send_is_kept_retried_and_never_sent_twice(pipeline, settings, smtp_server):
+    settings.digest.recipients = ["lanhdao@lamdong.gov.vn"]
+    server_port, settings.smtp.port = settings.smtp.port, free_port()  # the mail server is down
+    pipeline.store.upsert(
+        [
+            make_document(
+                "https://a.vn/in-1",
+                "Trong ngày 1",
+                "Thu hồi đất Lạc Dương.",
+                risk=0.8,
+                published_at=datetime(2026, 11, 25, 3, tzinfo=UTC),
+            )
+        ]
+    )
+    labels = Taxonomy.load().labels_vi
+    outbox = settings.data_dir / "outbox"
+    kept = deliver_digest(pipeline.store, settings, labels, now=MORNING)
+    assert kept == outbox / "pending" / "digest-2026-11-25.eml" and kept.is_file()
+    assert smtp_server.messages == []
+
+    settings.smtp.port = server_port  # back up: the scheduler's retry sends it
+    retry = background_jobs(settings, pipeline, [], crawl_now=False).get_job("digest-retry")
+    retry.func()
+    assert len(smtp_server.messages) == 1
+    sent = smtp_server.messages[0]
+    assert sent["Message-ID"] == "<digest-2026-11-25@mediawatch>"
+    subject = str(make_header(decode_header(sent["Subject"])))
+    assert subject.startswith("[mediawatch] Bản tin ngày 25/11/2026: 1 tin")
+    assert not kept.exists() and (outbox / "sent" / kept.name).is_file()
+
+    # The 07:00 job runs again (a restart, a misfire) and the retry ticks: nothing more is sent.
+    again = deliver_digest(pipeline.store, settings, labels, now=MORNING)
+    retry.func()
+    assert again == outbox / "sent" / kept.name
+    assert len(smtp_server.messages) == 1
