@@ -7,6 +7,8 @@ from zoneinfo import ZoneInfo
 
 from jinja2 import Environment
 
+from mediawatch.clock import local_time
+
 SENTIMENT_VI = {"negative": "Tiêu cực", "neutral": "Trung tính", "positive": "Tích cực"}
 # VNTC's ten newspaper sections, as the papers name them.
 SECTION_VI = {
@@ -43,6 +45,11 @@ ACTION_VI = {
     "respond": "Ghi nhận phản hồi chính thức",
     "reopen": "Mở lại",
 }
+DATE_PROBLEM_VI = {
+    "unrepresentable": "ngày không đọc được thành giờ chuẩn (no UTC time)",
+    "too_early": "ngày trước năm 1990 (before 1990)",
+    "in_future": "ngày ở tương lai (in the future)",
+}
 TIER_VI = {
     "official": "Chính thống",
     "press": "Báo chí",
@@ -65,9 +72,12 @@ def make_vn_datetime(timezone: str):  # noqa: ANN201 - returns a Jinja filter
     zone = ZoneInfo(timezone)
 
     def vn_datetime(value: datetime | None, with_time: bool = True) -> str:
+        """Total: a moment with no local time (year 9999, year 1) prints as written."""
         if value is None:
             return "không rõ"
-        local = value.astimezone(zone)
+        local = local_time(value, zone)
+        if local is None:
+            return value.isoformat()
         return local.strftime("%H:%M %d/%m/%Y" if with_time else "%d/%m/%Y")
 
     return vn_datetime
@@ -78,7 +88,11 @@ def make_vn_datetime_text(timezone: str):  # noqa: ANN201 - returns a Jinja filt
     vn_datetime = make_vn_datetime(timezone)
 
     def vn_datetime_text(value: str | None) -> str:
-        return vn_datetime(datetime.fromisoformat(value) if value else None)
+        try:
+            moment = datetime.fromisoformat(value) if value else None
+        except ValueError:
+            return str(value)
+        return vn_datetime(moment)
 
     return vn_datetime_text
 
@@ -92,5 +106,6 @@ def install_filters(environment: Environment, timezone: str) -> None:
     environment.globals["SECTION_VI"] = SECTION_VI
     environment.globals["OUTCOME_VI"] = OUTCOME_VI
     environment.globals["TIER_VI"] = TIER_VI
+    environment.globals["DATE_PROBLEM_VI"] = DATE_PROBLEM_VI
     environment.globals["STATE_VI"] = STATE_VI
     environment.globals["ACTION_VI"] = ACTION_VI

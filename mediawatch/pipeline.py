@@ -177,6 +177,14 @@ class Pipeline:
             for document in documents:
                 if not batch:
                     batch_started = time.monotonic()
+                if document.date_rejected is not None:
+                    log.warning(
+                        "publication date not believed; recorded as unknown",
+                        source=document.source_id,
+                        url=document.url,
+                        written=document.date_rejected.written,
+                        problem=document.date_rejected.problem.value,
+                    )
                 batch.append(normalise_document(document))
                 if len(batch) >= BATCH_SIZE or time.monotonic() - batch_started >= BATCH_MAX_WAIT_S:
                     self._store_batch(batch, report, sources)
