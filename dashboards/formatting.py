@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
@@ -50,6 +51,16 @@ DATE_PROBLEM_VI = {
     "too_early": "ngày trước năm 1990 (before 1990)",
     "in_future": "ngày ở tương lai (in the future)",
 }
+CONTENT_FIELD_VI = {
+    "title": "Tiêu đề",
+    "text": "Nội dung",
+    "source_tier": "Mức tin cậy nguồn",
+    "source_id": "Nguồn",
+    "url": "Địa chỉ",
+    "authors": "Tác giả",
+    "published_at": "Ngày đăng",
+    "language": "Ngôn ngữ",
+}
 TIER_VI = {
     "official": "Chính thống",
     "press": "Báo chí",
@@ -66,6 +77,21 @@ def vn_number(value: float | int, decimals: int = 0) -> str:
 
 def vn_percent(value: float) -> str:
     return vn_number(value * 100, 0) + "%"
+
+
+def text_diff(before: str | None, after: str | None) -> str:
+    """What a new version changed in a text, line by line ("-" judged, "+" arrived)."""
+    lines = difflib.unified_diff(
+        (before or "").splitlines(), (after or "").splitlines(), lineterm="", n=1
+    )
+    return "\n".join(line for line in lines if not line.startswith(("---", "+++")))
+
+
+def content_value(value: object) -> str:
+    """A content field's JSON value as a person reads it: lists joined, none as "—"."""
+    if value is None or value == []:
+        return "—"
+    return ", ".join(map(str, value)) if isinstance(value, list) else str(value)
 
 
 def make_vn_datetime(timezone: str):  # noqa: ANN201 - returns a Jinja filter
@@ -100,6 +126,8 @@ def make_vn_datetime_text(timezone: str):  # noqa: ANN201 - returns a Jinja filt
 def install_filters(environment: Environment, timezone: str) -> None:
     environment.filters["vn_number"] = vn_number
     environment.filters["vn_percent"] = vn_percent
+    environment.filters["text_diff"] = text_diff
+    environment.filters["content_value"] = content_value
     environment.filters["vn_datetime"] = make_vn_datetime(timezone)
     environment.filters["vn_datetime_text"] = make_vn_datetime_text(timezone)
     environment.globals["SENTIMENT_VI"] = SENTIMENT_VI
@@ -107,5 +135,6 @@ def install_filters(environment: Environment, timezone: str) -> None:
     environment.globals["OUTCOME_VI"] = OUTCOME_VI
     environment.globals["TIER_VI"] = TIER_VI
     environment.globals["DATE_PROBLEM_VI"] = DATE_PROBLEM_VI
+    environment.globals["CONTENT_FIELD_VI"] = CONTENT_FIELD_VI
     environment.globals["STATE_VI"] = STATE_VI
     environment.globals["ACTION_VI"] = ACTION_VI

@@ -334,6 +334,27 @@ class RejectedDate(BaseModel):
     problem: DateProblem
 
 
+class ContentChange(BaseModel):
+    """One field of an item's published content, as stored and as it arrived again (JSON)."""
+
+    field: str
+    before: Any = None
+    after: Any = None
+
+
+class ContentVersion(BaseModel):
+    """Content that arrived for an item already stored. An item still new in review takes
+    it (``applied``); one a reviewer has taken up keeps the content that was judged, and the
+    arrival waits here for the reviewers to see."""
+
+    at: UtcDatetime
+    sent_by: str | None = Field(default=None, description="The account that sent it, if any")
+    source_id: str
+    extractor: str
+    applied: bool
+    changes: list[ContentChange]
+
+
 class Document(BaseModel):
     """One item on its way through the pipeline; later stages fill the later fields."""
 
@@ -369,6 +390,14 @@ class Document(BaseModel):
         default_factory=list, description="Claims of the register this item repeats"
     )
     review: Review = Field(default_factory=Review)
+    content_versions: list[ContentVersion] = Field(
+        default_factory=list, description="Content that arrived after the item was stored"
+    )
+    sent_by: str | None = Field(
+        default=None,
+        description="Who sent this copy (ingest, import): recorded in its content version, "
+        "never stored on the item",
+    )
 
     @model_validator(mode="before")
     @classmethod
@@ -385,6 +414,14 @@ class Document(BaseModel):
             return data
         rejected = RejectedDate(written=value.isoformat(), problem=problem)
         return data | {"published_at": None, "date_rejected": rejected}
+
+    def without_authors(self) -> Document:
+        """This item with no author named anywhere, its content versions included."""
+        versions = [
+            v.model_copy(update={"changes": [c for c in v.changes if c.field != "authors"]})
+            for v in self.content_versions
+        ]
+        return self.model_copy(update={"authors": [], "content_versions": versions})
 
     @property
     def event_time(self) -> datetime:

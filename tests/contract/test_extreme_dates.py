@@ -6,18 +6,15 @@ from __future__ import annotations
 
 import io
 import re
-from collections.abc import Iterator
 
 import httpx
-import pytest
 from openpyxl import load_workbook
 
-from api.app import create_app
 from index.claims import ClaimDraft, ClaimRegister, Verdict
 from mediawatch.identity import web_item_id
 from mediawatch.model import DateProblem, OfficialResponse
 from mediawatch.pipeline import Pipeline
-from tests.conftest import ADMIN_PASSWORD, ANALYST_TOKEN, API_TOKEN, LiveServer, login
+from tests.conftest import ADMIN_PASSWORD, ANALYST_TOKEN, API_TOKEN, login, token_client
 from tests.crawling import ALLOW_ALL, article, rss, source
 from tests.http_site import Route, RouteSite
 
@@ -41,18 +38,8 @@ ITEMS = [
 ]
 
 
-@pytest.fixture
-def server(settings, store) -> Iterator[LiveServer]:
-    with LiveServer(create_app(settings, store)) as live:
-        yield live
-
-
-def _client(url: str, token: str) -> httpx.Client:
-    return httpx.Client(base_url=url, headers={"Authorization": f"Bearer {token}"}, timeout=60)
-
-
-def test_items_dated_at_the_calendars_ends_are_kept_undated_and_every_view_answers(server):
-    with _client(server.url, API_TOKEN) as reviewer:
+def test_items_dated_at_the_calendars_ends_are_kept_undated_and_every_view_answers(live_api):
+    with token_client(live_api.url, API_TOKEN) as reviewer:
         response = reviewer.post("/api/ingest", json={"items": ITEMS})
         assert response.status_code == 200, response.text
         ids = response.json()["ids"]
@@ -63,7 +50,7 @@ def test_items_dated_at_the_calendars_ends_are_kept_undated_and_every_view_answe
     assert year_one["published_at"] is None
     assert year_one["date_rejected"] == {"written": BEFORE_UTC, "problem": "unrepresentable"}
 
-    with _client(server.url, ANALYST_TOKEN) as analyst:
+    with token_client(live_api.url, ANALYST_TOKEN) as analyst:
         assert analyst.get("/api/items").status_code == 200
         csv = analyst.get("/api/exports/items.csv")
         assert csv.status_code == 200, csv.text
@@ -73,7 +60,7 @@ def test_items_dated_at_the_calendars_ends_are_kept_undated_and_every_view_answe
         sheet = load_workbook(io.BytesIO(xlsx.content)).active
         assert "Tin ghi ngày năm 1" in {cell.value for row in sheet.iter_rows() for cell in row}
 
-    with httpx.Client(base_url=server.url, timeout=60) as browser:
+    with httpx.Client(base_url=live_api.url, timeout=60) as browser:
         assert login(browser, "analyst1", ADMIN_PASSWORD).status_code == 303
         assert browser.get("/search").status_code == 200
         page = browser.get(f"/items/{ids[0]}")
@@ -82,17 +69,17 @@ def test_items_dated_at_the_calendars_ends_are_kept_undated_and_every_view_answe
         assert "không đọc được thành giờ chuẩn" in browser.get(f"/items/{ids[1]}").text
 
 
-def test_query_times_at_the_calendars_ends_answer_without_a_server_error(server):
-    with _client(server.url, ANALYST_TOKEN) as analyst:
+def test_query_times_at_the_calendars_ends_answer_without_a_server_error(live_api):
+    with token_client(live_api.url, ANALYST_TOKEN) as analyst:
         assert analyst.get("/api/items", params={"until": FAR_FUTURE}).status_code == 200
         refused = analyst.get("/api/items", params={"since": BEFORE_UTC})
         assert refused.status_code == 422, refused.text
 
 
 def test_a_response_dated_9999_is_refused_and_one_stored_before_does_not_break_its_claim(
-    server, settings
+    live_api, settings
 ):
-    with _client(server.url, API_TOKEN) as reviewer:
+    with token_client(live_api.url, API_TOKEN) as reviewer:
         item_id = reviewer.post("/api/ingest", json={"items": ITEMS[:1]}).json()["ids"][0]
         far = {
             "url": "https://lamdong.gov.vn/bac-bo",
@@ -115,7 +102,7 @@ def test_a_response_dated_9999_is_refused_and_one_stored_before_does_not_break_i
     draft = ClaimDraft(statement="Thu hồi đất Lạc Dương", verdict=Verdict.FALSE)
     claim, _ = register.create(draft, by="reviewer1")
     register.set_rebuttal(claim.id, OfficialResponse.model_validate(far), by="reviewer1")
-    with httpx.Client(base_url=server.url, timeout=60) as browser:
+    with httpx.Client(base_url=live_api.url, timeout=60) as browser:
         assert login(browser, "reviewer1", ADMIN_PASSWORD).status_code == 303
         page = browser.get(f"/claims/{claim.id}")
         assert page.status_code == 200, page.text
