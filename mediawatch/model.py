@@ -65,7 +65,11 @@ def published_problem(value: datetime, now: datetime | None = None) -> DateProbl
 
 def _believable(value: datetime | None) -> datetime | None:
     if value is not None and (problem := published_problem(value)) is not None:
-        raise ValueError(f"date not accepted ({problem.value}): {value.isoformat()}")
+        raise ValueError(
+            f"ngày không chấp nhận được (date not accepted: {problem.value}, allowed "
+            f"{PUBLISHED_EARLIEST:%Y-%m-%d} to now + {PUBLISHED_TOLERANCE.days} day): "
+            f"{value.isoformat()}"
+        )
     return value
 
 
