@@ -22,6 +22,7 @@ from openpyxl.styles import Font
 from dashboards.formatting import OUTCOME_VI, SENTIMENT_VI, TIER_VI
 from index.query import SearchQuery, TrendBucket
 from index.store import Store
+from mediawatch.clock import local_time
 from mediawatch.model import Document
 from mediawatch.text import spreadsheet_safe
 
@@ -135,7 +136,8 @@ def walk(
 def _csv_value(value: Any, zone: ZoneInfo) -> Any:
     """Times as "dd/mm/yyyy HH:MM"; text a spreadsheet would run as a formula defused."""
     if isinstance(value, datetime):
-        return value.astimezone(zone).strftime("%d/%m/%Y %H:%M")
+        local = local_time(value, zone)
+        return local.strftime("%d/%m/%Y %H:%M") if local else value.isoformat()
     return spreadsheet_safe(value) if isinstance(value, str) else value
 
 
@@ -168,14 +170,17 @@ def add_sheet(workbook: Workbook, table: Table, timezone: str) -> int:
     for row in table.rows:
         cells = []
         for value in row:
-            if isinstance(value, datetime):
-                cell = WriteOnlyCell(sheet, value=value.astimezone(zone).replace(tzinfo=None))
+            local = local_time(value, zone) if isinstance(value, datetime) else None
+            if local is not None:
+                cell = WriteOnlyCell(sheet, value=local.replace(tzinfo=None))
                 cell.number_format = DATE_FORMAT
                 cells.append(cell)
             elif isinstance(value, str) and value.startswith("="):
                 cell = WriteOnlyCell(sheet, value=value)
                 cell.data_type = "s"  # openpyxl would store it as a formula
                 cells.append(cell)
+            elif isinstance(value, datetime):  # no local time (year 9999): as written, as text
+                cells.append(value.isoformat())
             else:
                 cells.append(value)
         sheet.append(cells)

@@ -19,11 +19,15 @@ def authors_visible(request: Request, principal: Principal) -> bool:
     return principal.role in request.app.state.settings.security.author_roles
 
 
+def _versions_name_authors(document: Document) -> bool:
+    return any(c.field == "authors" for v in document.content_versions for c in v.changes)
+
+
 def present(request: Request, principal: Principal, documents: list[Document]) -> list[Document]:
     """The documents as this caller may see them; an audit entry when authors were shown."""
     if not authors_visible(request, principal):
-        return [d.model_copy(update={"authors": []}) if d.authors else d for d in documents]
-    shown = [d.id for d in documents if d.authors]
+        return [d.without_authors() for d in documents]
+    shown = [d.id for d in documents if d.authors or _versions_name_authors(d)]
     if shown:
         target = shown[0] if len(shown) == 1 else None
         audit(request, principal, "author.view", target, item_ids=shown)

@@ -20,7 +20,14 @@ from pathlib import Path
 
 from pydantic import BaseModel, Field
 
-from mediawatch.model import OfficialResponse, ReviewOutcome, UtcDatetime, utc_now
+from mediawatch.model import (
+    OfficialResponse,
+    PublishedDatetime,
+    ReviewOutcome,
+    SubmittedResponse,
+    UtcDatetime,
+    utc_now,
+)
 from mediawatch.sqlite_files import check
 from mediawatch.text import collapse, normalize
 
@@ -114,9 +121,9 @@ class ClaimDraft(BaseModel):
     )
     origin: str = Field(default=OURS, pattern=r"^(ours|import:.{1,200})$")
     url: str | None = Field(default=None, max_length=2000, description="The fact-check's page")
-    published_at: UtcDatetime | None = None
+    published_at: PublishedDatetime | None = None
     evidence: list[str] = Field(default_factory=list, max_length=50)
-    rebuttal: OfficialResponse | None = None
+    rebuttal: SubmittedResponse | None = None
 
     def dedupe_key(self) -> str:
         """Imports are the same claim when their URL is; otherwise statement and origin."""
@@ -133,7 +140,7 @@ class ClaimPatch(BaseModel):
     statement: str | None = Field(default=None, min_length=1, max_length=MAX_STATEMENT)
     verdict: Verdict | None = None
     evidence: list[str] | None = Field(default=None, max_length=50)
-    rebuttal: OfficialResponse | None = None
+    rebuttal: SubmittedResponse | None = None
 
 
 class Claim(BaseModel):

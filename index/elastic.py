@@ -58,10 +58,12 @@ from index.store import (
     StoreError,
     StoreUnavailable,
     UpsertResult,
+    WriteOutcome,
     log_entry,
     published_content,
     reach,
 )
+from index.versions import rewrite
 from index.workflow import next_review
 from mediawatch.config import ElasticsearchSettings, ReviewSettings
 from mediawatch.model import OPEN_STATES, Document, Review, ReviewCommand, utc_now
@@ -436,6 +438,8 @@ class ElasticStore(Store):
         }
 
     def _existing(self, ids: list[str]) -> dict[str, dict]:
+        """Stored items by id: their index, what ``_document`` needs, and the sequence
+        number an update is conditional on."""
         found: dict[str, dict] = {}
         for start in range(0, len(ids), 1000):
             chunk = ids[start : start + 1000]
@@ -443,11 +447,12 @@ class ElasticStore(Store):
                 index=self.read_alias,
                 query={"ids": {"values": chunk}},
                 size=len(chunk),
-                source_includes=["document"],
+                source_excludes=["title_folded", "text_folded", "review_entry"],
+                seq_no_primary_term=True,
                 ignore_unavailable=True,
             )
             for hit in response["hits"]["hits"]:
-                found[hit["_id"]] = {"index": hit["_index"], "document": hit["_source"]["document"]}
+                found[hit["_id"]] = hit
         return found
 
     @_available
@@ -478,12 +483,12 @@ class ElasticStore(Store):
             return UpsertResult()
         existing = self._existing(list(batch))
         actions: list[dict[str, Any]] = []
-        inserted = updated = unchanged = 0
+        outcomes: dict[str, WriteOutcome] = {}
+        now = utc_now()
         for item_id, document in batch.items():
-            fields = self._fields(document)
             before = existing.get(item_id)
             if before is None:
-                fields |= {"fetched_at": _iso(document.fetched_at)}
+                fields = self._fields(document) | {"fetched_at": _iso(document.fetched_at)}
                 fields |= self._review_fields(document.review if keep_review else Review())
                 actions.append(
                     {
@@ -493,30 +498,39 @@ class ElasticStore(Store):
                         "_source": fields,
                     }
                 )
-                inserted += 1
-            elif before["document"] == fields["document"] and not keep_review:
-                unchanged += 1
+                outcomes[item_id] = "inserted"
+                continue
+            if keep_review:  # a migration writes what it is given
+                written: Document | None = document
+                outcomes[item_id] = "updated"
+                extra = self._review_fields(document.review)
+                extra["fetched_at"] = _iso(document.fetched_at)
             else:
-                if keep_review:
-                    fields |= self._review_fields(document.review) | {
-                        "fetched_at": _iso(document.fetched_at)
-                    }
-                actions.append(
-                    {"_op_type": "update", "_index": before["index"], "_id": item_id, "doc": fields}
+                written, outcomes[item_id] = rewrite(
+                    self._document(before["_source"]), document, now
                 )
-                updated += 1
-        existed = self._bulk(actions)
-        result = UpsertResult(inserted - len(existed), updated, unchanged)
-        if existed:
-            # Written moments ago and not yet searchable (or by another worker): now that
-            # they are, compare and update them like any stored item.
-            self.client.indices.refresh(index=self.read_alias)
-            again = self._upsert([batch[item_id] for item_id in existed], keep_review)
-            result = UpsertResult(
-                result.inserted + again.inserted,
-                result.updated + again.updated,
-                result.unchanged + again.unchanged,
+                extra = {}
+            if written is None:
+                continue
+            # Conditional on the version read: a reviewer's claim in between makes it a 409,
+            # and the item is read and judged again below.
+            actions.append(
+                {
+                    "_op_type": "update",
+                    "_index": before["_index"],
+                    "_id": item_id,
+                    "if_seq_no": before["_seq_no"],
+                    "if_primary_term": before["_primary_term"],
+                    "doc": self._fields(written) | extra,
+                }
             )
+        conflicted = self._bulk(actions)
+        result = UpsertResult.of({k: v for k, v in outcomes.items() if k not in conflicted})
+        if conflicted:
+            # Written moments ago and not yet searchable (or by another worker), or changed
+            # since it was read: now that it is, compare and write it like any stored item.
+            self.client.indices.refresh(index=self.read_alias)
+            result += self._upsert([batch[item_id] for item_id in conflicted], keep_review)
         return result
 
     def _stream(self, actions: list[dict[str, Any]], refresh: bool | str) -> Iterator[tuple]:
@@ -537,10 +551,10 @@ class ElasticStore(Store):
         """Retries 429s with backoff; any item that still fails is reported, never dropped.
 
         A create answered 409 found the item already there (a retried request, another
-        worker, or a write not yet searchable): its id is returned for the caller to
-        handle. Items refused for 429/5xx mean "not now" (StoreUnavailable: the caller
-        spools the batch, and idempotent upserts make the replay harmless); any other
-        refusal is a real error.
+        worker, or a write not yet searchable), a conditional update answered 409 found it
+        changed since it was read: their ids are returned for the caller to handle. Items
+        refused for 429/5xx mean "not now" (StoreUnavailable: the caller spools the batch,
+        and idempotent upserts make the replay harmless); any other refusal is a real error.
         """
         if not actions:
             return set()
@@ -562,7 +576,7 @@ class ElasticStore(Store):
                 continue
             operation, outcome = next(iter(result.items()))
             status = outcome.get("status", 500)
-            if operation == "create" and status == 409:
+            if operation in {"create", "update"} and status == 409:
                 existed.add(outcome["_id"])
                 continue
             failures.append(result)

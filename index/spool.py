@@ -161,13 +161,13 @@ class SpoolingStore(Store):
             self.flush()
         if self.spool.pending():  # still away: keep order, spool behind the others
             self.spool.append(batch)
-            return UpsertResult(spooled=len(batch))
+            return UpsertResult.of(dict.fromkeys((d.id for d in batch), "spooled"))
         try:
             return self.backend.upsert(batch)
         except StoreUnavailable as error:
             self.spool.append(batch)
             log.warning("store unavailable; items spooled", items=len(batch), error=str(error))
-            return UpsertResult(spooled=len(batch))
+            return UpsertResult.of(dict.fromkeys((d.id for d in batch), "spooled"))
 
     def get(self, item_id: str) -> Document | None:
         return self.backend.get(item_id)

@@ -35,10 +35,12 @@ from index.store import (
     ItemNotFound,
     Store,
     UpsertResult,
+    WriteOutcome,
     log_entry,
     published_content,
     reach,
 )
+from index.versions import rewrite
 from index.workflow import next_review
 from mediawatch.config import ReviewSettings
 from mediawatch.model import (
@@ -246,25 +248,26 @@ class SQLiteStore(Store):
     # -- writing -------------------------------------------------------------------------
 
     def upsert(self, documents: Iterable[Document]) -> UpsertResult:
-        inserted = updated = unchanged = 0
+        outcomes: dict[str, WriteOutcome] = {}
+        now = utc_now()
+        # One transaction: a reviewer's claim cannot slip between reading the review state
+        # and writing the content it protects.
         with self._transaction() as connection:
             for document in documents:
                 row = connection.execute(
-                    "SELECT seq, document, fetched_at FROM items WHERE id = ?", (document.id,)
+                    "SELECT * FROM items WHERE id = ?", (document.id,)
                 ).fetchone()
-                content = published_content(document)
                 if row is None:
-                    rowid = self._insert(connection, document, content)
-                    inserted += 1
-                elif json.loads(row["document"]) == content:
-                    unchanged += 1
-                    continue
+                    rowid = self._insert(connection, document, published_content(document))
+                    outcomes[document.id] = "inserted"
                 else:
-                    rowid = row["seq"]
-                    self._update(connection, rowid, document, content)
-                    updated += 1
+                    written, outcomes[document.id] = rewrite(self._document(row), document, now)
+                    if written is None:
+                        continue
+                    rowid, document = row["seq"], written
+                    self._update(connection, rowid, document, published_content(document))
                 self._index_text(connection, rowid, document)
-        return UpsertResult(inserted, updated, unchanged)
+        return UpsertResult.of(outcomes)
 
     @staticmethod
     def _columns(document: Document, content: dict) -> dict:

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from collections import Counter
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
-from typing import Any
+from typing import Any, Literal
 
 from index.query import (
     DayCount,
@@ -77,7 +78,10 @@ REVIEW_LOG_FIELDS = (
 def published_content(document: Document) -> dict[str, Any]:
     """What the source published, as JSON: the part a re-crawl may change. First-seen time
     and review state are ours, so two crawls of an unchanged page compare equal."""
-    return document.model_dump(mode="json", exclude={"fetched_at", "review"})
+    return document.model_dump(mode="json", exclude={"fetched_at", "review", "sent_by"})
+
+
+WriteOutcome = Literal["inserted", "updated", "versioned", "unchanged", "spooled"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,6 +90,31 @@ class UpsertResult:
     updated: int = 0
     unchanged: int = 0
     spooled: int = 0
+    versioned: int = 0  # content that arrived for a judged item: recorded, not applied
+    outcomes: dict[str, WriteOutcome] = field(default_factory=dict)  # item id → what happened
+
+    @classmethod
+    def of(cls, outcomes: dict[str, WriteOutcome]) -> UpsertResult:
+        """The counts of what happened to each item."""
+        counts = Counter(outcomes.values())
+        return cls(
+            inserted=counts["inserted"],
+            updated=counts["updated"],
+            unchanged=counts["unchanged"],
+            spooled=counts["spooled"],
+            versioned=counts["versioned"],
+            outcomes=outcomes,
+        )
+
+    def __add__(self, other: UpsertResult) -> UpsertResult:
+        return UpsertResult(
+            self.inserted + other.inserted,
+            self.updated + other.updated,
+            self.unchanged + other.unchanged,
+            self.spooled + other.spooled,
+            self.versioned + other.versioned,
+            self.outcomes | other.outcomes,
+        )
 
 
 class Store(ABC):

@@ -8,6 +8,15 @@ from zoneinfo import ZoneInfo
 from mediawatch.model import utc_now
 
 
+def local_time(value: datetime, zone: ZoneInfo) -> datetime | None:
+    """``value`` on the clocks of ``zone``, or None where it has no time there (9999-12-31
+    23:00 UTC is past the calendar's end at +07): printing a date must never fail."""
+    try:
+        return value.astimezone(zone)
+    except (OverflowError, ValueError):
+        return None
+
+
 def recent_days(days: int, timezone: str, now: datetime | None = None) -> tuple[datetime, datetime]:
     """From local midnight ``days - 1`` days ago until now: whole days, today included."""
     zone = ZoneInfo(timezone)

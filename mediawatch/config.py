@@ -23,7 +23,7 @@ from pydantic import (
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 from pydantic_settings.sources import YamlConfigSettingsSource
 
-from mediawatch.model import Role, Source
+from mediawatch.model import Role, Source, SourceTier
 from mediawatch.schedule import parse_schedule
 
 
@@ -194,6 +194,18 @@ class SecuritySettings(BaseModel):
         default_factory=lambda: [Role.ADMIN, Role.REVIEWER],
         description="Roles shown authors' names and handles; every showing is audited",
     )
+    ingest_tiers: dict[Role, list[SourceTier]] = Field(
+        default_factory=lambda: {
+            Role.ADMIN: list(SourceTier),
+            Role.REVIEWER: [SourceTier.SOCIAL, SourceTier.UNKNOWN],
+        },
+        description="Source tiers each role may set on POST /api/ingest (a trusted tier "
+        "lowers the risk score); a role not listed may send only 'unknown'; higher is 403",
+    )
+
+    def tiers_for(self, role: Role) -> list[SourceTier]:
+        """The tiers ``role`` may claim for items it sends."""
+        return self.ingest_tiers.get(role, [SourceTier.UNKNOWN])
 
 
 class Settings(BaseSettings):

@@ -2,11 +2,26 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from enum import StrEnum
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, HttpUrl, model_validator
+
+# Publication dates outside [PUBLISHED_EARLIEST, now + PUBLISHED_TOLERANCE] are not believed:
+# nothing the province watches predates 1990, and a clock a day fast (a zone written wrong,
+# a post scheduled for the morning) is plausible, a year 9999 is not. One bound for every
+# entrance (ingest, crawl, import, claims, responses) and for items read back from a store.
+PUBLISHED_EARLIEST = datetime(1990, 1, 1, tzinfo=UTC)
+PUBLISHED_TOLERANCE = timedelta(days=1)
+
+
+def to_utc(value: datetime) -> datetime | None:
+    """The same moment in UTC, or None where it has none (0001-01-01T00:00+01:00)."""
+    try:
+        return value.astimezone(UTC)
+    except (OverflowError, ValueError):
+        return None
 
 
 def _as_utc(value: datetime | None) -> datetime | None:
@@ -14,10 +29,10 @@ def _as_utc(value: datetime | None) -> datetime | None:
         return None
     if value.tzinfo is None:
         raise ValueError("datetime must carry a time zone")
-    try:
-        return value.astimezone(UTC)
-    except OverflowError as error:  # 0001-01-01T00:00+01:00 has no UTC time
-        raise ValueError("datetime out of range") from error
+    moment = to_utc(value)
+    if moment is None:
+        raise ValueError("datetime out of range")
+    return moment
 
 
 UtcDatetime = Annotated[datetime, AfterValidator(_as_utc)]
@@ -25,6 +40,41 @@ UtcDatetime = Annotated[datetime, AfterValidator(_as_utc)]
 
 def utc_now() -> datetime:
     return datetime.now(UTC)
+
+
+class DateProblem(StrEnum):
+    """Why a publication date given was not believed (dashboards/formatting.py says it in
+    Vietnamese)."""
+
+    UNREPRESENTABLE = "unrepresentable"  # no UTC time, or no time zone
+    TOO_EARLY = "too_early"
+    IN_FUTURE = "in_future"
+
+
+def published_problem(value: datetime, now: datetime | None = None) -> DateProblem | None:
+    """What is wrong with a publication date, or None when it is believable."""
+    moment = to_utc(value) if value.tzinfo is not None else None
+    if moment is None:
+        return DateProblem.UNREPRESENTABLE
+    if moment < PUBLISHED_EARLIEST:
+        return DateProblem.TOO_EARLY
+    if moment > (now or utc_now()) + PUBLISHED_TOLERANCE:
+        return DateProblem.IN_FUTURE
+    return None
+
+
+def _believable(value: datetime | None) -> datetime | None:
+    if value is not None and (problem := published_problem(value)) is not None:
+        raise ValueError(
+            f"ngày không chấp nhận được (date not accepted: {problem.value}, allowed "
+            f"{PUBLISHED_EARLIEST:%Y-%m-%d} to now + {PUBLISHED_TOLERANCE.days} day): "
+            f"{value.isoformat()}"
+        )
+    return value
+
+
+# A date a person gives (a claim's, a response's): refused with the reason when unbelievable.
+PublishedDatetime = Annotated[datetime, AfterValidator(_believable), AfterValidator(_as_utc)]
 
 
 class SourceTier(StrEnum):
@@ -218,6 +268,17 @@ class OfficialResponse(BaseModel):
     published_at: UtcDatetime | None = None
 
 
+def _believable_response(value: OfficialResponse | None) -> OfficialResponse | None:
+    if value is not None:
+        _believable(value.published_at)
+    return value
+
+
+# A response as a person submits it (review, claims): its date must be believable. A stored
+# one is read as it is, so a date written before this rule does not lock its page.
+SubmittedResponse = Annotated[OfficialResponse, AfterValidator(_believable_response)]
+
+
 class Review(BaseModel):
     """Where an item stands with the people who decide; ``version`` guards concurrent edits."""
 
@@ -253,7 +314,7 @@ class ReviewCommand(BaseModel):
     note: str | None = Field(default=None, max_length=4000)
     evidence: list[str] = Field(default_factory=list, max_length=20)
     agency: str | None = Field(default=None, max_length=200)
-    response: OfficialResponse | None = None
+    response: SubmittedResponse | None = None
     reason: str | None = Field(default=None, max_length=2000)
 
 
@@ -268,6 +329,34 @@ class ClaimLink(BaseModel):
     claim_id: str
     similarity: float = Field(ge=0, le=1)
     status: ClaimLinkStatus
+
+
+class RejectedDate(BaseModel):
+    """A publication date as the source wrote it, and why it was recorded as unknown."""
+
+    written: str
+    problem: DateProblem
+
+
+class ContentChange(BaseModel):
+    """One field of an item's published content, as stored and as it arrived again (JSON)."""
+
+    field: str
+    before: Any = None
+    after: Any = None
+
+
+class ContentVersion(BaseModel):
+    """Content that arrived for an item already stored. An item still new in review takes
+    it (``applied``); one a reviewer has taken up keeps the content that was judged, and the
+    arrival waits here for the reviewers to see."""
+
+    at: UtcDatetime
+    sent_by: str | None = Field(default=None, description="The account that sent it, if any")
+    source_id: str
+    extractor: str
+    applied: bool
+    changes: list[ContentChange]
 
 
 class Document(BaseModel):
@@ -286,6 +375,9 @@ class Document(BaseModel):
     date_source: str | None = Field(
         default=None, description="Where published_at came from: feed, json-ld, meta, htmldate…"
     )
+    date_rejected: RejectedDate | None = Field(
+        default=None, description="A publication date given but not believed: kept, with why"
+    )
     language: str | None = None
     places: list[str] = Field(
         default_factory=list, description="Gazetteer ids of the province's places it names"
@@ -302,6 +394,38 @@ class Document(BaseModel):
         default_factory=list, description="Claims of the register this item repeats"
     )
     review: Review = Field(default_factory=Review)
+    content_versions: list[ContentVersion] = Field(
+        default_factory=list, description="Content that arrived after the item was stored"
+    )
+    sent_by: str | None = Field(
+        default=None,
+        description="Who sent this copy (ingest, import): recorded in its content version, "
+        "never stored on the item",
+    )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _bound_published(cls, data: Any) -> Any:
+        """An unbelievable date becomes unknown, never an error: the item is still worth
+        reading, and the reviewer sees the date as it was written and why it was set aside."""
+        value = data.get("published_at") if isinstance(data, dict) else None
+        if isinstance(value, str):  # read back from a store written before this rule
+            try:
+                value = datetime.fromisoformat(value)
+            except ValueError:
+                return data
+        if not isinstance(value, datetime) or (problem := published_problem(value)) is None:
+            return data
+        rejected = RejectedDate(written=value.isoformat(), problem=problem)
+        return data | {"published_at": None, "date_rejected": rejected}
+
+    def without_authors(self) -> Document:
+        """This item with no author named anywhere, its content versions included."""
+        versions = [
+            v.model_copy(update={"changes": [c for c in v.changes if c.field != "authors"]})
+            for v in self.content_versions
+        ]
+        return self.model_copy(update={"authors": [], "content_versions": versions})
 
     @property
     def event_time(self) -> datetime:

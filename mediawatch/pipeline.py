@@ -21,7 +21,7 @@ from crawlers.process import CrawlProcessError, crawl
 from crawlers.social import collect
 from crawlers.state import CrawlState
 from index.claims import ClaimRegister
-from index.store import Store, StoreUnavailable
+from index.store import Store, StoreUnavailable, WriteOutcome
 from mediawatch.claim_match import RegisterMatcher
 from mediawatch.config import Settings
 from mediawatch.gazetteer import Gazetteer, packaged_gazetteer
@@ -49,8 +49,12 @@ class CrawlReport:
     spooled: int = 0
     updated: int = 0
     unchanged: int = 0
+    versioned: int = 0
     duplicates: int = 0
     not_about_province: int = 0
+    outcomes: dict[str, WriteOutcome] = field(
+        default_factory=dict, metadata={"key": "item id: inserted, updated, versioned…"}
+    )
     entries: Counter[str] = field(default_factory=Counter)
     failures: Counter[tuple[str, str, str]] = field(
         default_factory=Counter, metadata={"key": "(source id, stage, cause)"}
@@ -177,6 +181,14 @@ class Pipeline:
             for document in documents:
                 if not batch:
                     batch_started = time.monotonic()
+                if document.date_rejected is not None:
+                    log.warning(
+                        "publication date not believed; recorded as unknown",
+                        source=document.source_id,
+                        url=document.url,
+                        written=document.date_rejected.written,
+                        problem=document.date_rejected.problem.value,
+                    )
                 batch.append(normalise_document(document))
                 if len(batch) >= BATCH_SIZE or time.monotonic() - batch_started >= BATCH_MAX_WAIT_S:
                     self._store_batch(batch, report, sources)
@@ -199,6 +211,8 @@ class Pipeline:
         report.updated += result.updated
         report.unchanged += result.unchanged
         report.spooled += result.spooled
+        report.versioned += result.versioned
+        report.outcomes |= result.outcomes
         report.duplicates += sum(d.duplicate_of is not None for d in documents)
 
     def crawl_due(self, sources: list[Source]) -> CrawlReport:
@@ -285,6 +299,7 @@ class Pipeline:
             stored=report.stored,
             updated=report.updated,
             unchanged=report.unchanged,
+            versioned=report.versioned,
             duplicates=report.duplicates,
             not_about_province=report.not_about_province,
         )

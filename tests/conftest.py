@@ -166,11 +166,14 @@ def live_api(settings: Settings, store: SQLiteStore) -> Iterator[LiveServer]:
         yield server
 
 
+def token_client(url: str, token: str) -> httpx.Client:
+    """A script calling the API with a personal token."""
+    return httpx.Client(base_url=url, headers={"Authorization": f"Bearer {token}"}, timeout=60)
+
+
 @pytest.fixture
 def api_client(live_api: LiveServer) -> Iterator[httpx.Client]:
-    with httpx.Client(
-        base_url=live_api.url, headers={"Authorization": f"Bearer {API_TOKEN}"}, timeout=30
-    ) as client:
+    with token_client(live_api.url, API_TOKEN) as client:
         yield client
 
 

@@ -9,7 +9,7 @@ import pytest
 
 from mediawatch.identity import web_item_id
 from mediawatch.ingest import MAX_BATCH
-from tests.conftest import ADMIN_PASSWORD
+from tests.conftest import ADMIN_PASSWORD, ADMIN_TOKEN, token_client
 
 RUMOUR = "Nghe nói sắp thu hồi toàn bộ đất đai ở Lạc Dương, người dân hoang mang chia sẻ."
 ITEMS = [
@@ -42,6 +42,14 @@ COPY = {
     "text": RUMOUR,  # the rumour's text under another address
     "source_id": "staff-submitted",
 }
+
+
+@pytest.fixture
+def api_client(live_api):
+    """A vendor feed's script: it sends press items, a tier only an admin's token may set
+    (security.ingest_tiers)."""
+    with token_client(live_api.url, ADMIN_TOKEN) as client:
+        yield client
 
 
 def test_a_batch_is_stored_once_and_again_changes_nothing(api_client):

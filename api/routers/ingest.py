@@ -7,10 +7,11 @@ from typing import Annotated
 
 import structlog
 from fastapi import APIRouter, Depends, HTTPException, Request, status
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
-from api.deps import IngestDep
+from api.deps import IngestDep, SettingsDep, audit
 from classifier.service import Classifier
+from mediawatch.identity import item_id
 from mediawatch.ingest import IngestBatch
 from mediawatch.pipeline import Pipeline
 
@@ -41,6 +42,10 @@ class IngestResult(BaseModel):
     stored: int
     updated: int
     unchanged: int
+    versioned: int = Field(
+        description="Items under review or judged: their content was kept, the one sent is "
+        "recorded as a version for the reviewers"
+    )
     duplicates: int
     spooled: int
     ids: list[str]
@@ -50,14 +55,24 @@ class IngestResult(BaseModel):
     "/ingest",
     response_model=IngestResult,
     summary="Nhập tin (ingest items)",
-    responses={401: {"description": "No API token"}, 403: {"description": "Browser session"}},
+    responses={
+        401: {"description": "No API token"},
+        403: {"description": "Browser session, or a source tier above what the role may set"},
+    },
 )
 def ingest(
+    request: Request,
     batch: IngestBatch,
     principal: IngestDep,
+    settings: SettingsDep,
     pipeline: Annotated[Pipeline, Depends(get_pipeline)],
 ) -> IngestResult:
     """Normalise, deduplicate, classify and store a batch; sending it again stores nothing new.
+
+    Every item's ``source_tier`` must be one the caller's role may set
+    (``security.ingest_tiers``), else the whole batch is refused (403). An item already
+    taken up by a reviewer keeps its judged content; what was sent is recorded as a version.
+    Every call is audited (``item.ingest``, each id with what happened to it).
 
     ``ids`` are the items' ids in the order sent: a social post's ``platform:post_id``, else
     the canonical URL's, as for crawled pages.
@@ -66,8 +81,44 @@ def ingest(
         raise HTTPException(
             status.HTTP_403_FORBIDDEN, "Cần API token để nhập tin (API token required)"
         )
-    documents = [item.to_document() for item in batch.items]
+    allowed = settings.security.tiers_for(principal.role)
+    for number, item in enumerate(batch.items):
+        if item.source_tier not in allowed:
+            log.warning(
+                "ingest refused: source tier above the role's",
+                by=principal.name,
+                role=principal.role.value,
+                item=number,
+                source=item.source_id,
+                tier=item.source_tier.value,
+            )
+            audit(
+                request,
+                principal,
+                "item.ingest_refused",
+                item_id(item.url),
+                reason="source_tier",
+                tier=item.source_tier.value,
+            )
+            raise HTTPException(
+                status.HTTP_403_FORBIDDEN,
+                f"Vai trò {principal.role.value} không được gửi tin với mức tin cậy "
+                f"'{item.source_tier.value}' (tin số {number}); được phép: "
+                f"{', '.join(t.value for t in allowed)} (source tier not allowed for this role)",
+            )
+    documents = [
+        item.to_document().model_copy(update={"sent_by": principal.name}) for item in batch.items
+    ]
     report = pipeline.ingest(documents)
+    outcomes = {d.id: report.outcomes.get(d.id, "not_stored") for d in documents}
+    audit(
+        request,
+        principal,
+        "item.ingest",
+        documents[0].id if len(documents) == 1 else None,
+        outcomes=outcomes,
+        sources=sorted({d.source_id for d in documents}),
+    )
     log.info(
         "items ingested",
         by=principal.name,
@@ -75,6 +126,7 @@ def ingest(
         stored=report.stored,
         updated=report.updated,
         unchanged=report.unchanged,
+        versioned=report.versioned,
         sources=sorted({d.source_id for d in documents}),
     )
     return IngestResult(
@@ -82,6 +134,7 @@ def ingest(
         stored=report.stored,
         updated=report.updated,
         unchanged=report.unchanged,
+        versioned=report.versioned,
         duplicates=report.duplicates,
         spooled=report.spooled,
         ids=[d.id for d in documents],
