@@ -7,6 +7,7 @@ with its secret runs on 127.0.0.1, as a service inside our network would.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from ipaddress import ip_address
 
 import pytest
 from structlog.testing import capture_logs
@@ -174,8 +175,6 @@ def test_social_connectors_refuse_inside_addresses_and_redirects_into_them(inter
     ],
 )
 def test_every_kind_of_internal_address_is_refused(address):
-    from ipaddress import ip_address
-
     with pytest.raises(ForbiddenDestination):
         DestinationPolicy().check(address, [ip_address(address)])
     allowed = DestinationPolicy.allowing(["10.0.0.0/8", address])
