@@ -6,6 +6,8 @@ from scrapy.exceptions import IgnoreRequest
 from scrapy.spidermiddlewares.httperror import HttpError
 from twisted.python.failure import Failure
 
+from crawlers.destinations import ForbiddenDestination
+
 # By class name, so that Twisted's errors and Scrapy's newer wrappers of them read the same.
 _CAUSES = {
     "DNSLookupError": "dns",
@@ -30,6 +32,8 @@ def describe_failure(failure: Failure) -> tuple[str, str]:
         if error.response.headers.get("cf-mitigated", b"").lower() == b"challenge":
             return "bot_challenge", detail  # Cloudflare's marker of a challenge page
         return f"http_{error.response.status}", detail
+    if isinstance(error, ForbiddenDestination):
+        return error.cause, detail
     # Before IgnoreRequest: the decompression cap reports itself as one.
     if "max size" in detail.lower() or "maxsize" in detail.lower():
         return "too_large", detail

@@ -33,7 +33,12 @@ def scrapy_settings(crawl: CrawlSettings, log_file: Path | None) -> ScrapySettin
             "DOWNLOADER_MIDDLEWARES": {
                 "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
                 "crawlers.middlewares.BackoffRetryMiddleware": 550,
+                # Last before the network: it sees the request as it will be sent, and it is
+                # the first to see a download's error, before a retry of a refused lookup.
+                "crawlers.guard.DestinationGuardMiddleware": 950,
             },
+            "TWISTED_DNS_RESOLVER": "crawlers.guard.GuardedResolver",
+            "MEDIAWATCH_ALLOWED_INTERNAL_HOSTS": crawl.allowed_internal_hosts,
             "MEDIAWATCH_BACKOFF_BASE_S": crawl.backoff_s,
             "MEDIAWATCH_BACKOFF_MAX_S": crawl.max_backoff_s,
             "COOKIES_ENABLED": False,

@@ -8,6 +8,7 @@ import socket
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
+from urllib.parse import urlsplit
 
 import structlog
 import typer
@@ -141,6 +142,8 @@ def demo(
     settings, created = with_credentials(settings, demo=True)
     pipeline = build_pipeline(settings)
     with DemoSiteServer() as site:
+        # The demo's outlets live on loopback, which crawls refuse unless it is listed.
+        settings.crawl.allowed_internal_hosts = [urlsplit(site.base_url).hostname or ""]
         sources = site.site.sources()
         console.print(f"Trang tin minh họa: {site.base_url}/ — đang thu thập {len(sources)} nguồn…")
         report = pipeline.crawl(sources)

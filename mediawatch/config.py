@@ -7,6 +7,8 @@ Every value has a safe default for the embedded mode; ``MEDIAWATCH_<NAME>`` over
 from __future__ import annotations
 
 import os
+import re
+from ipaddress import ip_network
 from pathlib import Path
 from typing import Any, Literal
 
@@ -25,6 +27,9 @@ from pydantic_settings.sources import YamlConfigSettingsSource
 
 from mediawatch.model import Role, Source, SourceTier
 from mediawatch.schedule import parse_schedule
+
+_LABEL = r"[a-z0-9_](?:[a-z0-9_-]*[a-z0-9_])?"
+_HOST_NAME = re.compile(rf"{_LABEL}(?:\.{_LABEL})*\.?", re.IGNORECASE)
 
 
 class CrawlSettings(BaseModel):
@@ -50,6 +55,27 @@ class CrawlSettings(BaseModel):
     max_entries_per_feed: int = Field(default=100, ge=1)
     obey_robots_txt: bool = True
     max_crawl_s: int = Field(default=3600, ge=60, description="A crawl stops after this long")
+    allowed_internal_hosts: list[str] = Field(
+        default_factory=list,
+        description="Internal hosts a crawl may fetch: names, addresses or networks (CIDR). "
+        "Every other loopback, private, link-local (cloud metadata), CGNAT or reserved "
+        "destination is refused, before the request and after each redirect",
+    )
+
+    @field_validator("allowed_internal_hosts")
+    @classmethod
+    def _hosts(cls, entries: list[str]) -> list[str]:
+        """Names, addresses or networks, without scheme or port: what the check compares."""
+        for entry in entries:
+            try:
+                ip_network(entry.strip("[]"), strict=False)
+            except ValueError:
+                if len(entry) > 253 or not _HOST_NAME.fullmatch(entry):
+                    raise ValueError(
+                        f"{entry!r}: expected a host name, an address or a network such as "
+                        "10.0.0.0/8 (no scheme, no port)"
+                    ) from None
+        return entries
 
 
 class SocialSettings(BaseModel):

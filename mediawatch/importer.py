@@ -18,7 +18,7 @@ from typing import IO, Any, Literal
 import structlog
 from pydantic import ValidationError
 
-from mediawatch.ingest import TIMEZONE_CONTEXT, IngestItem
+from mediawatch.ingest import MAX_TEXT_CHARS, TIMEZONE_CONTEXT, IngestItem
 from mediawatch.model import Document
 from mediawatch.pipeline import CrawlReport, Pipeline
 
@@ -90,6 +90,11 @@ Record = tuple[int, dict[str, Any] | str, str | None]
 
 
 def _csv_records(stream: IO[str], path: Path) -> Iterator[Record]:
+    """The rows; one the csv module cannot read (a cell over the limit) is that row's problem,
+    and reading goes on at the next line."""
+    # The module's own limit (131,072) is below the longest text an item may have; a cell
+    # longer than that text is refused with its row, never read whole.
+    csv.field_size_limit(max(csv.field_size_limit(), MAX_TEXT_CHARS + 1))
     reader = csv.DictReader(stream)
     header = reader.fieldnames or []
     missing = REQUIRED_FIELDS - set(header)
@@ -99,7 +104,15 @@ def _csv_records(stream: IO[str], path: Path) -> Iterator[Record]:
             f"expected {', '.join(sorted(KNOWN_FIELDS))}"
         )
     line = reader.line_num + 1  # rows may span lines: each starts after the one before
-    for row in reader:
+    while True:
+        try:
+            row = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as error:
+            yield line, "", _csv_problem(error)
+            line = reader.line_num + 1
+            continue
         extra = row.pop(None, [])  # type: ignore[call-overload]
         cells = {key: value for key, value in row.items() if value is not None}
         problem = None
@@ -107,6 +120,14 @@ def _csv_records(stream: IO[str], path: Path) -> Iterator[Record]:
             problem = f"expected {len(header)} columns, found {len(cells) + len(extra)}"
         yield line, {key: value for key, value in cells.items() if value.strip()}, problem
         line = reader.line_num + 1
+
+
+def _csv_problem(error: csv.Error) -> str:
+    if "field limit" in str(error):
+        return (
+            f"một ô dài quá {MAX_TEXT_CHARS} ký tự (a cell longer than {MAX_TEXT_CHARS} characters)"
+        )
+    return f"dòng CSV không đọc được (unreadable CSV row): {error}"
 
 
 def _jsonl_records(stream: IO[str]) -> Iterator[Record]:
@@ -142,7 +163,10 @@ class _RejectsFile:
 
     def write(self, rejection: Rejection) -> None:
         if self._stream is None:
-            self._stream = self.path.open("w", encoding="utf-8", newline="")
+            # backslashreplace: a lone surrogate from a JSON escape is kept, as its escape
+            self._stream = self.path.open(
+                "w", encoding="utf-8", errors="backslashreplace", newline=""
+            )
         record = rejection.record
         row = {**(record if isinstance(record, dict) else {"raw": record})}
         row |= {"line": rejection.line, "reason": rejection.reason}
@@ -191,11 +215,13 @@ def import_file(
                 report.ignored_fields |= unknown
                 known = {k: v for k, v in record.items() if k not in unknown}
                 try:
-                    item = IngestItem.model_validate(known, context=context)
+                    document = IngestItem.model_validate(known, context=context).to_document()
                 except ValidationError as error:
                     reason = _reason(error)
+                except Exception as error:  # e.g. a port out of range: this row only
+                    reason = f"dòng không dùng được (unusable row): {type(error).__name__}: {error}"
                 else:
-                    yield item.to_document()
+                    yield document
                     continue
             assert reason is not None
             rejection = Rejection(line, reason, record)

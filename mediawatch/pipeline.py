@@ -28,7 +28,7 @@ from mediawatch.gazetteer import Gazetteer, packaged_gazetteer
 from mediawatch.model import Document, Source, utc_now
 from mediawatch.normalise import normalise_document
 from mediawatch.relevance import is_relevant
-from mediawatch.stories import StoryIndex
+from mediawatch.stories import Proposal, StoryIndex
 
 log = structlog.get_logger("mediawatch.pipeline")
 
@@ -90,6 +90,18 @@ class Pipeline:
         self.claims = RegisterMatcher(
             claims or ClaimRegister(settings.claims_path), settings.claims
         )
+        self._settle_stories()
+
+    def _is_stored(self, item_id: str) -> bool:
+        return self.store.get(item_id) is not None
+
+    def _settle_stories(self, item_ids: Iterable[str] | None = None) -> None:
+        """Story memberships left pending (a crash, a refused batch) follow the store: kept
+        for items it has, dropped for the others; with the store away, they wait."""
+        try:
+            self.stories.settle(self._is_stored, item_ids)
+        except StoreUnavailable:
+            log.warning("store unavailable; pending story memberships wait")
 
     def locate(
         self, documents: list[Document], sources: Mapping[str, Source], report: CrawlReport
@@ -139,14 +151,18 @@ class Pipeline:
         except StoreUnavailable:
             return None
 
-    def classify(self, documents: list[Document]) -> list[Document]:
-        """Match items against the claims register and classify them, in their stories: the
-        closest claim and the story's growth are risk signals."""
+    def classify(self, proposal: Proposal) -> list[Document]:
+        """Match items against the claims register and classify them, in their stories (the
+        proposal's own items counted): the closest claim and the story's growth are risk
+        signals."""
         self.claims.refresh()
         documents = [
-            d.model_copy(update={"claim_matches": self.claims.matches(d)}) for d in documents
+            d.model_copy(update={"claim_matches": self.claims.matches(d)})
+            for d in proposal.documents
         ]
-        stories = self.stories.stats_for(d.story_id for d in documents if d.story_id)
+        stories = self.stories.stats_for(
+            (d.story_id for d in documents if d.story_id), proposal=proposal
+        )
         results = self.classifier.classify_batch(
             [
                 ItemToClassify(
@@ -204,8 +220,16 @@ class Pipeline:
         kept = self.locate(batch, sources, report)
         if not kept:
             return
-        documents = self.classify(self.stories.assign(self.dedupe(kept)))
-        result = self.store.upsert(documents)
+        proposal = self.stories.propose(self.dedupe(kept))
+        try:
+            documents = self.classify(proposal)
+            result = self.store.upsert(documents)
+        except Exception:
+            self._settle_stories(d.id for d in proposal.documents)
+            raise
+        # Members only now that the store has the items: killed before this line, the
+        # batch's memberships stay pending and the next start settles them.
+        self.stories.record(proposal)
         self.claims.record(documents)
         report.stored += result.inserted
         report.updated += result.updated

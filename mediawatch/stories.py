@@ -7,6 +7,12 @@ the item that founded it. Signatures live in a SQLite file (WAL) so that stories
 restarts; signatures older than the window are forgotten (their items keep their story), so
 the index stays small and old text does not link new items.
 
+A story counts only items that are stored. A batch's stories are *proposed* before its items
+are written (classification needs them) and written down as pending; they become members
+(``record``) only once the store has the items. A crash in between leaves pending rows, which
+the next start settles against the store (``settle``): members if the store has the item,
+gone if not. So a killed ingest never leaves a story counting items that were never stored.
+
 Parameters were chosen on pairs built from real press articles (bench/stories_params.py):
 at threshold 0.4, character 5-grams link every lightly edited copy (5% of words replaced, a
 sentence dropped, added and moved; recall 1.00) and 84% of medium edits (15%, two sentences),
@@ -18,7 +24,7 @@ from __future__ import annotations
 
 import sqlite3
 import threading
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -56,7 +62,25 @@ CREATE TABLE IF NOT EXISTS story_items (
 );
 CREATE INDEX IF NOT EXISTS story_items_story ON story_items (story_id, seen_at);
 CREATE INDEX IF NOT EXISTS story_items_signed ON story_items (seen_at) WHERE signature IS NOT NULL;
+-- proposed for items not yet known to be stored; never counted
+CREATE TABLE IF NOT EXISTS story_pending (
+    item_id   TEXT PRIMARY KEY,
+    story_id  TEXT NOT NULL,
+    source_id TEXT NOT NULL,
+    seen_at   TEXT NOT NULL,
+    signature BLOB
+);
 """
+# (item id, story id, source id, seen at, signature): one row of either table
+Row = tuple[str, str, str, str, bytes | None]
+
+
+@dataclass(frozen=True, slots=True)
+class Proposal:
+    """A batch's documents with their stories, and the memberships to record once stored."""
+
+    documents: list[Document]
+    rows: list[Row]
 
 
 @dataclass(frozen=True, slots=True)
@@ -130,6 +154,10 @@ def collapsed_signature(joined: str) -> MinHash:
     return minhash
 
 
+def _unpacked(blob: bytes) -> MinHash:
+    return _minhash(np.frombuffer(blob, dtype=_STORED).astype(np.uint32))
+
+
 def _document_text(document: Document) -> str:
     return f"{document.title}\n{document.text}"
 
@@ -175,8 +203,7 @@ class StoryIndex:
             if len(blob) != NUM_PERM * _STORED.itemsize:
                 log.error("story_signature_unreadable", path=str(path), item_id=item_id)
                 continue
-            minhash = _minhash(np.frombuffer(blob, dtype=_STORED).astype(np.uint32))
-            self._remember(item_id, story_id, datetime.fromisoformat(seen_at), minhash)
+            self._remember(item_id, story_id, datetime.fromisoformat(seen_at), _unpacked(blob))
         log.info("story_index_opened", path=str(path), signatures=len(self._signatures))
 
     def close(self) -> None:
@@ -189,19 +216,26 @@ class StoryIndex:
         self.close()
 
     def assign(self, documents: Sequence[Document], now: datetime | None = None) -> list[Document]:
-        """Copies of ``documents`` with ``story_id`` set, in the order given.
+        """Propose and record at once, for items that need not wait for a store."""
+        proposal = self.propose(documents, now)
+        self.record(proposal)
+        return proposal.documents
+
+    def propose(self, documents: Sequence[Document], now: datetime | None = None) -> Proposal:
+        """Copies of ``documents`` with ``story_id`` set, in the order given, and the pending
+        memberships: ``record`` them once the items are stored.
 
         Items are taken earliest first, so within a batch the earliest founds the story and
         later ones join it. An item seen before keeps its story. Texts under 15 words stand
         alone: too little text to tell a copy from a coincidence.
         """
         with self._lock:
-            return self._assign(documents, now)
+            return self._propose(documents, now)
 
-    def _assign(self, documents: Sequence[Document], now: datetime | None) -> list[Document]:
+    def _propose(self, documents: Sequence[Document], now: datetime | None) -> Proposal:
         self.expire(now)
         assigned: dict[str, str] = {}
-        rows: list[tuple[str, str, str, str, bytes | None]] = []
+        rows: list[Row] = []
         for document in sorted(documents, key=lambda d: (_seen_at(d), d.id)):
             if document.id in assigned:
                 continue
@@ -222,15 +256,54 @@ class StoryIndex:
             rows.append((document.id, story_id, document.source_id, seen_at.isoformat(), blob))
         try:
             with self._db:
-                # OR IGNORE: another process (a one-off import) may have written the item first
                 self._db.executemany(
-                    "INSERT OR IGNORE INTO story_items VALUES (?, ?, ?, ?, ?)", rows
+                    "INSERT OR REPLACE INTO story_pending VALUES (?, ?, ?, ?, ?)", rows
                 )
         except sqlite3.Error:
             for item_id, *_rest in rows:  # memory must not run ahead of the file
                 self._forget(item_id)
             raise
-        return [d.model_copy(update={"story_id": assigned[d.id]}) for d in documents]
+        stories = [d.model_copy(update={"story_id": assigned[d.id]}) for d in documents]
+        return Proposal(stories, rows)
+
+    def record(self, proposal: Proposal) -> None:
+        """The proposal's items are stored: they count in their stories from now on."""
+        with self._lock, self._db:
+            self._promote(proposal.rows)
+
+    def _promote(self, rows: Sequence[Row]) -> None:
+        # OR IGNORE: another process (a one-off import) may have written the item first
+        self._db.executemany("INSERT OR IGNORE INTO story_items VALUES (?, ?, ?, ?, ?)", rows)
+        self._db.executemany("DELETE FROM story_pending WHERE item_id = ?", [r[:1] for r in rows])
+
+    def settle(self, stored: Callable[[str], bool], item_ids: Iterable[str] | None = None) -> int:
+        """Pending memberships (all, or those of ``item_ids``) become members when ``stored``
+        says the store has the item, and are dropped otherwise: after a crash, or a batch the
+        store refused. Returns how many were dropped. ``stored`` may raise (store away): what
+        is still pending then waits for the next settling."""
+        with self._lock:
+            rows: list[Row] = self._db.execute("SELECT * FROM story_pending").fetchall()
+            wanted = None if item_ids is None else set(item_ids)
+            rows = [row for row in rows if wanted is None or row[0] in wanted]
+            kept = [row for row in rows if stored(row[0])]
+            kept_ids = {row[0] for row in kept}
+            dropped = [row for row in rows if row[0] not in kept_ids]
+            with self._db:
+                self._promote(kept)
+                self._db.executemany(
+                    "DELETE FROM story_pending WHERE item_id = ?", [r[:1] for r in dropped]
+                )
+            for item_id, *_rest in dropped:
+                self._forget(item_id)
+            if self._loaded:
+                for item_id, story_id, _source, seen_at, blob in kept:
+                    if blob is not None and item_id not in self._signatures:
+                        self._remember(
+                            item_id, story_id, datetime.fromisoformat(seen_at), _unpacked(blob)
+                        )
+        if rows:
+            log.info("story_memberships_settled", recorded=len(kept), dropped=len(dropped))
+        return len(dropped)
 
     def expire(self, now: datetime | None = None) -> int:
         """Forget signatures older than the window; returns how many were forgotten."""
@@ -256,9 +329,14 @@ class StoryIndex:
         return self.stats_for([story_id], now).get(story_id)
 
     def stats_for(
-        self, story_ids: Iterable[str], now: datetime | None = None
+        self,
+        story_ids: Iterable[str],
+        now: datetime | None = None,
+        proposal: Proposal | None = None,
     ) -> dict[str, StoryStats]:
-        """Figures for many stories in one query; unknown ids are left out."""
+        """Figures for many stories in one query; unknown ids are left out. Members only, and
+        the ``proposal`` being stored when one is given (its items are classified in their
+        stories before the store has them)."""
         ids = list(dict.fromkeys(story_ids))
         if not ids:
             return {}
@@ -269,6 +347,13 @@ class StoryIndex:
                 f"SELECT story_id, source_id, seen_at FROM story_items WHERE story_id IN ({marks})",
                 ids,
             ).fetchall()
+        if proposal is not None:
+            wanted = set(ids)
+            rows += [
+                (story, source, seen)
+                for _i, story, source, seen, _s in proposal.rows
+                if story in wanted
+            ]
         members: dict[str, list[tuple[str, datetime]]] = {}
         for story_id, source_id, seen_at in rows:
             members.setdefault(story_id, []).append((source_id, datetime.fromisoformat(seen_at)))

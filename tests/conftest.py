@@ -27,6 +27,7 @@ from mediawatch.config import Settings
 from mediawatch.demo.site import DemoSiteServer
 from mediawatch.model import Role
 from mediawatch.pipeline import Pipeline
+from tests.crawling import LOOPBACK
 
 REPO = Path(__file__).resolve().parent.parent
 SHARED = REPO.parent / "shared"
@@ -103,6 +104,7 @@ def settings(tmp_path: Path, accounts_template: Path) -> Settings:
     settings.crawl.download_delay_s = 0.0
     settings.crawl.retries = 0
     settings.crawl.timeout_s = 10
+    settings.crawl.allowed_internal_hosts = LOOPBACK
     return settings
 
 
@@ -130,6 +132,7 @@ def demo_store(
     data_dir = tmp_path_factory.mktemp("demo")
     settings = Settings(data_dir=data_dir)
     settings.crawl.download_delay_s = 0.0
+    settings.crawl.allowed_internal_hosts = LOOPBACK
     pipeline = Pipeline(SQLiteStore(settings.database_path), classifier, settings)
     pipeline.crawl(demo_site.site.sources())
     return pipeline.store

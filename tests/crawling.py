@@ -18,6 +18,8 @@ ARTICLE = """<!DOCTYPE html><html><head><meta charset="utf-8"><title>{title}</ti
 <footer>Bản quyền thuộc về tòa soạn.</footer></body></html>"""
 BODY = "Ủy ban nhân dân tỉnh Lâm Đồng công bố kế hoạch giải phóng mặt bằng cho dự án đường cao tốc."
 ALLOW_ALL = b"User-agent: *\nDisallow:\n"
+# The test sites stand for the web but live on loopback, which a crawl refuses unless allowed.
+LOOPBACK = ["127.0.0.1"]
 
 
 def article(title: str, published: str | None = None) -> bytes:
@@ -53,8 +55,15 @@ def source(
 
 
 def quick_settings(**changes: Any) -> CrawlSettings:
-    """Politeness off for loopback sites: no delay, no retries unless a test asks for them."""
-    return CrawlSettings(**({"download_delay_s": 0.0, "retries": 0, "timeout_s": 10} | changes))
+    """Politeness off for loopback sites, which are allowed: no delay, no retries unless a
+    test asks for them."""
+    quick = {
+        "download_delay_s": 0.0,
+        "retries": 0,
+        "timeout_s": 10,
+        "allowed_internal_hosts": LOOPBACK,
+    }
+    return CrawlSettings(**(quick | changes))
 
 
 @dataclass

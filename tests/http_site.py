@@ -34,6 +34,7 @@ class RouteSite:
     one from then on)."""
 
     routes: dict[str, Route | list[Route]]
+    host: str = "127.0.0.1"  # any loopback address: 127.0.0.2 stands for another machine
     requested: list[str] = field(default_factory=list)
     hits: list[Hit] = field(default_factory=list)
 
@@ -74,8 +75,8 @@ class RouteSite:
             def log_message(self, format: str, *args: object) -> None:
                 pass
 
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.base_url = f"http://127.0.0.1:{self._server.server_address[1]}"
+        self._server = ThreadingHTTPServer((self.host, 0), Handler)
+        self.base_url = f"http://{self.host}:{self._server.server_address[1]}"
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
 
     def __enter__(self) -> RouteSite:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import sqlite3
@@ -13,6 +14,7 @@ from collections import Counter
 import yaml
 
 from tests.conftest import REPO
+from tests.crawling import LOOPBACK
 from tests.http_site import Route, RouteSite
 from tests.test_crawl import ARTICLE, BODY, rss
 
@@ -59,6 +61,7 @@ def test_a_killed_crawl_resumes_without_refetching_what_it_stored(tmp_path):
             **os.environ,
             "MEDIAWATCH_DATA_DIR": str(data_dir),
             "MEDIAWATCH_CRAWL__DOWNLOAD_DELAY_S": "0",
+            "MEDIAWATCH_CRAWL__ALLOWED_INTERNAL_HOSTS": json.dumps(LOOPBACK),
         }
         command = [sys.executable, "-m", "mediawatch.cli", "crawl", "--sources", str(registry)]
         first = subprocess.Popen(command, cwd=REPO, env=env, start_new_session=True)

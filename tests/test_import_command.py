@@ -5,6 +5,9 @@ from __future__ import annotations
 import csv
 import gzip
 import json
+import os
+import subprocess
+import sys
 from datetime import UTC, datetime
 
 import pytest
@@ -15,6 +18,7 @@ from index.sqlite import SQLiteStore
 from mediawatch.cli import app
 from mediawatch.config import Settings
 from mediawatch.identity import web_item_id
+from tests.conftest import REPO
 
 HEADER = "url,title,text,source_id,published_at,authors,source_tier,ghi_chu\n"
 CSV_ROWS = (
@@ -177,3 +181,105 @@ def test_exit_code_is_non_zero_only_when_nothing_could_be_read(
     result = run(env, str(source))
     assert result.exit_code == 1
     assert message in result.output
+
+
+def run_process(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
+    """The real command in its own process, as an operator runs it."""
+    return subprocess.run(
+        [sys.executable, "-m", "mediawatch.cli", "import", *args],
+        cwd=REPO,
+        env=os.environ | env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+
+
+def item_row(n: int, **fields: str) -> dict[str, str]:
+    return {
+        "url": f"https://baolamdong.vn/tin-{n}",
+        "title": f"Tin số {n} về Đà Lạt",
+        "text": f"Nội dung tin số {n} về quy hoạch đất đai ở Đà Lạt.",
+        "source_id": "vendor-a",
+        "published_at": "2025-06-03T08:00:00+07:00",
+    } | fields
+
+
+def assert_good_rows_stored(env: dict[str, str], numbers: list[int]) -> None:
+    store = stored(env)
+    for n in numbers:
+        assert store.get(web_item_id(f"https://baolamdong.vn/tin-{n}")) is not None, n
+
+
+def assert_dated_0001_rejected_or_undated(env, result, source, line: int, n: int) -> None:
+    """Either the row is refused with its line and a reason naming the date, or (once dates
+    are bounded at every entrance) it is stored with an unknown date; never a stop."""
+    item = stored(env).get(web_item_id(f"https://baolamdong.vn/tin-{n}"))
+    if item is None:
+        assert f"{source}:{line}: published_at" in result.stdout
+    else:
+        assert item.published_at is None
+
+
+def test_a_bad_row_never_stops_a_csv_import(tmp_path, env):
+    long_text = "Đà Lạt " * 21_500  # 150,500 characters: over the csv module's own limit
+    rows = [
+        item_row(1),
+        item_row(2, published_at="0001-01-01 00:00"),  # line 3
+        item_row(3),
+        item_row(4, text=long_text),  # line 5: long, and allowed
+        item_row(5, url="https://baolamdong.vn:99999/tin-5"),  # line 6: a port out of range
+        item_row(6, text="x" * 250_000),  # line 7: longer than an item may be
+        item_row(7),
+        item_row(8),
+    ]
+    source = tmp_path / "tin.csv"
+    with source.open("w", encoding="utf-8", newline="") as stream:
+        writer = csv.DictWriter(stream, list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+
+    result = run_process(env, str(source))
+
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "Traceback" not in result.stderr
+    assert_good_rows_stored(env, [1, 3, 4, 7, 8])
+    assert stored(env).get(web_item_id("https://baolamdong.vn/tin-4")).text.startswith("Đà Lạt")
+    assert_dated_0001_rejected_or_undated(env, result, source, 3, 2)
+    assert f"{source}:6: dòng không dùng được (unusable row): ValueError: Port out of range" in (
+        result.stdout
+    )
+    assert f"{source}:7: một ô dài quá 200000 ký tự" in result.stdout
+    rejects = {
+        int(r["line"]): r["reason"]
+        for r in csv.DictReader((tmp_path / "tin.rejects.csv").open(encoding="utf-8"))
+    }
+    assert {6, 7} <= set(rejects) <= {3, 6, 7}
+
+
+def test_a_bad_row_never_stops_a_jsonl_import(tmp_path, env):
+    lines = [
+        json.dumps(item_row(1), ensure_ascii=False),
+        json.dumps(item_row(2, published_at="0001-01-01T00:00:00+07:00")),
+        json.dumps(item_row(3)),
+        # a lone surrogate, as a JSON escape: refused, and kept in the rejects as written
+        json.dumps(item_row(4, title="Tin \ud800 hỏng")),
+        json.dumps(item_row(5, url="https://baolamdong.vn:abc/tin-5")),
+        json.dumps(item_row(6, text="y" * 250_000)),
+        json.dumps(item_row(7), ensure_ascii=False),
+    ]
+    source = tmp_path / "tin.jsonl"
+    source.write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+    result = run_process(env, str(source))
+
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "Traceback" not in result.stderr
+    assert_good_rows_stored(env, [1, 3, 7])
+    assert_dated_0001_rejected_or_undated(env, result, source, 2, 2)
+    assert f"{source}:4: title:" in result.stdout
+    assert f"{source}:5: dòng không dùng được (unusable row): ValueError: Port" in result.stdout
+    assert f"{source}:6: text: String should have at most 200000 characters" in result.stdout
+    rejects = [json.loads(line) for line in (tmp_path / "tin.rejects.jsonl").open()]
+    assert {4, 5, 6} <= {r["line"] for r in rejects} <= {2, 4, 5, 6}
+    assert next(r for r in rejects if r["line"] == 4)["title"] == "Tin \ud800 hỏng"

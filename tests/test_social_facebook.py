@@ -14,6 +14,7 @@ from crawlers.events import FailureEvent, ItemEvent, SourceDoneEvent
 from crawlers.social import collect
 from mediawatch.config import Settings
 from mediawatch.model import Source
+from tests.crawling import LOOPBACK
 from tests.http_site import Route, RouteSite
 
 TOKEN = "EAAGtestPageToken0123456789abcdef"
@@ -93,6 +94,7 @@ def settings_for(tmp_path: Path, site: RouteSite, token: str | None = TOKEN) -> 
         social={"facebook_access_token": token, "facebook_graph_url": f"{site.base_url}/v21.0"},
     )
     settings.crawl.retries = 0
+    settings.crawl.allowed_internal_hosts = LOOPBACK
     return settings
 
 

@@ -9,6 +9,7 @@ from crawlers.events import FailureEvent, ItemEvent, SourceDoneEvent
 from crawlers.social import collect
 from mediawatch.config import Settings
 from mediawatch.model import Source
+from tests.crawling import LOOPBACK
 from tests.http_site import Route, RouteSite
 
 CHANNEL = "tinlamdong"
@@ -101,6 +102,7 @@ def channel_source(site: RouteSite) -> Source:
 def settings_for(tmp_path: Path) -> Settings:
     settings = Settings(data_dir=tmp_path)
     settings.crawl.retries = 0
+    settings.crawl.allowed_internal_hosts = LOOPBACK
     return settings
 
 

@@ -15,6 +15,7 @@ from crawlers.events import FailureEvent, ItemEvent, SourceDoneEvent
 from crawlers.social import collect
 from mediawatch.config import Settings
 from mediawatch.model import Source, SourceTier
+from tests.crawling import LOOPBACK
 from tests.http_site import Route, RouteSite
 
 KEY = "AIzaSy-test-key-0123456789"
@@ -191,6 +192,7 @@ def settings_for(tmp_path: Path, site: RouteSite, **social: object) -> Settings:
         social={"youtube_api_key": KEY, "youtube_api_url": f"{site.base_url}/youtube/v3"} | social,
     )
     settings.crawl.retries = 0
+    settings.crawl.allowed_internal_hosts = LOOPBACK
     return settings
 
 

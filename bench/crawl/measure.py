@@ -81,6 +81,7 @@ def bench_crawl_settings(concurrency: int, pages: int = 1000) -> CrawlSettings:
         per_domain_concurrency=concurrency,
         max_entries_per_feed=max(1000, pages),
         obey_robots_txt=True,
+        allowed_internal_hosts=["127.0.0.1"],  # the bench site is on loopback
     )
 
 

@@ -8,10 +8,11 @@ from datetime import datetime
 import httpx
 import structlog
 
+from crawlers.destinations import DestinationPolicy
 from crawlers.events import FailureEvent, ItemEvent, SourceDoneEvent
 from crawlers.social.connector import Connector
 from crawlers.social.facebook import FacebookConnector
-from crawlers.social.http import ApiClient, Redactor, SocialError
+from crawlers.social.http import ApiClient, Redactor, SocialError, destination_hooks
 from crawlers.social.telegram import TelegramConnector
 from crawlers.social.youtube import YouTubeConnector
 from mediawatch.config import Settings
@@ -64,6 +65,9 @@ def collect(
         timeout=settings.social.timeout_s,
         headers={"User-Agent": settings.crawl.user_agent},
         follow_redirects=True,
+        event_hooks=destination_hooks(
+            DestinationPolicy.allowing(settings.crawl.allowed_internal_hosts)
+        ),
     )
     client = ApiClient(http, redact, retries=settings.crawl.retries, backoff_s=backoff_s)
     with http:

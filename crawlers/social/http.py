@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterable
+from ipaddress import ip_address
 from typing import Any
 
 import httpx
 import structlog
 
+from crawlers.destinations import DestinationPolicy, ForbiddenDestination, resolve
 from crawlers.retry_after import retry_after_s
 
 log = structlog.get_logger("mediawatch.crawl.social")
@@ -58,6 +60,24 @@ _TRANSPORT_CAUSES: tuple[tuple[type[httpx.TransportError], str], ...] = (
 )
 
 
+def destination_hooks(policy: DestinationPolicy) -> dict[str, list[Callable[..., None]]]:
+    """httpx event hooks enforcing ``policy``: each request, redirect hops included, before it
+    is sent (by every address its host resolves to), and the address each answer came from
+    (a name that resolved elsewhere on connecting: its answer is dropped unread)."""
+
+    def before(request: httpx.Request) -> None:
+        host = request.url.host
+        policy.check(host, resolve(host, request.url.port or 443))
+
+    def after(response: httpx.Response) -> None:
+        stream = response.extensions.get("network_stream")
+        peer = stream.get_extra_info("server_addr") if stream is not None else None
+        if peer:
+            policy.check(response.request.url.host, [ip_address(peer[0])])
+
+    return {"request": [before], "response": [after]}
+
+
 class ApiClient:
     """GETs with retries on 429/5xx and transport errors, honouring Retry-After (bounded)."""
 
@@ -81,6 +101,9 @@ class ApiClient:
         while True:
             try:
                 response = self._client.get(url, params=params)
+            except ForbiddenDestination as error:
+                log.warning("internal destination refused", url=self.redact(url), reason=str(error))
+                raise SocialError(error.cause, str(error), self.redact(url)) from error
             except httpx.TransportError as error:
                 if attempt >= self._retries:
                     cause = next(

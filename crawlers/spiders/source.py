@@ -18,6 +18,7 @@ from scrapy.crawler import Crawler
 from scrapy.http import Response, TextResponse
 from twisted.python.failure import Failure
 
+from crawlers.destinations import ForbiddenDestination
 from crawlers.events import EventWriter, FailureEvent, SourceDoneEvent, Validators
 from crawlers.extract import ExtractedArticle, extract_article
 from crawlers.failures import describe_failure
@@ -237,6 +238,8 @@ class SourceSpider(scrapy.Spider):
         entry: FeedEntry = failure.request.cb_kwargs["entry"]
         cause, detail = describe_failure(failure)
         self._fail(source, failure.request.url, "article", cause, detail)
+        if cause == ForbiddenDestination.cause:
+            return  # an entry pointing inside our network is hostile: nothing of it is kept
         yield from self._fallback(source, entry)
 
     def _fallback(self, source: Source, entry: FeedEntry) -> Iterator[Document]:
