@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import secrets
-from urllib.parse import quote
 
 from fastapi import FastAPI, Request, status
 from fastapi.exceptions import RequestValidationError
@@ -12,6 +11,7 @@ from fastapi.staticfiles import StaticFiles
 from starlette.middleware.sessions import SessionMiddleware
 
 from api import web
+from api.body_limits import BodyGuard
 from api.claims_feed import ClaimsFeed
 from api.deps import PrincipalDep
 from api.export_jobs import ExportJobs
@@ -26,7 +26,7 @@ from api.routers import stories as stories_router
 from api.routers import topics as topics_router
 from api.routers import trend_pages as trend_pages_router
 from api.routers import watchlists as watchlists_router
-from api.security import LoginRequired, PageForbidden
+from api.security import LoginRequired, PageForbidden, login_url
 from classifier.taxonomy import Taxonomy
 from classifier.topic_labels import TopicLabels
 from crawlers.state import CrawlState
@@ -65,8 +65,7 @@ def _store_unavailable(request: Request, error: StoreUnavailable) -> Response:
 
 
 def _login_redirect(request: Request, _error: LoginRequired) -> Response:
-    target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
-    return RedirectResponse(f"/login?next={quote(target, safe='/')}", status.HTTP_303_SEE_OTHER)
+    return RedirectResponse(login_url(request), status.HTTP_303_SEE_OTHER)
 
 
 def create_app(
@@ -104,6 +103,8 @@ def create_app(
     # Called after every successful review step as listener(document, command, principal):
     # false and misleading decisions become claims of the register.
     app.state.review_listeners = [app.state.claims_feed]
+    # Inside the session middleware (added after it is outside): it reads the decoded session.
+    app.add_middleware(BodyGuard, limits=settings.body_limits)
     secret = settings.session_secret.get_secret_value() if settings.session_secret else None
     app.add_middleware(
         SessionMiddleware,

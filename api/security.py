@@ -11,6 +11,7 @@ import hmac
 from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
+from urllib.parse import quote
 
 from fastapi import HTTPException, Request, status
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
@@ -122,6 +123,12 @@ def session_user(request: Request) -> User | None:
     if user is None:
         session.clear()
     return user
+
+
+def login_url(request: Request) -> str:
+    """The login form, coming back to where the person was."""
+    target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+    return f"/login?next={quote(target, safe='/')}"
 
 
 def start_session(request: Request, user: User) -> None:

@@ -196,6 +196,33 @@ class SecuritySettings(BaseModel):
     )
 
 
+class BodyLimitSettings(BaseModel):
+    """The largest request body each kind of write may carry, in KiB. A bigger one is refused
+    (413) before it is read: at its Content-Length, or as its chunks arrive."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    json_kib: int = Field(default=256, ge=1, description="JSON writes under /api/")
+    form_kib: int = Field(default=64, ge=1, description="Forms posted by the pages")
+    routes_kib: dict[str, int] = Field(
+        default_factory=lambda: {"/api/ingest": 16 * 1024, "/api/claims/import": 5 * 1024},
+        description="Paths that take batches or files, with their own limit",
+    )
+
+    @field_validator("routes_kib")
+    @classmethod
+    def _positive(cls, routes: dict[str, int]) -> dict[str, int]:
+        bad = sorted(path for path, kib in routes.items() if kib < 1 or not path.startswith("/"))
+        if bad:
+            raise ValueError(f"each route needs a path starting with / and a limit >= 1: {bad}")
+        return routes
+
+    def limit(self, path: str) -> int:
+        """Bytes a write to ``path`` may send."""
+        kib = self.routes_kib.get(path) or (self.json_kib if path.startswith("/api/") else None)
+        return (kib or self.form_kib) * 1024
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix="MEDIAWATCH_", env_nested_delimiter="__", extra="forbid"
@@ -233,6 +260,7 @@ class Settings(BaseSettings):
     review: ReviewSettings = Field(default_factory=ReviewSettings)
     claims: ClaimSettings = Field(default_factory=ClaimSettings)
     security: SecuritySettings = Field(default_factory=SecuritySettings)
+    body_limits: BodyLimitSettings = Field(default_factory=BodyLimitSettings)
     spikes: SpikeSettings = Field(default_factory=SpikeSettings)
 
     @classmethod
