@@ -46,14 +46,14 @@ def chunks(total: int, size: int = MB) -> Body:
 
 
 @pytest.fixture
-def app(settings, store):
-    return create_app(settings, store)
+def server(live_api: LiveServer) -> LiveServer:
+    return live_api
 
 
 @pytest.fixture
-def server(app) -> Iterator[LiveServer]:
-    with LiveServer(app) as live:
-        yield live
+def app(settings, store):
+    """An app like the served one, for its list of routes."""
+    return create_app(settings, store)
 
 
 def writes(app, api: bool) -> list[tuple[str, str]]:
