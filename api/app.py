@@ -93,7 +93,7 @@ def create_app(
     app.state.accounts = Accounts.from_settings(settings)
     app.state.audit = AuditLog(settings.audit_path)
     app.state.watchlists = Watchlists(settings.watchlists_path)
-    app.state.export_jobs = ExportJobs(settings.exports_dir)
+    app.state.export_jobs = ExportJobs(settings.exports_dir, settings.exports)
     app.state.topic_labels = Taxonomy.load().labels_vi
     app.state.topic_corrections = TopicLabels(
         settings.topic_labels_path, frozenset(app.state.topic_labels)

@@ -196,6 +196,21 @@ class SecuritySettings(BaseModel):
     )
 
 
+class ExportSettings(BaseModel):
+    """Background exports: how many one person may ask for, and how long files are kept."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    max_open_per_user: int = Field(default=2, ge=1, description="Queued or running at once")
+    max_per_day: int = Field(default=20, ge=1, description="Started by one person in 24 hours")
+    keep_days: float = Field(
+        default=7, ge=0, description="Files are for downloading, not archiving: then deleted"
+    )
+    sweep_minutes: float = Field(
+        default=60, gt=0, description="How often the API deletes files past keep_days"
+    )
+
+
 class BodyLimitSettings(BaseModel):
     """The largest request body each kind of write may carry, in KiB. A bigger one is refused
     (413) before it is read: at its Content-Length, or as its chunks arrive."""
@@ -261,6 +276,7 @@ class Settings(BaseSettings):
     claims: ClaimSettings = Field(default_factory=ClaimSettings)
     security: SecuritySettings = Field(default_factory=SecuritySettings)
     body_limits: BodyLimitSettings = Field(default_factory=BodyLimitSettings)
+    exports: ExportSettings = Field(default_factory=ExportSettings)
     spikes: SpikeSettings = Field(default_factory=SpikeSettings)
 
     @classmethod
