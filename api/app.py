@@ -27,6 +27,7 @@ from api.routers import topics as topics_router
 from api.routers import trend_pages as trend_pages_router
 from api.routers import watchlists as watchlists_router
 from api.security import LoginRequired, PageForbidden, login_url
+from api.security_headers import SecurityHeaders
 from classifier.taxonomy import Taxonomy
 from classifier.topic_labels import TopicLabels
 from crawlers.state import CrawlState
@@ -114,6 +115,7 @@ def create_app(
         https_only=settings.base_url.startswith("https://"),
         max_age=settings.security.session_hours * 3600,
     )
+    app.add_middleware(SecurityHeaders)  # last added, outermost: every answer carries them
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(LoginRequired, _login_redirect)
     app.add_exception_handler(PageForbidden, web.forbidden_page)

@@ -20,7 +20,14 @@ from pathlib import Path
 
 from pydantic import BaseModel, Field
 
-from mediawatch.model import OfficialResponse, ReviewOutcome, UtcDatetime, utc_now
+from mediawatch.model import (
+    LinkedResponse,
+    OfficialResponse,
+    ReviewOutcome,
+    UtcDatetime,
+    WebUrl,
+    utc_now,
+)
 from mediawatch.text import collapse, normalize
 
 OURS = "ours"
@@ -112,10 +119,10 @@ class ClaimDraft(BaseModel):
         default=None, max_length=200, description="The publisher's own rating text (imports)"
     )
     origin: str = Field(default=OURS, pattern=r"^(ours|import:.{1,200})$")
-    url: str | None = Field(default=None, max_length=2000, description="The fact-check's page")
+    url: WebUrl | None = Field(default=None, description="The fact-check's page")
     published_at: UtcDatetime | None = None
     evidence: list[str] = Field(default_factory=list, max_length=50)
-    rebuttal: OfficialResponse | None = None
+    rebuttal: LinkedResponse | None = None
 
     def dedupe_key(self) -> str:
         """Imports are the same claim when their URL is; otherwise statement and origin."""
@@ -132,7 +139,7 @@ class ClaimPatch(BaseModel):
     statement: str | None = Field(default=None, min_length=1, max_length=MAX_STATEMENT)
     verdict: Verdict | None = None
     evidence: list[str] | None = Field(default=None, max_length=50)
-    rebuttal: OfficialResponse | None = None
+    rebuttal: LinkedResponse | None = None
 
 
 class Claim(BaseModel):

@@ -5,8 +5,22 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Annotated, Literal
+from urllib.parse import urlsplit
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, HttpUrl, model_validator
+
+
+def web_url(value: str) -> str:
+    """An absolute http(s) URL, else ValueError: links people click on pages must not run
+    script (javascript:) or carry a page of their own (data:)."""
+    value = value.strip()
+    parts = urlsplit(value)
+    if parts.scheme.lower() not in {"http", "https"} or not parts.hostname:
+        raise ValueError("must be an absolute http(s) URL")
+    return value
+
+
+WebUrl = Annotated[str, Field(min_length=1, max_length=2000), AfterValidator(web_url)]
 
 
 def _as_utc(value: datetime | None) -> datetime | None:
@@ -218,6 +232,15 @@ class OfficialResponse(BaseModel):
     published_at: UtcDatetime | None = None
 
 
+def _linked(response: OfficialResponse) -> OfficialResponse:
+    return response.model_copy(update={"url": web_url(response.url)})
+
+
+# A response as people submit it: its URL a web link. Stored ones (OfficialResponse) are read
+# as they are, so an older bad value does not make an item unreadable; pages show it as text.
+LinkedResponse = Annotated[OfficialResponse, AfterValidator(_linked)]
+
+
 class Review(BaseModel):
     """Where an item stands with the people who decide; ``version`` guards concurrent edits."""
 
@@ -251,9 +274,9 @@ class ReviewCommand(BaseModel):
     )
     outcome: ReviewOutcome | None = None
     note: str | None = Field(default=None, max_length=4000)
-    evidence: list[str] = Field(default_factory=list, max_length=20)
+    evidence: list[WebUrl] = Field(default_factory=list, max_length=20)
     agency: str | None = Field(default=None, max_length=200)
-    response: OfficialResponse | None = None
+    response: LinkedResponse | None = None
     reason: str | None = Field(default=None, max_length=2000)
 
 
