@@ -5,7 +5,6 @@ from __future__ import annotations
 import secrets
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from urllib.parse import quote
 
 from fastapi import FastAPI, Request, status
 from fastapi.exceptions import RequestValidationError
@@ -14,6 +13,7 @@ from fastapi.staticfiles import StaticFiles
 from starlette.middleware.sessions import SessionMiddleware
 
 from api import web
+from api.body_limits import BodyGuard
 from api.claims_feed import ClaimsFeed
 from api.deps import PrincipalDep
 from api.export_jobs import ExportJobs
@@ -28,7 +28,8 @@ from api.routers import stories as stories_router
 from api.routers import topics as topics_router
 from api.routers import trend_pages as trend_pages_router
 from api.routers import watchlists as watchlists_router
-from api.security import LoginRequired, PageForbidden
+from api.security import LoginRequired, PageForbidden, login_url
+from api.security_headers import SecurityHeaders
 from classifier.taxonomy import Taxonomy
 from classifier.topic_labels import TopicLabels
 from crawlers.state import CrawlState
@@ -67,8 +68,7 @@ def _store_unavailable(request: Request, error: StoreUnavailable) -> Response:
 
 
 def _login_redirect(request: Request, _error: LoginRequired) -> Response:
-    target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
-    return RedirectResponse(f"/login?next={quote(target, safe='/')}", status.HTTP_303_SEE_OTHER)
+    return RedirectResponse(login_url(request), status.HTTP_303_SEE_OTHER)
 
 
 @asynccontextmanager
@@ -116,7 +116,7 @@ def create_app(
     app.state.accounts = Accounts.from_settings(settings)
     app.state.audit = AuditLog(settings.audit_path)
     app.state.watchlists = Watchlists(settings.watchlists_path)
-    app.state.export_jobs = ExportJobs(settings.exports_dir)
+    app.state.export_jobs = ExportJobs(settings.exports_dir, settings.exports)
     app.state.topic_labels = Taxonomy.load().labels_vi
     app.state.topic_corrections = TopicLabels(
         settings.topic_labels_path, frozenset(app.state.topic_labels)
@@ -130,6 +130,8 @@ def create_app(
     # Called after every successful review step as listener(document, command, principal):
     # false and misleading decisions become claims of the register.
     app.state.review_listeners = [app.state.claims_feed]
+    # Inside the session middleware (added after it is outside): it reads the decoded session.
+    app.add_middleware(BodyGuard, limits=settings.body_limits)
     secret = settings.session_secret.get_secret_value() if settings.session_secret else None
     app.add_middleware(
         SessionMiddleware,
@@ -139,6 +141,7 @@ def create_app(
         https_only=settings.base_url.startswith("https://"),
         max_age=settings.security.session_hours * 3600,
     )
+    app.add_middleware(SecurityHeaders)  # last added, outermost: every answer carries them
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(LoginRequired, _login_redirect)
     app.add_exception_handler(PageForbidden, web.forbidden_page)

@@ -3,7 +3,9 @@ job rows in SQLite say how far each has got, or why it failed.
 
 Several workers (processes) may share exports_dir. Each job records the worker building it
 (pid and host), so a starting worker fails only the jobs whose worker has gone, never the ones
-another live worker is still building.
+another live worker is still building. Each person may have a few jobs open and start a
+limited number a day (``settings.exports``), and a sweeper thread deletes expired files while
+the API runs, not only when it starts.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ from __future__ import annotations
 import os
 import socket
 import sqlite3
+import threading
 import uuid
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -23,12 +26,14 @@ import structlog
 from pydantic import BaseModel, Field
 
 from api.exports import ExportFormat
+from mediawatch.config import ExportSettings
 from mediawatch.model import UtcDatetime, utc_now
-from mediawatch.sqlite_files import check, connect
+from mediawatch.sqlite_files import check, connect, immediate
 
 log = structlog.get_logger("mediawatch.exports")
 JobState = Literal["queued", "running", "done", "failed", "expired"]
-KEEP = timedelta(days=7)  # files are for downloading, not archiving: the audit log keeps who
+DAY = timedelta(days=1)
+BUSY_RETRY_S = 30  # a job usually finishes within this; then another may start
 INTERRUPTED = "tiến trình xuất đã dừng giữa chừng; hãy xuất lại (interrupted: its worker stopped)"
 Build = Callable[[IO[bytes], Callable[[int, int], None]], int]
 
@@ -69,6 +74,15 @@ def alive(pid: int) -> bool:
     return True
 
 
+class ExportQuotaExceeded(Exception):
+    """Too many exports for one person: the message says why (Vietnamese), ``retry_after``
+    in how many seconds one may be started again."""
+
+    def __init__(self, message: str, retry_after: int) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
 class ExportJob(BaseModel):
     id: str
     owner: str
@@ -87,8 +101,11 @@ class ExportJob(BaseModel):
 
 
 class ExportJobs:
-    def __init__(self, directory: Path, workers: int = 2, keep: timedelta = KEEP) -> None:
+    def __init__(
+        self, directory: Path, settings: ExportSettings | None = None, workers: int = 2
+    ) -> None:
         self.directory = directory
+        self.settings = settings or ExportSettings()
         directory.mkdir(parents=True, exist_ok=True)
         self.path = directory / "jobs.db"
         check(self.path)
@@ -107,7 +124,20 @@ class ExportJobs:
                 connection.execute("UPDATE export_jobs SET authors = 1 WHERE kind = 'items'")
             connection.execute("COMMIT")
         self.fail_orphans()
-        self.expire(utc_now() - keep)
+        self.sweep()
+        self._stopping = threading.Event()
+        threading.Thread(target=self._sweep_until_stopped, name="export-sweep", daemon=True).start()
+
+    def sweep(self) -> int:
+        """Delete the files past ``settings.keep_days``."""
+        return self.expire(utc_now() - timedelta(days=self.settings.keep_days))
+
+    def _sweep_until_stopped(self) -> None:
+        while not self._stopping.wait(self.settings.sweep_minutes * 60):
+            try:
+                self.sweep()
+            except Exception:  # a locked or missing file: try again next time
+                log.exception("export sweep failed", directory=str(self.directory))
 
     def fail_orphans(self) -> int:
         """Say "failed" for the unfinished jobs whose worker has stopped, instead of leaving them
@@ -178,9 +208,11 @@ class ExportJobs:
         authors: bool = False,
     ) -> ExportJob:
         """Queue ``build(out, progress)``, which writes the file and returns its row count;
-        ``authors`` says whether it may write authors' names, for the download to check."""
+        ``authors`` says whether it may write authors' names, for the download to check.
+        Raises ExportQuotaExceeded past the owner's limits (checked and counted at once)."""
         job_id = uuid.uuid4().hex
-        with self._connect() as connection:
+        with self._connect() as connection, immediate(connection):
+            self._check_quota(connection, owner)
             connection.execute(
                 "INSERT INTO export_jobs (id, owner, kind, format, query, state, created_at, "
                 "authors, worker_pid, worker_host) "
@@ -202,6 +234,35 @@ class ExportJobs:
         self._pool.submit(self._run, job, build)
         return job
 
+    def _check_quota(self, connection: sqlite3.Connection, owner: str) -> None:
+        limits = self.settings
+        busy = connection.execute(
+            "SELECT COUNT(*) FROM export_jobs WHERE owner = ? AND state IN ('queued', 'running')",
+            (owner,),
+        ).fetchone()[0]
+        if busy >= limits.max_open_per_user:
+            raise ExportQuotaExceeded(
+                f"Bạn đang có {busy} yêu cầu xuất chưa xong (tối đa {limits.max_open_per_user}); "
+                "hãy thử lại khi một yêu cầu xong (too many exports in progress)",
+                BUSY_RETRY_S,
+            )
+        now = utc_now()
+        started = [
+            datetime.fromisoformat(row[0])
+            for row in connection.execute(
+                "SELECT created_at FROM export_jobs WHERE owner = ? AND created_at >= ?",
+                (owner, (now - DAY).isoformat()),
+            )
+        ]
+        if len(started) >= limits.max_per_day:
+            frees = sorted(started)[len(started) - limits.max_per_day] + DAY
+            wait = max(1, int((frees - now).total_seconds()) + 1)
+            raise ExportQuotaExceeded(
+                f"Bạn đã xuất {len(started)} lần trong 24 giờ qua (tối đa {limits.max_per_day}); "
+                f"hãy thử lại sau {wait // 60 + 1} phút (daily export limit reached)",
+                wait,
+            )
+
     def _run(self, job: ExportJob, build: Build) -> None:
         self._set(job.id, state="running")
         target = self.file(job)
@@ -221,4 +282,5 @@ class ExportJobs:
         self._set(job.id, state="done", rows=rows, finished_at=utc_now().isoformat())
 
     def shutdown(self) -> None:
+        self._stopping.set()
         self._pool.shutdown(wait=True)

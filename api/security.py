@@ -11,6 +11,7 @@ import hmac
 from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
+from urllib.parse import quote
 
 from fastapi import HTTPException, Request, status
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
@@ -22,6 +23,7 @@ bearer_scheme = HTTPBearer(auto_error=False, description="Personal API token")
 SESSION_USER = "user"
 SESSION_ROLE = "role"  # for display only: permissions come from the account
 SESSION_EPOCH = "epoch"
+SESSION_ID = "sid"  # the server-side session (accounts' sessions table) the cookie stands for
 CSRF_HEADER = "X-CSRF-Token"
 _SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
 
@@ -107,17 +109,26 @@ def authenticate(request: Request, credentials: HTTPAuthorizationCredentials | N
 def session_user(request: Request) -> User | None:
     """The account behind the browser session, re-read on every request: a disabled account,
     or one whose sessions were ended (password reset, role change), is logged out here. So is
-    a session without an epoch (opened before epochs existed): nothing could ever end it."""
+    a session without an epoch (opened before epochs existed): nothing could ever end it, and
+    one whose server-side id is gone (logged out, expired), however valid its signature."""
     session = request.session if "session" in request.scope else {}
     name = session.get(SESSION_USER)
     if not name:
         return None
     accounts: Accounts = request.app.state.accounts
-    epoch = session.get(SESSION_EPOCH)
-    user = accounts.active(name, epoch) if isinstance(epoch, int) else None
+    epoch, session_id = session.get(SESSION_EPOCH), session.get(SESSION_ID)
+    user = None
+    if isinstance(epoch, int) and isinstance(session_id, str):
+        user = accounts.active(name, epoch) if accounts.session_open(session_id, name) else None
     if user is None:
         session.clear()
     return user
+
+
+def login_url(request: Request) -> str:
+    """The login form, coming back to where the person was."""
+    target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+    return f"/login?next={quote(target, safe='/')}"
 
 
 def start_session(request: Request, user: User) -> None:
@@ -126,6 +137,15 @@ def start_session(request: Request, user: User) -> None:
     request.session[SESSION_USER] = user.username
     request.session[SESSION_ROLE] = user.role.value
     request.session[SESSION_EPOCH] = user.epoch
+    request.session[SESSION_ID] = request.app.state.accounts.open_session(user.username)
+
+
+def end_session(request: Request) -> None:
+    """Logout: the server forgets this session, so a copy of the cookie is worth nothing."""
+    session_id = request.session.get(SESSION_ID)
+    if isinstance(session_id, str):
+        request.app.state.accounts.close_session(session_id)
+    request.session.clear()
 
 
 def _csrf_header_ok(request: Request) -> bool:

@@ -36,6 +36,7 @@ from api.security import (
     PageForbidden,
     Permission,
     client_ip,
+    end_session,
     start_session,
 )
 from classifier.risk import WORDING_REASON_CODES
@@ -157,7 +158,7 @@ def logout(request: Request, audit_log: AuditDep, csrf: Annotated[str, Form()]) 
     if user:
         role = request.session.get(SESSION_ROLE)
         audit_log.record(user, "logout", role=role, via="session", ip=client_ip(request))
-    request.session.clear()
+    end_session(request)
     return RedirectResponse("/login", status.HTTP_303_SEE_OTHER)
 
 

@@ -7,8 +7,10 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from jinja2 import Environment
+from markupsafe import Markup, escape
 
 from mediawatch.clock import local_time
+from mediawatch.model import web_url
 
 SENTIMENT_VI = {"negative": "Tiêu cực", "neutral": "Trung tính", "positive": "Tích cực"}
 # VNTC's ten newspaper sections, as the papers name them.
@@ -123,8 +125,21 @@ def make_vn_datetime_text(timezone: str):  # noqa: ANN201 - returns a Jinja filt
     return vn_datetime_text
 
 
+def link(url: str, label: str | None = None) -> Markup:
+    """A link, opening in a new tab, for an http(s) URL; anything else (javascript:, data:,
+    text) as plain text, so nothing stored can make a page run script when clicked."""
+    try:
+        target = web_url(url)
+    except ValueError:
+        return escape(url)
+    return Markup('<a href="{}" rel="noopener noreferrer" target="_blank">{}</a>').format(
+        target, label or url
+    )
+
+
 def install_filters(environment: Environment, timezone: str) -> None:
     environment.filters["vn_number"] = vn_number
+    environment.filters["link"] = link
     environment.filters["vn_percent"] = vn_percent
     environment.filters["text_diff"] = text_diff
     environment.filters["content_value"] = content_value

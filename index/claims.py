@@ -26,6 +26,7 @@ from mediawatch.model import (
     ReviewOutcome,
     SubmittedResponse,
     UtcDatetime,
+    WebUrl,
     utc_now,
 )
 from mediawatch.sqlite_files import check
@@ -120,7 +121,7 @@ class ClaimDraft(BaseModel):
         default=None, max_length=200, description="The publisher's own rating text (imports)"
     )
     origin: str = Field(default=OURS, pattern=r"^(ours|import:.{1,200})$")
-    url: str | None = Field(default=None, max_length=2000, description="The fact-check's page")
+    url: WebUrl | None = Field(default=None, description="The fact-check's page")
     published_at: PublishedDatetime | None = None
     evidence: list[str] = Field(default_factory=list, max_length=50)
     rebuttal: SubmittedResponse | None = None

@@ -48,17 +48,18 @@ from index.query import (
     StorySummary,
     TrendBucket,
     TrendQuery,
-    decode_cursor,
     encode_cursor,
 )
 from index.store import (
     CursorExpired,
+    CursorField,
     ItemNotFound,
     Store,
     StoreError,
     StoreUnavailable,
     UpsertResult,
     WriteOutcome,
+    cursor_position,
     log_entry,
     published_content,
     reach,
@@ -71,6 +72,11 @@ from mediawatch.model import OPEN_STATES, Document, Review, ReviewCommand, utc_n
 log = structlog.get_logger("index.elastic")
 
 CURSOR_KEEP_ALIVE = "5m"
+# A cursor's sort values: the sort's, then the tiebreaker a point in time adds.
+_CURSOR_FIELDS: dict[str, tuple[CursorField, ...]] = {
+    "newest": ("ms_time", "id", "shard_doc"),
+    "risk": ("risk", "ms_time", "id", "shard_doc"),
+}
 # Raise when _fields derives something new from the document: start-up fills older items.
 FIELDS_VERSION = 2
 BACKFILL_BATCH = 500
@@ -741,7 +747,8 @@ class ElasticStore(Store):
                 return SearchPage(total=0, limit=query.limit, offset=0, hits=[])
             after = None
         else:
-            cursor = decode_cursor(query.cursor or "")
+            fields = _CURSOR_FIELDS[query.sort]
+            cursor = cursor_position(query.cursor or "", fields, snapshot=True)
             pit, after = cursor.snapshot, cursor.after
         try:
             response = self.client.search(

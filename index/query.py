@@ -84,8 +84,6 @@ class SearchQuery(BaseModel):
                 raise ValueError("cursor paging needs sort 'newest' or 'risk'")
             if self.offset:
                 raise ValueError("use either offset or cursor, not both")
-            if self.cursor != CURSOR_START:
-                decode_cursor(self.cursor)
         return self
 
 

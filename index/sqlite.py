@@ -27,15 +27,16 @@ from index.query import (
     StorySummary,
     TrendBucket,
     TrendQuery,
-    decode_cursor,
     encode_cursor,
 )
 from index.store import (
     REVIEW_LOG_FIELDS,
+    CursorField,
     ItemNotFound,
     Store,
     UpsertResult,
     WriteOutcome,
+    cursor_position,
     log_entry,
     published_content,
     reach,
@@ -190,6 +191,11 @@ _KEYSET = {
     "newest": "(items.event_time < ? OR (items.event_time = ? AND items.id > ?))",
     "risk": "(items.risk < ? OR (items.risk = ? AND (items.event_time < ? OR "
     "(items.event_time = ? AND items.id > ?))))",
+}
+
+_CURSOR_FIELDS: dict[str, tuple[CursorField, ...]] = {
+    "newest": ("iso_time", "id"),
+    "risk": ("risk", "iso_time", "id"),
 }
 
 
@@ -416,7 +422,8 @@ class SQLiteStore(Store):
         }[query.sort]
         keyset = None
         if query.cursor not in (None, CURSOR_START):
-            keyset = _KEYSET[query.sort], decode_cursor(query.cursor).after
+            position = cursor_position(query.cursor, _CURSOR_FIELDS[query.sort])
+            keyset = _KEYSET[query.sort], position.after
         page = self._page(clauses, params, order, query.limit, query.offset, query.text, keyset)
         if query.cursor is not None and len(page.hits) == query.limit:
             last = page.hits[-1].document

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections import Counter
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any, Literal
 
 from index.query import (
+    Cursor,
     DayCount,
     QueueQuery,
     QueueStats,
@@ -20,6 +21,7 @@ from index.query import (
     TrendDimension,
     TrendQuery,
     Trends,
+    decode_cursor,
 )
 from mediawatch.config import ReviewSettings
 from mediawatch.model import Document, ReviewCommand
@@ -35,6 +37,65 @@ class ItemNotFound(StoreError):
 
 class CursorExpired(StoreError):
     """A deep-paging cursor whose snapshot the store no longer keeps: start the walk again."""
+
+
+class InvalidCursor(StoreError):
+    """A cursor whose sort values are not what this store issues for the sort: tampered with
+    or forged. Refused as a bad request on every store, never passed to the backend."""
+
+
+MAX_CURSOR_ID = 500
+_LATEST_MS = int(datetime(9999, 12, 31, tzinfo=UTC).timestamp() * 1000)
+# What each sort value of a cursor may be: "iso_time" as SQLite issues event times, "ms_time"
+# and "shard_doc" (the point in time's tiebreaker) as Elasticsearch does.
+CursorField = Literal["risk", "iso_time", "ms_time", "id", "shard_doc"]
+
+
+def cursor_position(token: str, fields: Sequence[CursorField], *, snapshot: bool = False) -> Cursor:
+    """The decoded cursor once its ``after`` has exactly the shape this store issues for the
+    sort (``fields``), each value of its type and range, and a snapshot where one is needed."""
+    try:
+        cursor = decode_cursor(token)
+    except ValueError as error:
+        raise InvalidCursor(str(error)) from error
+    after = cursor.after
+    problem = None
+    if len(after) != len(fields):
+        problem = f"{len(after)} sort values, {len(fields)} expected"
+    elif snapshot and not cursor.snapshot:
+        problem = "no snapshot"
+    else:
+        problem = next(
+            (
+                f"bad {name} {value!r}"
+                for name, value in zip(fields, after, strict=True)
+                if not _sort_value_ok(name, value)
+            ),
+            None,
+        )
+    if problem:
+        raise InvalidCursor(f"cursor is not one this server issued ({problem})")
+    return cursor
+
+
+def _sort_value_ok(field: CursorField, value: object) -> bool:
+    if isinstance(value, bool):
+        return False
+    if field == "risk":
+        return isinstance(value, int | float) and 0 <= value <= 1  # NaN fails both
+    if field == "id":
+        return isinstance(value, str) and 0 < len(value) <= MAX_CURSOR_ID
+    if field == "ms_time":
+        return isinstance(value, int) and abs(value) <= _LATEST_MS
+    if field == "shard_doc":
+        return isinstance(value, int) and 0 <= value < 2**63
+    if not isinstance(value, str):
+        return False
+    try:
+        datetime.fromisoformat(value)
+    except ValueError:
+        return False
+    return True
 
 
 class StoreUnavailable(StoreError):

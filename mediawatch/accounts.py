@@ -4,6 +4,8 @@ One SQLite file (``settings.accounts_path``) apart from the store and the audit 
 secret is kept in clear: passwords as argon2id hashes, tokens as SHA-256 digests. Every change
 that must end existing sessions (disable, password reset or change, role change) bumps the
 user's ``epoch``; a session remembers the epoch it was opened under and dies when they differ.
+Each login also gets a random session id kept here until logout or expiry: the signed cookie
+alone would stay valid for its whole lifetime after a logout, in whoever's hands it is.
 """
 
 from __future__ import annotations
@@ -58,6 +60,12 @@ CREATE TABLE IF NOT EXISTS tokens (
     revoked_at TEXT
 );
 CREATE INDEX IF NOT EXISTS tokens_owner ON tokens(owner);
+CREATE TABLE IF NOT EXISTS sessions (
+    id TEXT PRIMARY KEY,
+    owner TEXT NOT NULL REFERENCES users(username),
+    expires_at TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS sessions_owner ON sessions(owner);
 """
 USERNAME_PATTERN = r"^[a-z][a-z0-9._-]{1,39}$"
 MIN_PASSWORD_LENGTH = 12
@@ -220,12 +228,14 @@ class Accounts:
         *,
         max_failed_logins: int = 5,
         lockout_minutes: int = 15,
+        session_hours: int = 12,
         hasher: PasswordHasher | None = None,
         clock: Callable[[], datetime] = utc_now,
     ) -> None:
         self.path = path
         self.max_failed_logins = max_failed_logins
         self.lockout = timedelta(minutes=lockout_minutes)
+        self.session_lifetime = timedelta(hours=session_hours)
         self.hasher = hasher or PasswordHasher()
         self.clock = clock
         self._lock = threading.Lock()
@@ -237,6 +247,7 @@ class Accounts:
             settings.accounts_path,
             max_failed_logins=settings.security.max_failed_logins,
             lockout_minutes=settings.security.lockout_minutes,
+            session_hours=settings.security.session_hours,
         )
 
     @cached_property
@@ -494,6 +505,34 @@ class Accounts:
         if user is None or user.disabled or (epoch is not None and user.epoch != epoch):
             return None
         return user
+
+    # Sessions --------------------------------------------------------------------------------
+
+    def open_session(self, username: str) -> str:
+        """A new session id for a login; expired sessions of everyone are swept on the way."""
+        session_id = secrets.token_urlsafe(32)
+        now = self.clock()
+        with self._write() as connection:
+            connection.execute("DELETE FROM sessions WHERE expires_at <= ?", (_iso(now),))
+            connection.execute(
+                "INSERT INTO sessions (id, owner, expires_at) VALUES (?, ?, ?)",
+                (session_id, username, _iso(now + self.session_lifetime)),
+            )
+        return session_id
+
+    def session_open(self, session_id: str, username: str) -> bool:
+        """Whether this id is a live session of ``username`` (not logged out, not expired)."""
+        with self._connect() as connection:
+            row = connection.execute(
+                "SELECT 1 FROM sessions WHERE id = ? AND owner = ? AND expires_at > ?",
+                (session_id, username, _iso(self.clock())),
+            ).fetchone()
+        return row is not None
+
+    def close_session(self, session_id: str) -> None:
+        """Logout: this session ends on the server; the user's other sessions go on."""
+        with self._write() as connection:
+            connection.execute("DELETE FROM sessions WHERE id = ?", (session_id,))
 
     # Tokens ----------------------------------------------------------------------------------
 

@@ -234,6 +234,48 @@ class SecuritySettings(BaseModel):
         return self.ingest_tiers.get(role, [SourceTier.UNKNOWN])
 
 
+class ExportSettings(BaseModel):
+    """Background exports: how many one person may ask for, and how long files are kept."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    max_open_per_user: int = Field(default=2, ge=1, description="Queued or running at once")
+    max_per_day: int = Field(default=20, ge=1, description="Started by one person in 24 hours")
+    keep_days: float = Field(
+        default=7, ge=0, description="Files are for downloading, not archiving: then deleted"
+    )
+    sweep_minutes: float = Field(
+        default=60, gt=0, description="How often the API deletes files past keep_days"
+    )
+
+
+class BodyLimitSettings(BaseModel):
+    """The largest request body each kind of write may carry, in KiB. A bigger one is refused
+    (413) before it is read: at its Content-Length, or as its chunks arrive."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    json_kib: int = Field(default=256, ge=1, description="JSON writes under /api/")
+    form_kib: int = Field(default=64, ge=1, description="Forms posted by the pages")
+    routes_kib: dict[str, int] = Field(
+        default_factory=lambda: {"/api/ingest": 16 * 1024, "/api/claims/import": 5 * 1024},
+        description="Paths that take batches or files, with their own limit",
+    )
+
+    @field_validator("routes_kib")
+    @classmethod
+    def _positive(cls, routes: dict[str, int]) -> dict[str, int]:
+        bad = sorted(path for path, kib in routes.items() if kib < 1 or not path.startswith("/"))
+        if bad:
+            raise ValueError(f"each route needs a path starting with / and a limit >= 1: {bad}")
+        return routes
+
+    def limit(self, path: str) -> int:
+        """Bytes a write to ``path`` may send."""
+        kib = self.routes_kib.get(path) or (self.json_kib if path.startswith("/api/") else None)
+        return (kib or self.form_kib) * 1024
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix="MEDIAWATCH_", env_nested_delimiter="__", extra="forbid"
@@ -271,6 +313,8 @@ class Settings(BaseSettings):
     review: ReviewSettings = Field(default_factory=ReviewSettings)
     claims: ClaimSettings = Field(default_factory=ClaimSettings)
     security: SecuritySettings = Field(default_factory=SecuritySettings)
+    body_limits: BodyLimitSettings = Field(default_factory=BodyLimitSettings)
+    exports: ExportSettings = Field(default_factory=ExportSettings)
     spikes: SpikeSettings = Field(default_factory=SpikeSettings)
 
     @classmethod

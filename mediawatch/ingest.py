@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from datetime import datetime
 from typing import Annotated, Any
-from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
 from pydantic import (
@@ -18,20 +17,12 @@ from pydantic import (
 )
 
 from mediawatch.identity import item_id
-from mediawatch.model import Document, SourceTier, utc_now
+from mediawatch.model import Document, SourceTier, utc_now, web_url
 
 MAX_BATCH = 500
 MAX_TEXT_CHARS = 200_000
 # Where a time written without a zone is read, passed as validation context; none: refused.
 TIMEZONE_CONTEXT = "timezone"
-
-
-def _web_url(value: str) -> str:
-    value = value.strip()
-    parts = urlsplit(value)
-    if parts.scheme not in {"http", "https"} or not parts.hostname:
-        raise ValueError("must be an absolute http(s) URL")
-    return value
 
 
 class IngestItem(BaseModel):
@@ -43,7 +34,7 @@ class IngestItem(BaseModel):
 
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
-    url: Annotated[str, Field(max_length=2048), AfterValidator(_web_url)]
+    url: Annotated[str, Field(max_length=2048), AfterValidator(web_url)]
     title: str = Field(min_length=1, max_length=1000)
     text: str = Field(min_length=1, max_length=MAX_TEXT_CHARS)
     source_id: str = Field(pattern=r"^[a-z0-9][a-z0-9_-]{1,63}$")

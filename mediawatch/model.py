@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from typing import Annotated, Any, Literal
+from urllib.parse import urlsplit
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, HttpUrl, model_validator
 
@@ -22,6 +23,19 @@ def to_utc(value: datetime) -> datetime | None:
         return value.astimezone(UTC)
     except (OverflowError, ValueError):
         return None
+
+
+def web_url(value: str) -> str:
+    """An absolute http(s) URL, else ValueError: links people click on pages must not run
+    script (javascript:) or carry a page of their own (data:)."""
+    value = value.strip()
+    parts = urlsplit(value)
+    if parts.scheme.lower() not in {"http", "https"} or not parts.hostname:
+        raise ValueError("must be an absolute http(s) URL")
+    return value
+
+
+WebUrl = Annotated[str, Field(min_length=1, max_length=2000), AfterValidator(web_url)]
 
 
 def _as_utc(value: datetime | None) -> datetime | None:
@@ -268,15 +282,15 @@ class OfficialResponse(BaseModel):
     published_at: UtcDatetime | None = None
 
 
-def _believable_response(value: OfficialResponse | None) -> OfficialResponse | None:
-    if value is not None:
-        _believable(value.published_at)
-    return value
+def _submitted(response: OfficialResponse) -> OfficialResponse:
+    _believable(response.published_at)
+    return response.model_copy(update={"url": web_url(response.url)})
 
 
-# A response as a person submits it (review, claims): its date must be believable. A stored
-# one is read as it is, so a date written before this rule does not lock its page.
-SubmittedResponse = Annotated[OfficialResponse, AfterValidator(_believable_response)]
+# A response as a person submits it (review, claims): a believable date and a web link. Stored
+# ones (OfficialResponse) are read as they are, so a value written before these rules does not
+# lock its page; pages show a link that is not http(s) as text.
+SubmittedResponse = Annotated[OfficialResponse, AfterValidator(_submitted)]
 
 
 class Review(BaseModel):
@@ -312,7 +326,7 @@ class ReviewCommand(BaseModel):
     )
     outcome: ReviewOutcome | None = None
     note: str | None = Field(default=None, max_length=4000)
-    evidence: list[str] = Field(default_factory=list, max_length=20)
+    evidence: list[WebUrl] = Field(default_factory=list, max_length=20)
     agency: str | None = Field(default=None, max_length=200)
     response: SubmittedResponse | None = None
     reason: str | None = Field(default=None, max_length=2000)

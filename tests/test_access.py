@@ -73,6 +73,23 @@ def test_login_starts_a_fresh_session_and_is_audited(server, audit_log):
     ]
 
 
+def test_a_copy_of_the_cookie_is_refused_after_logout(server):
+    """Logging out ends the session on the server: a cookie copied before it (a shared
+    computer, a stolen cookie) no longer opens pages or the API; other logins go on."""
+    with client(server) as browser, client(server) as other_device:
+        assert login(browser, "reviewer1", ADMIN_PASSWORD).status_code == 303
+        assert login(other_device, "reviewer1", ADMIN_PASSWORD).status_code == 303
+        copy = browser.cookies["mediawatch_session"]
+        csrf = csrf_of(browser.get("/"))
+        assert browser.post("/logout", data={"csrf": csrf}).status_code == 303
+        assert other_device.get("/").status_code == 200
+    with client(server) as thief:
+        thief.cookies.set("mediawatch_session", copy)
+        page = thief.get("/")
+        assert page.status_code == 303 and page.headers["location"].startswith("/login")
+        assert thief.get("/api/items").status_code == 401
+
+
 def test_every_failure_says_the_same_and_the_log_says_why(server, audit_log):
     with client(server, ADMIN_TOKEN) as admin:
         assert admin.patch("/api/users/viewer1", json={"disabled": True}).status_code == 200
@@ -265,7 +282,8 @@ def signed_session(server: LiveServer, **session: object) -> httpx.Client:
 
 
 def test_a_session_without_an_epoch_is_logged_out(server):
-    current = {"user": "reviewer1", "role": "reviewer", "csrf": "c"}
+    sid = server.app.state.accounts.open_session("reviewer1")
+    current = {"user": "reviewer1", "role": "reviewer", "csrf": "c", "sid": sid}
     with signed_session(server, **current, epoch=0) as browser:  # the signing is right
         assert browser.get("/").status_code == 200
     with signed_session(server, **current) as browser:  # from before sessions had epochs

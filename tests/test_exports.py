@@ -10,6 +10,8 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -18,11 +20,13 @@ import pytest
 from openpyxl import load_workbook
 
 import api.routers.exports as exports_router
+from api.app import create_app
 from api.export_jobs import INTERRUPTED, ExportJobs
 from mediawatch.accounts import Accounts
 from mediawatch.audit import AuditLog
+from mediawatch.config import ExportSettings
 from mediawatch.model import Role, Sentiment
-from tests.conftest import OTHER_TOKEN
+from tests.conftest import ANALYST_TOKEN, OTHER_TOKEN, LiveServer
 from tests.factories import make_document
 
 AT = datetime(2026, 11, 20, 18, 30, tzinfo=UTC)  # 01:30 on the 21st in Vietnam
@@ -202,9 +206,68 @@ def test_old_export_files_are_deleted_and_their_jobs_say_so(tmp_path):
     jobs.shutdown()
     assert jobs.file(job).exists()
     assert jobs.expire(datetime.now(UTC) - timedelta(days=1)) == 0  # too recent
-    ExportJobs(tmp_path / "exports", keep=timedelta(0))  # a restart a week later
+    ExportJobs(tmp_path / "exports", ExportSettings(keep_days=0))  # a restart a week later
     assert jobs.get(job.id).state == "expired"
     assert not jobs.file(job).exists()
+
+
+@contextmanager
+def analyst_api(settings, store) -> Iterator[tuple[LiveServer, httpx.Client]]:
+    """The API served with ``settings`` as the test changed them, and the analyst's client."""
+    headers = {"Authorization": f"Bearer {ANALYST_TOKEN}"}
+    with (
+        LiveServer(create_app(settings, store)) as server,
+        httpx.Client(base_url=server.url, headers=headers, timeout=30) as analyst,
+    ):
+        yield server, analyst
+
+
+def test_each_person_may_have_few_exports_open_and_few_a_day(settings, store, stored):
+    """150 background exports in a row by one analyst (all kept a week) are not possible:
+    2 open at once and 20 a day by default; past them 429, saying when to try again."""
+    settings.exports.max_per_day = 3
+    body = {"format": "csv", "search": {"text": "dat dai"}}
+    release = threading.Event()
+    with analyst_api(settings, store) as (server, analyst):
+        jobs = server._server.config.app.state.export_jobs
+        waiting = [
+            jobs.submit("analyst1", "items", "csv", "{}", lambda out, _p: release.wait(30) and 0)
+            for _ in range(2)
+        ]
+        busy = analyst.post("/api/exports", json=body)
+        assert busy.status_code == 429 and busy.headers["Retry-After"] == "30"
+        assert "chưa xong" in busy.json()["detail"]
+        release.set()
+        for job in waiting:
+            wait_for(analyst, job.id)
+        third = analyst.post("/api/exports", json=body)
+        assert third.status_code == 202
+        wait_for(analyst, third.json()["id"])
+        refused = analyst.post("/api/exports", json=body)
+        assert refused.status_code == 429
+        assert "24 giờ" in refused.json()["detail"]
+        assert 86_000 < int(refused.headers["Retry-After"]) <= 86_401
+        with httpx.Client(
+            base_url=server.url, headers={"Authorization": f"Bearer {OTHER_TOKEN}"}
+        ) as other:
+            assert other.post("/api/exports", json=body).status_code == 202  # their own count
+
+
+def test_expired_files_are_deleted_while_the_api_runs(settings, store, stored):
+    settings.exports.sweep_minutes = 0.01
+    with analyst_api(settings, store) as (_server, analyst):
+        started = analyst.post("/api/exports", json={"format": "csv", "search": {}})
+        job = wait_for(analyst, started.json()["id"])
+        path = settings.exports_dir / f"{job['id']}.csv"
+        assert job["state"] == "done" and path.exists()
+        week_ago = (datetime.now(UTC) - timedelta(days=7, minutes=1)).isoformat()
+        with sqlite3.connect(settings.exports_dir / "jobs.db") as jobs_db:  # it aged a week
+            jobs_db.execute("UPDATE export_jobs SET finished_at = ?", (week_ago,))
+        deadline = time.monotonic() + 10
+        while path.exists():
+            assert time.monotonic() < deadline, "not swept"
+            time.sleep(0.1)
+        assert analyst.get(f"/api/exports/{job['id']}").json()["state"] == "expired"
 
 
 ROOT = Path(__file__).resolve().parents[1]

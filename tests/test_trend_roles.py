@@ -11,6 +11,7 @@ import httpx
 import pytest
 
 from api.security import CSRF_HEADER
+from mediawatch.audit import AuditLog
 from mediawatch.model import Role
 from tests.conftest import ADMIN_PASSWORD, TEST_USERS, login
 
@@ -53,6 +54,26 @@ def test_every_role_on_every_trend_route(live_api, role):
         assert created == (201 if role != Role.VIEWER else 403)
         started = client.post("/api/exports", json={"format": "csv", "search": {}}).status_code
         assert started == (202 if role != Role.VIEWER else 403)
+
+
+def test_free_text_in_trends_needs_the_right_to_read_items_and_is_audited(live_api, settings):
+    """Counting a phrase per source and hour reads item bodies by probing: viewers may see
+    trends but not search them; those who may are audited as for a search."""
+    probe = WINDOW | {"interval": "hour", "dimension": "source", "text": '"bí mật"'}
+    with session_client(live_api, Role.VIEWER) as viewer:
+        assert viewer.get("/api/trends/volume", params=WINDOW).status_code == 200
+        assert viewer.get("/api/trends/volume", params=probe).status_code == 403
+        assert viewer.get("/trends", params={"text": "bí mật"}).status_code == 403
+        assert 'name="text"' not in viewer.get("/trends").text
+    with session_client(live_api, Role.ANALYST) as analyst:
+        assert analyst.get("/api/trends/volume", params=probe).status_code == 200
+        assert analyst.get("/trends", params={"text": "bí mật"}).status_code == 200
+        assert 'name="text"' in analyst.get("/trends").text
+    searches = AuditLog(settings.audit_path).entries(action="search")
+    assert [(e.actor, e.target, e.detail["query"]["text"]) for e in searches] == [
+        ("analyst1", "trends", '"bí mật"'),
+        ("analyst1", "trends", "bí mật"),
+    ]
 
 
 def test_export_links_show_only_to_roles_that_may_export(live_api):

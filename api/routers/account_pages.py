@@ -31,6 +31,7 @@ from api.routers.accounts import (
     revoke_token,
 )
 from api.routers.audit import FiltersDep
+from api.security import end_session
 from api.web import FLASH_KEY, check_csrf, render
 from mediawatch.accounts import Accounts
 from mediawatch.model import Role
@@ -89,7 +90,7 @@ def change_password(
         )
         return _account_page(request, accounts, principal.name, 422, error=message)
     audit(request, principal, "password.change", principal.name)
-    request.session.clear()
+    end_session(request)
     return RedirectResponse("/login?next=/account", status.HTTP_303_SEE_OTHER)
 
 

@@ -17,7 +17,6 @@ from mediawatch.claim_match import document_text
 
 router = APIRouter(prefix="/api/claims", tags=["claims"])
 
-MAX_IMPORT_BYTES = 5 * 1024 * 1024
 _NOT_FOUND = {404: {"description": "No such claim or item"}}
 
 
@@ -126,18 +125,11 @@ async def import_claims(
 ) -> ImportResult:
     """The body is the file. ``format`` defaults from the Content-Type (text/csv or JSON);
     ``publisher`` names the fact-checker for rows that do not. All rows or none."""
-    data = bytearray()
-    async for chunk in request.stream():  # read no further than the limit
-        data += chunk
-        if len(data) > MAX_IMPORT_BYTES:
-            raise HTTPException(
-                status.HTTP_413_CONTENT_TOO_LARGE,
-                f"Tệp quá lớn (too large): tối đa {MAX_IMPORT_BYTES // 1024 // 1024} MB",
-            )
+    data = await request.body()  # api/body_limits.py stops it at settings.body_limits
     content_type = request.headers.get("content-type", "")
     kind = format or ("csv" if "csv" in content_type else "json")
     try:
-        parsed = (parse_csv if kind == "csv" else parse_json)(bytes(data), publisher)
+        parsed = (parse_csv if kind == "csv" else parse_json)(data, publisher)
     except ClaimImportError as error:
         raise HTTPException(
             status.HTTP_422_UNPROCESSABLE_CONTENT, f"Không nhập được (import refused): {error}"

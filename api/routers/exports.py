@@ -12,7 +12,7 @@ from fastapi.responses import FileResponse, Response
 from pydantic import BaseModel, ConfigDict, model_validator
 
 from api.deps import ExporterDep, StoreDep, audit
-from api.export_jobs import ExportJob, ExportJobs
+from api.export_jobs import ExportJob, ExportJobs, ExportQuotaExceeded
 from api.exports import MEDIA_TYPES, ExportFormat, Table, item_table, trend_table, walk, write
 from api.privacy import authors_visible, present
 from api.security import Principal
@@ -137,21 +137,30 @@ def export_trends(
     response_model=ExportJob,
     status_code=status.HTTP_202_ACCEPTED,
     summary="Xuất nền (start a background export)",
+    responses={429: {"description": "Too many exports open or today (settings.exports)"}},
 )
 def start_export(
     body: ExportRequest, request: Request, jobs: JobsDep, principal: ExporterDep
 ) -> ExportJob:
-    """Returns the job at once; poll GET /api/exports/{id}, then download the file."""
+    """Returns the job at once; poll GET /api/exports/{id}, then download the file. Past
+    one's limits, 429 with Retry-After."""
     query: SearchQuery | TrendQuery = body.search if body.search is not None else body.trend
     kind = "items" if isinstance(query, SearchQuery) else "trends"
-    return jobs.submit(
-        principal.name,
-        kind,
-        body.format,
-        query.model_dump_json(exclude_defaults=True),
-        lambda out, progress: _export(request, principal, query, body.format, out, progress),
-        authors=kind == "items" and authors_visible(request, principal),
-    )
+    try:
+        return jobs.submit(
+            principal.name,
+            kind,
+            body.format,
+            query.model_dump_json(exclude_defaults=True),
+            lambda out, progress: _export(request, principal, query, body.format, out, progress),
+            authors=kind == "items" and authors_visible(request, principal),
+        )
+    except ExportQuotaExceeded as error:
+        raise HTTPException(
+            status.HTTP_429_TOO_MANY_REQUESTS,
+            str(error),
+            headers={"Retry-After": str(error.retry_after)},
+        ) from error
 
 
 def _owned_job(jobs: ExportJobs, job_id: str, principal: Principal) -> ExportJob:

@@ -11,8 +11,8 @@ from pydantic import ValidationError
 
 from api.deps import PageDashboardsDep, PageWatchlistsDep, SettingsDep, StoreDep, audit
 from api.exports import DIMENSION_VI
-from api.routers.trends import trend_view
-from api.security import Permission
+from api.routers.trends import guard_text, trend_view
+from api.security import PageForbidden, Permission
 from api.web import FLASH_KEY, check_csrf, daily_chart, place_labels, render
 from dashboards.formatting import SENTIMENT_VI, TIER_VI
 from index.query import TrendDimension, TrendInterval, TrendQuery
@@ -67,6 +67,7 @@ def trends_page(
         tiers=[tier] if tier else [],
         text=text or None,
     )
+    guard_text(request, principal, query, PageForbidden(principal, Permission.READ_ITEMS))
     trends = store.trends(since, until, settings.timezone)
     view = trend_view(store, settings.timezone, query)
     peak = max((share.count for share in view.totals), default=0) or 1
@@ -95,6 +96,7 @@ def trends_page(
         spikes=spikes,
         spike_labels=spike_labels,
         exports=exports,
+        text_allowed=principal.may(Permission.READ_ITEMS),
     )
 
 

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Request
 from pydantic import BaseModel, Field
 
-from api.deps import DashboardsDep, SettingsDep, StoreDep
+from api.deps import DashboardsDep, SettingsDep, StoreDep, audit
+from api.security import Permission, Principal, forbidden
 from index.query import Share, StorySummary, TrendBucket, TrendQuery, Trends, shares
 from index.spikes import SpikeReport, current_spikes
 from index.store import Store
@@ -41,6 +42,20 @@ def get_trends(
     return store.trends(since, until, settings.timezone)
 
 
+def guard_text(
+    request: Request, principal: Principal, query: TrendQuery, refusal: Exception
+) -> None:
+    """Free text counts the items containing a phrase per source and hour: enough to read item
+    bodies by probing. So it needs the right to read items (else ``refusal`` is raised) and is
+    audited as a search is."""
+    if query.text is None:
+        return
+    if not principal.may(Permission.READ_ITEMS):
+        raise refusal
+    query_detail = query.model_dump(mode="json", exclude_defaults=True)
+    audit(request, principal, "search", "trends", query=query_detail)
+
+
 def trend_view(store: Store, timezone: str, query: TrendQuery, stories: int = 10) -> TrendView:
     """The query's buckets with the shares and stories shown beside them."""
     buckets = store.trend_counts(query, timezone)
@@ -58,13 +73,16 @@ def trend_view(store: Store, timezone: str, query: TrendQuery, stories: int = 10
 
 @router.get("/volume", response_model=TrendView, summary="Số tin theo thời gian (volume over time)")
 def get_volume(
+    request: Request,
     query: Annotated[TrendQuery, Query()],
     store: StoreDep,
     settings: SettingsDep,
-    _principal: DashboardsDep,
+    principal: DashboardsDep,
 ) -> TrendView:
     """Items per local day or hour split by topic, sentiment, place, source tier or source,
-    with each key's share, the sentiment share and the top stories of the same selection."""
+    with each key's share, the sentiment share and the top stories of the same selection.
+    ``text`` needs the read_items permission (viewers get 403) and is audited."""
+    guard_text(request, principal, query, forbidden(principal, Permission.READ_ITEMS))
     return trend_view(store, settings.timezone, query)
 
 
