@@ -135,7 +135,14 @@ def _draft(where: str, fields: Mapping[str, Any]) -> ClaimDraft:
         raise ClaimImportError(f"{where}, trường '{name}': {problem['msg']}") from error
 
 
-def _origin(publisher: str | None, where: str) -> str:
+def _origin(publisher: Any, where: str) -> str:
+    """The claim's origin from the fact-checker's name, which a JSON row may give as a
+    number, an object or a list: refused naming the field, never a 500."""
+    if publisher is not None and not isinstance(publisher, str):
+        raise ClaimImportError(
+            f"{where}, trường 'publisher': phải là chuỗi văn bản (must be a string), "
+            f"không phải {type(publisher).__name__}"
+        )
     if not publisher:
         raise ClaimImportError(f"{where}: thiếu đơn vị kiểm chứng (publisher missing)")
     return f"import:{publisher[:200]}"
@@ -169,7 +176,9 @@ def _plain(
         "statement": statement,
         "verdict": verdict,
         "rating": rating,
-        "origin": _origin(row.get("publisher") or default_publisher, where),
+        "origin": _origin(
+            default_publisher if row.get("publisher") in (None, "") else row["publisher"], where
+        ),
         "url": row.get("url") or None,
         "published_at": _moment(row.get("date") or row.get("published_at")),
         "evidence": evidence,

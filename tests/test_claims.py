@@ -362,3 +362,32 @@ def test_claims_csv_export_defuses_formulas_in_the_api_and_the_cli(api_client, s
     assert result.exit_code == 0, result.output
     (row,) = csv.DictReader(out.open(encoding="utf-8"))
     assert row["statement"] == "'" + FORMULA
+
+
+@pytest.mark.parametrize("publisher", [5, {"name": "Báo A"}, ["Báo A"], True])
+def test_a_publisher_that_is_not_text_is_refused_naming_the_field_and_row(
+    api_client, tmp_path, publisher
+):
+    rows = [
+        {"statement": "Giá điện tăng gấp đôi", "verdict": "false", "publisher": "Báo A"},
+        {"statement": "Đèo Prenn đóng cửa", "verdict": "false", "publisher": publisher},
+    ]
+    body = json.dumps(rows, ensure_ascii=False).encode()
+    response = api_client.post(
+        "/api/claims/import", content=body, headers={"Content-Type": "application/json"}
+    )
+    assert response.status_code == 422, response.text
+    detail = response.json()["detail"]
+    assert "mục 2" in detail and "publisher" in detail
+    assert api_client.get("/api/claims").json()["total"] == 0
+
+    from typer.testing import CliRunner
+
+    from mediawatch.cli import app
+
+    file = tmp_path / "claims.json"
+    file.write_bytes(body)
+    env = {"MEDIAWATCH_DATA_DIR": str(tmp_path / "data")}
+    result = CliRunner().invoke(app, ["claims", "import", str(file)], env=env)
+    assert result.exit_code == 2, result.output
+    assert "mục 2" in result.output and "publisher" in result.output
