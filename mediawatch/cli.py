@@ -505,11 +505,22 @@ def claims_import(
         raise typer.Exit(2) from error
     results = ClaimRegister(settings.claims_path).create_many(parsed.drafts, getpass.getuser())
     created = sum(new for _id, new in results)
-    _cli_audit(settings, "claim.import", file=str(file), created=created, skipped=parsed.skipped)
+    _cli_audit(
+        settings,
+        "claim.import",
+        file=str(file),
+        created=created,
+        skipped=parsed.skipped,
+        unknown=parsed.unknown,
+    )
     console.print(
         f"Đã nhập {created} khẳng định mới; {len(results) - created} đã có; "
-        f"{parsed.skipped} bỏ qua (không phải sai/gây hiểu lầm)."
+        f"{parsed.skipped} bỏ qua (không phải sai/gây hiểu lầm); "
+        f"{parsed.unknown} bỏ qua vì không hiểu đánh giá (unknown rating)."
     )
+    if parsed.unknown_ratings:
+        ratings = ", ".join(repr(rating) for rating in parsed.unknown_ratings)
+        console.print(f"Đánh giá không hiểu (unknown ratings): {escape(ratings)}", highlight=False)
 
 
 @claims_app.command("export")

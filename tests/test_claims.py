@@ -12,7 +12,7 @@ import pytest
 
 from api.claims_feed import ClaimsFeed
 from api.security import Principal
-from index.claim_exchange import map_rating
+from index.claim_exchange import Reading, map_rating, read_rating
 from index.claims import (
     AUTO,
     ClaimDraft,
@@ -154,10 +154,88 @@ def test_other_decisions_leave_the_register_alone(feed, store):
         ("Gây hiểu lầm", Verdict.MISLEADING),
         ("True", None),
         ("Đúng", None),
+        ("Not false", None),
+        ("NOT FALSE.", None),
+        ("Không sai", None),
+        ("Khong sai", None),
+        ("Không phải tin giả", None),
+        ("khong phai tin gia", None),
+        ("Chưa chắc", None),
+        ("Không đúng", Verdict.FALSE),
+        ("Tin giả", Verdict.FALSE),
+        ("Pants on Fire!", Verdict.FALSE),
     ],
 )
 def test_publishers_ratings_map_to_our_verdicts(rating, verdict):
     assert map_rating(rating) == verdict
+
+
+@pytest.mark.parametrize(
+    ("rating", "reading"),
+    [
+        ("Not false", Reading.TRUE),
+        ("Không sai", Reading.TRUE),
+        ("Không phải tin giả", Reading.TRUE),
+        ("Chưa chắc", Reading.UNPROVEN),
+        ("Sai một phần", Reading.MISLEADING),
+        ("Tin này sai bét, đừng tin", None),  # a sentence, not a rating we know
+        ("Hoàn toàn không sai", None),
+    ],
+)
+def test_ratings_are_read_whole_so_negations_are_not_their_opposite(rating, reading):
+    assert read_rating(rating) is reading
+
+
+def test_ratings_not_false_are_never_registered_and_unknown_ones_are_counted(api_client, tmp_path):
+    """The reviewed claims of the issue: publishers that said 'not false' in three ways."""
+
+    def review(statement: str, rating: dict) -> dict:
+        return {
+            "@context": "https://schema.org",
+            "@type": "ClaimReview",
+            "claimReviewed": statement,
+            "author": {"@type": "Organization", "name": "Báo Kiểm chứng"},
+            "url": f"https://kiemchung.example.vn/{len(statement)}-{rating}",
+            "reviewRating": {"@type": "Rating", **rating},
+        }
+
+    reviews = [
+        review("Đà Lạt miễn phí gửi xe dịp Tết", {"alternateName": "Not false"}),
+        review("Lâm Đồng tăng lương tối thiểu vùng", {"alternateName": "Không sai"}),
+        review("Cao tốc Tân Phú Bảo Lộc thông xe", {"alternateName": "Không phải tin giả"}),
+        review("Hồ Xuân Hương bị lấp", {"alternateName": "Tin giả"}),
+        review("Giá điện tăng gấp đôi từ tháng sau", {"alternateName": "Hơi sai sai"}),
+        review("Đèo Prenn đóng cửa cả năm", {"alternateName": "Chưa chắc"}),
+        review("Đà Lạt cấm xe máy vào trung tâm", {"ratingValue": 1, "bestRating": 5}),
+        review("Bảo Lộc thành phố trực thuộc trung ương", {"ratingValue": 5, "bestRating": 5}),
+        review("Lâm Đồng sáp nhập ba tỉnh", {"ratingValue": 9, "bestRating": 5}),
+    ]
+    body = json.dumps(reviews, ensure_ascii=False).encode()
+    response = api_client.post(
+        "/api/claims/import", content=body, headers={"Content-Type": "application/ld+json"}
+    )
+    assert response.status_code == 200, response.text
+    assert response.json() == {
+        "created": 2,
+        "unchanged": 0,
+        "skipped": 5,
+        "unknown": 2,
+        "unknown_ratings": ["Hơi sai sai", "9"],
+    }
+    registered = {c["statement"] for c in api_client.get("/api/claims").json()["claims"]}
+    assert registered == {"Hồ Xuân Hương bị lấp", "Đà Lạt cấm xe máy vào trung tâm"}
+
+    from typer.testing import CliRunner
+
+    from mediawatch.cli import app
+
+    file = tmp_path / "reviews.jsonld"
+    file.write_bytes(body)
+    env = {"MEDIAWATCH_DATA_DIR": str(tmp_path / "cli")}
+    result = CliRunner().invoke(app, ["claims", "import", str(file)], env=env)
+    assert result.exit_code == 0, result.output
+    assert "Đã nhập 2 khẳng định mới" in result.output and "5 bỏ qua" in result.output
+    assert "2 bỏ qua vì không hiểu đánh giá" in result.output and "Hơi sai sai" in result.output
 
 
 def test_claimreview_import_is_idempotent_and_exports_our_claims(api_client, live_api, store):
@@ -165,9 +243,15 @@ def test_claimreview_import_is_idempotent_and_exports_our_claims(api_client, liv
     headers = {"Content-Type": "application/ld+json"}
     first = api_client.post("/api/claims/import", content=sample, headers=headers)
     assert first.status_code == 200, first.text
-    assert first.json() == {"created": 2, "unchanged": 0, "skipped": 1}
+    assert first.json() == {
+        "created": 2,
+        "unchanged": 0,
+        "skipped": 1,
+        "unknown": 0,
+        "unknown_ratings": [],
+    }
     again = api_client.post("/api/claims/import", content=sample, headers=headers)
-    assert again.json() == {"created": 0, "unchanged": 2, "skipped": 1}
+    assert again.json() | {"unchanged": 2, "created": 0} == again.json()
     listed = api_client.get("/api/claims", params={"q": "thu hoi dat"}).json()
     (imported,) = listed["claims"]
     assert imported["origin"] == "import:Trung tâm Xử lý tin giả Việt Nam"

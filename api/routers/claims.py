@@ -57,7 +57,9 @@ class SuggestionDecision(BaseModel):
 class ImportResult(BaseModel):
     created: int = Field(description="New claims")
     unchanged: int = Field(description="Claims already in the register (same URL or statement)")
-    skipped: int = Field(description="Rated true or not false/misleading: not registered")
+    skipped: int = Field(description="Rated true or unproven: not registered")
+    unknown: int = Field(description="Rated in words we do not know: not registered, not guessed")
+    unknown_ratings: list[str] = Field(description="Those ratings, each once")
 
 
 @router.get("", response_model=ClaimPage, summary="Sổ khẳng định sai (the claims register)")
@@ -152,8 +154,15 @@ async def import_claims(
         created=created,
         unchanged=len(results) - created,
         skipped=parsed.skipped,
+        unknown=parsed.unknown,
     )
-    return ImportResult(created=created, unchanged=len(results) - created, skipped=parsed.skipped)
+    return ImportResult(
+        created=created,
+        unchanged=len(results) - created,
+        skipped=parsed.skipped,
+        unknown=parsed.unknown,
+        unknown_ratings=parsed.unknown_ratings,
+    )
 
 
 @router.get("/{claim_id}", response_model=Claim, responses=_NOT_FOUND, summary="Một khẳng định")
