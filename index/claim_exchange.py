@@ -92,6 +92,8 @@ CSV_FIELDS = (
     "rebuttal_url",
     "rebuttal_agency",
     "rebuttal_published_at",
+    "author_name",
+    "author_url",
     "items",
     "created_by",
     "created_at",
@@ -162,6 +164,18 @@ def _name(value: Any) -> str | None:
     if isinstance(value, Mapping):
         value = value.get("name")
     return str(value).strip() or None if value is not None else None
+
+
+def _person(value: Any) -> dict[str, Any] | None:
+    """Who made a claim (schema.org Person/Organization or plain text): name and profile
+    page, kept apart from the evidence so the privacy gate can hold them back."""
+    if isinstance(value, list):
+        value = value[0] if value else None
+    name = _name(value)
+    if name is None:
+        return None
+    url = value.get("url") if isinstance(value, Mapping) else None
+    return {"name": name, "url": url if isinstance(url, str) and url.strip() else None}
 
 
 def _moment(value: Any) -> Any:
@@ -251,7 +265,6 @@ def _claim_review(where: str, review: Mapping[str, Any], parsed: ParsedImport) -
     if not parsed.registers(reading, text or rating.get("ratingValue")):
         return
     item = review.get("itemReviewed") if isinstance(review.get("itemReviewed"), Mapping) else {}
-    said_by = _name(item.get("author")) if item else None
     fields = {
         "statement": review["claimReviewed"],
         "verdict": reading.value,
@@ -259,7 +272,7 @@ def _claim_review(where: str, review: Mapping[str, Any], parsed: ParsedImport) -
         "origin": _origin(_name(review.get("author")), where),
         "url": review.get("url") or None,
         "published_at": _moment(review.get("datePublished")),
-        "evidence": [f"Người phát ngôn: {said_by}"] if said_by else [],
+        "author": _person(item.get("author")),
     }
     parsed.drafts.append(_draft(where, fields))
 
@@ -365,6 +378,8 @@ def csv_rows(claims: Iterable[Claim]) -> Iterable[dict[str, str]]:
             "rebuttal_published_at": rebuttal.published_at.isoformat()
             if rebuttal and rebuttal.published_at
             else "",
+            "author_name": claim.author.name if claim.author else "",
+            "author_url": (claim.author.url or "") if claim.author else "",
             "items": " ".join(item.item_id for item in claim.items),
             "created_by": claim.created_by,
             "created_at": claim.created_at.isoformat(),
