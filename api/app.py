@@ -92,7 +92,7 @@ def create_app(
     app.state.crawl_state = crawl_state or CrawlState(settings.crawl_state_path, settings.timezone)
     app.state.stories = stories or StoryIndex(settings.stories_path)
     app.state.accounts = Accounts.from_settings(settings)
-    app.state.audit = AuditLog(settings.audit_path)
+    app.state.audit = AuditLog.from_settings(settings)
     app.state.watchlists = Watchlists(settings.watchlists_path)
     app.state.export_jobs = ExportJobs(settings.exports_dir)
     app.state.topic_labels = Taxonomy.load().labels_vi

@@ -480,7 +480,7 @@ def _cli_audit(settings: Settings, action: str, **detail: object) -> None:
 
     from mediawatch.audit import AuditLog
 
-    AuditLog(settings.audit_path).record(getpass.getuser(), action, via="cli", detail=detail)
+    AuditLog.from_settings(settings).record(getpass.getuser(), action, via="cli", detail=detail)
 
 
 @claims_app.command("import")

@@ -194,6 +194,18 @@ class SecuritySettings(BaseModel):
         default_factory=lambda: [Role.ADMIN, Role.REVIEWER],
         description="Roles shown authors' names and handles; every showing is audited",
     )
+    audit_key_file: Path | None = Field(
+        default=None,
+        description="HMAC key of the audit log's chain, created 0600 on first use; keep it "
+        "apart from audit.db (another disk, a secret mount). Default: "
+        "<data_dir>-audit-keys/audit.key, beside the data folder, not in it",
+    )
+    audit_anchor_file: Path | None = Field(
+        default=None,
+        description="The audit log's head (last entry and hash, MACed), rewritten at every "
+        "append: cut-off entries and an emptied log show against it. Default: "
+        "<data_dir>-audit-keys/audit-anchor.json",
+    )
 
 
 class Settings(BaseSettings):

@@ -61,7 +61,7 @@ def with_credentials(settings: Settings, demo: bool = False) -> tuple[Settings, 
     accounts = Accounts.from_settings(settings)
     if accounts.has_users():
         return settings, []
-    audit = AuditLog(settings.audit_path)
+    audit = AuditLog.from_settings(settings)
     people = {"admin": Role.ADMIN} | (DEMO_USERS if demo else {})
     created = []
     for username, role in people.items():
