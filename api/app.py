@@ -5,6 +5,7 @@ from __future__ import annotations
 import secrets
 from urllib.parse import quote
 
+import structlog
 from fastapi import FastAPI, Request, status
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
@@ -15,6 +16,7 @@ from api import web
 from api.claims_feed import ClaimsFeed
 from api.deps import PrincipalDep
 from api.export_jobs import ExportJobs
+from api.review_effects import ReviewEffects
 from api.routers import account_pages, accounts, ingest, items, review, trends
 from api.routers import audit as audit_router
 from api.routers import claims as claims_router
@@ -41,6 +43,8 @@ from mediawatch.config import Settings
 from mediawatch.model import Source
 from mediawatch.stories import StoryIndex
 from mediawatch.watchlists import Watchlists
+
+log = structlog.get_logger("mediawatch.api")
 
 
 def _validation_error(request: Request, error: RequestValidationError) -> Response:
@@ -101,9 +105,16 @@ def create_app(
     )
     app.state.claims = ClaimRegister(settings.claims_path)
     app.state.claims_feed = ClaimsFeed(app.state.claims, store, settings, app.state.audit)
-    # Called after every successful review step as listener(document, command, principal):
-    # false and misleading decisions become claims of the register.
+    # Called after every committed review step as listener(document, command, principal,
+    # step id), and again by the reconciler: false and misleading decisions become claims.
     app.state.review_listeners = [app.state.claims_feed]
+    app.state.review_effects = ReviewEffects(
+        store, app.state.audit, app.state.review_listeners, app.state.claims, app.state.accounts
+    )
+    try:  # steps whose audit entry or claim a crash or a locked file kept from being written
+        app.state.review_effects.reconcile()
+    except Exception:  # a store still starting: the scheduler's next run catches up
+        log.exception("review_reconcile_at_start_failed")
     secret = settings.session_secret.get_secret_value() if settings.session_secret else None
     app.add_middleware(
         SessionMiddleware,

@@ -68,6 +68,8 @@ CREATE TABLE IF NOT EXISTS claim_suggestions (
     PRIMARY KEY (claim_id, item_id)
 );
 CREATE INDEX IF NOT EXISTS claim_suggestions_item ON claim_suggestions (item_id);
+CREATE TABLE IF NOT EXISTS applied_steps (entry_id TEXT PRIMARY KEY, applied_at TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS checkpoints (name TEXT PRIMARY KEY, at TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS register_version (id INTEGER PRIMARY KEY CHECK (id = 1), n INTEGER);
 INSERT OR IGNORE INTO register_version VALUES (1, 0);
 """
@@ -192,7 +194,8 @@ def _iso(moment: datetime | None) -> str | None:
 class ClaimRegister:
     def __init__(self, path: Path) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
-        self._lock = threading.Lock()
+        self._lock = threading.RLock()  # re-entered by a step's writes inside ``applying``
+        self._depth = 0
         self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None, timeout=30)
         self._db.row_factory = sqlite3.Row
         self._db.execute("PRAGMA journal_mode=WAL")
@@ -216,7 +219,11 @@ class ClaimRegister:
         """One transaction that also moves the change counter (unless nothing matching
         reads changes)."""
         with self._lock:
+            if self._depth:  # inside ``applying``: its transaction holds this write too
+                yield self._db
+                return
             self._db.execute("BEGIN IMMEDIATE")
+            self._depth += 1
             try:
                 yield self._db
                 if change:
@@ -225,6 +232,40 @@ class ClaimRegister:
             except BaseException:
                 self._db.execute("ROLLBACK")
                 raise
+            finally:
+                self._depth -= 1
+
+    @contextmanager
+    def applying(self, entry_id: str) -> Iterator[bool]:
+        """One transaction for a review step's effect on the register, remembered by the
+        step's review-log entry id: False (and nothing to do) when it was applied before.
+        Whatever fails inside rolls the effect and the remembering back together."""
+        if self.applied(entry_id):  # the usual case for the reconciler: no write at all
+            yield False
+            return
+        with self._write() as db:
+            cursor = db.execute(
+                "INSERT OR IGNORE INTO applied_steps VALUES (?, ?)",
+                (entry_id, utc_now().isoformat()),
+            )
+            yield cursor.rowcount == 1
+
+    def applied(self, entry_id: str) -> bool:
+        with self._lock:
+            found = self._db.execute(
+                "SELECT 1 FROM applied_steps WHERE entry_id = ?", (entry_id,)
+            ).fetchone()
+        return found is not None
+
+    def checkpoint(self, name: str) -> datetime | None:
+        """How far (by step time) the named reconciler has walked the review log."""
+        with self._lock:
+            row = self._db.execute("SELECT at FROM checkpoints WHERE name = ?", (name,)).fetchone()
+        return datetime.fromisoformat(row["at"]) if row else None
+
+    def set_checkpoint(self, name: str, at: datetime) -> None:
+        with self._write(change=False) as db:
+            db.execute("INSERT OR REPLACE INTO checkpoints VALUES (?, ?)", (name, at.isoformat()))
 
     def version(self) -> int:
         """Moves on every change, whichever process made it."""

@@ -59,6 +59,8 @@ CREATE INDEX IF NOT EXISTS audit_at ON audit(at);
 CREATE INDEX IF NOT EXISTS audit_actor ON audit(actor, at);
 CREATE INDEX IF NOT EXISTS audit_action ON audit(action, at);
 CREATE INDEX IF NOT EXISTS audit_target ON audit(target, at);
+CREATE INDEX IF NOT EXISTS audit_review_entry ON audit(json_extract(detail, '$.review_entry'))
+WHERE json_extract(detail, '$.review_entry') IS NOT NULL;
 """
 # Created with a new file; re-created at open only with an entry saying they were missing.
 TRIGGERS = {
@@ -223,7 +225,13 @@ class AuditLog:
         target: str | None = None,
         detail: dict[str, Any] | None = None,
         at: datetime | None = None,
-    ) -> None:
+        step: str | None = None,
+    ) -> bool:
+        """Append an entry. ``step``: the review-log entry (``item:version``) this records;
+        an entry of the same action and target for that step is written once, however often
+        the request and the reconciler both try: whether it was written now."""
+        if step is not None:
+            detail = (detail or {}) | {"review_entry": step}
         row = {
             "at": (at or utc_now()).astimezone(UTC).isoformat(timespec="microseconds"),
             "actor": actor,
@@ -237,6 +245,15 @@ class AuditLog:
         # IMMEDIATE: other processes (API workers, the CLI) append to the same chain, and
         # the anchor is written in the same turn, so anchors follow the log's order.
         with self._lock, self._connect() as connection, immediate(connection):
+            if (
+                step is not None
+                and connection.execute(
+                    "SELECT 1 FROM audit WHERE json_extract(detail, '$.review_entry') = ? "
+                    "AND action = ? AND target IS ?",
+                    (step, action, target),
+                ).fetchone()
+            ):
+                return False
             problem = self._anchor_problem(connection)
             if problem:  # kept in the log before the anchor moves on past it
                 incident = dict(row, actor="system", role=None, via="system", ip=None)
@@ -244,6 +261,7 @@ class AuditLog:
                 incident["detail"] = json.dumps({"problem": problem}, ensure_ascii=False)
                 self._append(connection, incident)
             self._append(connection, row)
+        return True
 
     def _append(self, connection: sqlite3.Connection, row: dict[str, Any]) -> None:
         last = connection.execute("SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1")

@@ -138,6 +138,13 @@ class ReviewSettings(BaseModel):
     alert_recipients: list[str] = Field(
         default_factory=list, description="Who is told of overdue items; empty: the digest's"
     )
+    reconcile_minutes: int = Field(
+        default=5,
+        ge=1,
+        le=24 * 60,
+        description="How often the scheduler writes the audit entries and claims of review "
+        "steps whose request could not (audit log locked, process killed); also done at start",
+    )
 
 
 class ClaimSettings(BaseModel):

@@ -1,5 +1,6 @@
 """APScheduler jobs: the crawl of whichever sources are due, the digest every morning,
-overdue review alerts every quarter hour, the watchlists' spike alerts every hour."""
+overdue review alerts every quarter hour, the watchlists' spike alerts every hour, and the
+review steps' missing audit entries and claims every few minutes."""
 
 from __future__ import annotations
 
@@ -39,6 +40,7 @@ def build_scheduler(
     crawl_now: bool = False,
     overdue: Callable[[], object] | None = None,
     spike_alerts: Callable[[], object] | None = None,
+    reconcile: Callable[[], object] | None = None,
 ) -> BackgroundScheduler:
     """Every minute, the sources due then crawl together: one crawl process, one polite
     engine. Which are due is the crawl state's call (schedules, adaptive intervals)."""
@@ -81,6 +83,14 @@ def build_scheduler(
             trigger=CronTrigger(minute=5, timezone=zone),  # just after each whole hour closes
             id="spike-alerts",
             name="spike alerts for watchlists, hourly",
+            executor="digest",
+        )
+    if reconcile is not None:
+        scheduler.add_job(
+            _guarded("review-reconcile", reconcile),
+            trigger=IntervalTrigger(minutes=settings.review.reconcile_minutes, timezone=zone),
+            id="review-reconcile",
+            name="audit entries and claims of review steps left unwritten",
             executor="digest",
         )
     return scheduler

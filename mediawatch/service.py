@@ -12,6 +12,7 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from pydantic import SecretStr
 
 from api.app import create_app
+from api.review_effects import build_review_effects
 from classifier.service import Classifier
 from classifier.taxonomy import Taxonomy
 from index.elastic import ElasticStore
@@ -111,6 +112,7 @@ def background_jobs(
         spike_alerts=lambda: send_spike_alerts(
             pipeline.store, settings, Watchlists(settings.watchlists_path)
         ),
+        reconcile=build_review_effects(settings, pipeline.store).reconcile,
     )
     if isinstance(pipeline.store, SpoolingStore):
         scheduler.add_job(pipeline.store.flush, "interval", minutes=1, id="spool-flush")

@@ -106,7 +106,7 @@ def test_a_false_decision_creates_a_claim_and_suggests_recent_repeats(feed, stor
         note="UBND tỉnh đã bác bỏ",
         evidence=["https://lamdong.gov.vn/bac-bo"],
     )
-    feed(judged, command, REVIEWER)
+    feed(judged, command, REVIEWER, f"{judged.id}:1")
     (claim_id,) = feed.register.claims_of_item(judged.id)
     claim = feed.register.get(claim_id)
     assert claim.statement == RUMOUR_TITLE and claim.verdict is Verdict.FALSE
@@ -122,6 +122,7 @@ def test_a_false_decision_creates_a_claim_and_suggests_recent_repeats(feed, stor
         repeat,
         ReviewCommand(action=ReviewAction.DECIDE, outcome="misleading", note="Bản sao"),
         REVIEWER,
+        f"{repeat.id}:1",
     )
     assert feed.register.claims_of_item(repeat.id) == [claim_id]
     assert feed.register.get(claim_id).evidence[-1] == "Bản sao"
@@ -129,9 +130,9 @@ def test_a_false_decision_creates_a_claim_and_suggests_recent_repeats(feed, stor
 
     # The official response becomes the rebuttal; reopening the item takes it off.
     response = OfficialResponse(url="https://lamdong.gov.vn/tra-loi", agency="UBND tỉnh")
-    feed(judged, ReviewCommand(action=ReviewAction.RESPOND, response=response), REVIEWER)
+    feed(judged, ReviewCommand(action=ReviewAction.RESPOND, response=response), REVIEWER, "j:2")
     assert feed.register.get(claim_id).rebuttal == response
-    feed(judged, ReviewCommand(action=ReviewAction.REOPEN, reason="Nhầm tin"), REVIEWER)
+    feed(judged, ReviewCommand(action=ReviewAction.REOPEN, reason="Nhầm tin"), REVIEWER, "j:3")
     assert judged.id not in {i.item_id for i in feed.register.get(claim_id).items}
     (unlink,) = feed.audit_log.entries(action="claim.unlink")
     assert unlink.target == claim_id and unlink.detail["reason"] == "Nhầm tin"
@@ -140,8 +141,8 @@ def test_a_false_decision_creates_a_claim_and_suggests_recent_repeats(feed, stor
 def test_other_decisions_leave_the_register_alone(feed, store):
     item = make_document("https://fb.example/p/9", RUMOUR_TITLE, RUMOUR_TEXT)
     store.upsert([item])
-    feed(item, ReviewCommand(action=ReviewAction.DECIDE, outcome="accurate"), REVIEWER)
-    feed(item, ReviewCommand(action=ReviewAction.CLAIM), REVIEWER)
+    feed(item, ReviewCommand(action=ReviewAction.DECIDE, outcome="accurate"), REVIEWER, "i:1")
+    feed(item, ReviewCommand(action=ReviewAction.CLAIM), REVIEWER, "i:2")
     assert feed.register.search(None, 10, 0)[0] == 0
 
 

@@ -1,0 +1,162 @@
+"""What follows a committed review step: its audit entry and its listeners' effects (the
+claims register), each keyed by the step's review-log entry id (``item:version``).
+
+The store commits a step together with its review-log entry; the rest is written after, in
+other files. When that fails (audit.db locked past its wait, the process killed in between)
+the step still stands, so the reviewer is told it is done and the deferral is logged;
+``reconcile`` (at start, then every ``review.reconcile_minutes``) walks the review log since
+its checkpoint and writes what is missing. Each effect is written once whoever tries: the
+audit log skips an entry already there for the step, the register remembers the steps it
+applied in the same transaction as their changes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+import structlog
+from pydantic import ValidationError
+
+from api.claims_feed import ClaimsFeed
+from api.security import Principal
+from index.claims import ClaimRegister
+from index.store import Store, review_entry_id
+from mediawatch.accounts import Accounts
+from mediawatch.audit import AuditLog
+from mediawatch.config import Settings
+from mediawatch.model import Document, ReviewCommand, Role, utc_now
+
+log = structlog.get_logger("mediawatch.review_effects")
+
+CHECKPOINT = "review-effects"
+# Walked again each time: steps committed while the last walk ran, or stamped by a host
+# whose clock is a little behind. Effects are keyed, so walking a step twice adds nothing.
+OVERLAP = timedelta(minutes=10)
+
+# listener(document, command, principal, step id): applies the step once per step id.
+Listener = Callable[[Document, ReviewCommand, Principal, str], object]
+
+
+@dataclass(frozen=True)
+class ReviewStep:
+    """A committed step as its effects need it."""
+
+    document: Document  # the item (its review may already be past this step)
+    command: ReviewCommand
+    principal: Principal
+    version: int
+    state: str
+    at: datetime | None = None  # None: now, in the request that took the step
+
+    @property
+    def id(self) -> str:
+        return review_entry_id(self.document.id, self.version)
+
+
+class ReviewEffects:
+    def __init__(
+        self,
+        store: Store,
+        audit: AuditLog,
+        listeners: list[Listener],
+        register: ClaimRegister,
+        accounts: Accounts,
+    ) -> None:
+        self.store = store
+        self.audit = audit
+        self.listeners = listeners  # the app's list: listeners added later are heard too
+        self.register = register  # keeps the reconciler's checkpoint
+        self.accounts = accounts
+
+    def settle(self, step: ReviewStep) -> bool:
+        """The step's effects, from the request that took it; False when they wait for the
+        reconciler (logged: the step itself is committed and stands)."""
+        try:
+            self._apply(step)
+        except Exception:
+            log.exception(
+                "review_effects_deferred",
+                item_id=step.document.id,
+                step=step.id,
+                action=step.command.action.value,
+            )
+            return False
+        return True
+
+    def _apply(self, step: ReviewStep) -> bool:
+        """Audit entry, then each listener; whether the audit entry was missing."""
+        principal, command = step.principal, step.command
+        written = self.audit.record(
+            principal.name,
+            f"review.{command.action.value}",
+            role=principal.role.value,
+            via=principal.via,
+            ip=principal.ip,
+            target=step.document.id,
+            detail={
+                "version": step.version,
+                "state": step.state,
+                "outcome": command.outcome.value if command.outcome else None,
+                "agency": command.agency,
+                "reason": command.reason,
+            },
+            at=step.at,
+            step=step.id,
+        )
+        for listener in self.listeners:
+            listener(step.document, command, principal, step.id)
+        return written
+
+    def reconcile(self, now: datetime | None = None) -> int:
+        """Write the audit entries and claims effects missing for steps of the review log
+        since the checkpoint; how many steps lacked their audit entry. The first run only
+        sets the checkpoint: older steps were audited before entries carried their step.
+        Stops at the first failure (the checkpoint stays, the next run goes on from it)."""
+        now = now or utc_now()
+        since = self.register.checkpoint(CHECKPOINT)
+        if since is None:
+            self.register.set_checkpoint(CHECKPOINT, now)
+            return 0
+        missing = 0
+        for entry in self.store.review_log_since(since - OVERLAP):
+            step = self._step(entry)
+            if step is None:
+                continue
+            try:
+                missing += self._apply(step)
+            except Exception:
+                log.exception("review_reconcile_stopped", step=step.id, missing=missing)
+                return missing
+        self.register.set_checkpoint(CHECKPOINT, now)
+        if missing:
+            log.warning("review_effects_reconciled", steps=missing, since=since.isoformat())
+        return missing
+
+    def _step(self, entry: dict) -> ReviewStep | None:
+        """A review-log entry as the step it records (None, logged, if it cannot be)."""
+        document = self.store.get(entry["item_id"])
+        fields = ("action", "outcome", "note", "evidence", "agency", "response", "reason")
+        try:
+            command = ReviewCommand.model_validate({name: entry[name] for name in fields})
+        except ValidationError as error:
+            log.warning("review_entry_unreadable", item_id=entry["item_id"], error=str(error))
+            return None
+        if document is None:
+            log.warning("review_entry_item_missing", item_id=entry["item_id"])
+            return None
+        user = self.accounts.get(entry["reviewer"])
+        # Written afterwards, on the reviewer's behalf: "reconcile" says so in the log.
+        principal = Principal(entry["reviewer"], user.role if user else Role.REVIEWER, "reconcile")
+        at = datetime.fromisoformat(entry["at"])
+        return ReviewStep(document, command, principal, entry["version"], entry["state"], at)
+
+
+def build_review_effects(settings: Settings, store: Store) -> ReviewEffects:
+    """The effects with the claims register as listener, for a process without the API
+    (the worker's scheduler)."""
+    audit = AuditLog.from_settings(settings)
+    register = ClaimRegister(settings.claims_path)
+    feed = ClaimsFeed(register, store, settings, audit)
+    return ReviewEffects(store, audit, [feed], register, Accounts.from_settings(settings))
