@@ -4,10 +4,13 @@ claims register), each keyed by the step's review-log entry id (``item:version``
 The store commits a step together with its review-log entry; the rest is written after, in
 other files. When that fails (audit.db locked past its wait, the process killed in between)
 the step still stands, so the reviewer is told it is done and the deferral is logged;
-``reconcile`` (at start, then every ``review.reconcile_minutes``) walks the review log since
-its checkpoint and writes what is missing. Each effect is written once whoever tries: the
-audit log skips an entry already there for the step, the register remembers the steps it
-applied in the same transaction as their changes.
+``reconcile`` walks the review log since its checkpoint and writes what is missing: at every
+start of the API, every ``review.reconcile_minutes`` where the scheduler runs beside it
+(``mediawatch run``), and in this process after the next step that settles once one was
+deferred (production API workers have no scheduler). It runs with the API's own audit log
+and register: a worker with files of its own must not write them. Each effect is written once
+whoever tries: the audit log skips an entry already there for the step, the register
+remembers the steps it applied in the same transaction as their changes.
 """
 
 from __future__ import annotations
@@ -19,13 +22,11 @@ from datetime import datetime, timedelta
 import structlog
 from pydantic import ValidationError
 
-from api.claims_feed import ClaimsFeed
 from api.security import Principal
 from index.claims import ClaimRegister
 from index.store import Store, review_entry_id
 from mediawatch.accounts import Accounts
 from mediawatch.audit import AuditLog
-from mediawatch.config import Settings
 from mediawatch.model import Document, ReviewCommand, Role, utc_now
 
 log = structlog.get_logger("mediawatch.review_effects")
@@ -69,6 +70,7 @@ class ReviewEffects:
         self.listeners = listeners  # the app's list: listeners added later are heard too
         self.register = register  # keeps the reconciler's checkpoint
         self.accounts = accounts
+        self._behind = False  # a step's effects were deferred in this process
 
     def settle(self, step: ReviewStep) -> bool:
         """The step's effects, from the request that took it; False when they wait for the
@@ -82,7 +84,15 @@ class ReviewEffects:
                 step=step.id,
                 action=step.command.action.value,
             )
+            self._behind = True
             return False
+        if self._behind:  # the files answer again: catch up on what was deferred
+            self._behind = False
+            try:
+                self.reconcile()
+            except Exception:
+                self._behind = True
+                log.exception("review_reconcile_failed")
         return True
 
     def _apply(self, step: ReviewStep) -> bool:
@@ -151,12 +161,3 @@ class ReviewEffects:
         principal = Principal(entry["reviewer"], user.role if user else Role.REVIEWER, "reconcile")
         at = datetime.fromisoformat(entry["at"])
         return ReviewStep(document, command, principal, entry["version"], entry["state"], at)
-
-
-def build_review_effects(settings: Settings, store: Store) -> ReviewEffects:
-    """The effects with the claims register as listener, for a process without the API
-    (the worker's scheduler)."""
-    audit = AuditLog.from_settings(settings)
-    register = ClaimRegister(settings.claims_path)
-    feed = ClaimsFeed(register, store, settings, audit)
-    return ReviewEffects(store, audit, [feed], register, Accounts.from_settings(settings))

@@ -12,7 +12,6 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from pydantic import SecretStr
 
 from api.app import create_app
-from api.review_effects import build_review_effects
 from classifier.service import Classifier
 from classifier.taxonomy import Taxonomy
 from index.elastic import ElasticStore
@@ -99,9 +98,14 @@ def bind(host: str, port: int) -> socket.socket:
 
 
 def background_jobs(
-    settings: Settings, pipeline: Pipeline, sources: list[Source], crawl_now: bool
+    settings: Settings,
+    pipeline: Pipeline,
+    sources: list[Source],
+    crawl_now: bool,
+    reconcile: Callable[[], object] | None = None,
 ) -> BackgroundScheduler:
-    """Crawls on their schedules, the morning digest, and the spool flush when there is one."""
+    """Crawls on their schedules, the morning digest, and the spool flush when there is one;
+    with ``reconcile`` (the API's, when it is served here), review steps' missing effects."""
     topic_labels = Taxonomy.load().labels_vi
     scheduler = build_scheduler(
         settings,
@@ -112,7 +116,7 @@ def background_jobs(
         spike_alerts=lambda: send_spike_alerts(
             pipeline.store, settings, Watchlists(settings.watchlists_path)
         ),
-        reconcile=build_review_effects(settings, pipeline.store).reconcile,
+        reconcile=reconcile,
     )
     if isinstance(pipeline.store, SpoolingStore):
         scheduler.add_job(pipeline.store.flush, "interval", minutes=1, id="spool-flush")
@@ -130,7 +134,9 @@ def serve(
     """Run until interrupted; the scheduler stops with the web server."""
     app = create_app(settings, pipeline.store, sources, pipeline.state, pipeline.stories)
     app.state.pipeline = pipeline  # /api/ingest shares the crawl's classifier and story index
-    scheduler = background_jobs(settings, pipeline, sources, crawl_now)
+    scheduler = background_jobs(
+        settings, pipeline, sources, crawl_now, reconcile=app.state.review_effects.reconcile
+    )
     server = uvicorn.Server(uvicorn.Config(app, log_level="warning", access_log=False))
     scheduler.start()
     try:

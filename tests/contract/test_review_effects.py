@@ -16,7 +16,6 @@ import httpx
 import pytest
 
 from api.app import create_app
-from api.review_effects import build_review_effects
 from index.claims import ClaimRegister
 from index.elastic import ElasticStore
 from mediawatch.audit import AuditLog
@@ -64,11 +63,14 @@ def test_a_decision_while_the_audit_log_is_locked_succeeds_and_is_completed_once
         finally:
             locker.execute("ROLLBACK")
             locker.close()
-    assert decided.status_code == 200, decided.text
-    assert decided.json()["review"]["state"] == "decided"
-    assert _effects(settings, item.id) == (["review.claim"], [])  # left for the reconciler
+        assert decided.status_code == 200, decided.text
+        assert decided.json()["review"]["state"] == "decided"
+        assert _effects(settings, item.id) == (["review.claim"], [])  # left for the reconciler
 
-    assert app.state.review_effects.reconcile() == 1
+        # The next step this process settles catches up on the deferred one first.
+        other = make_document("https://a.example/2", "Giá vé xe buýt", "Giá vé tăng.", risk=0.9)
+        store.upsert([other])
+        assert _review(server.url, other.id, action="claim").status_code == 200
     actions, claims = _effects(settings, item.id)
     assert sorted(actions) == ["claim.create", "claim.link", "review.claim", "review.decide"]
     assert len(claims) == 1
@@ -77,9 +79,9 @@ def test_a_decision_while_the_audit_log_is_locked_succeeds_and_is_completed_once
     assert written.detail["review_entry"] == f"{item.id}:2"
     assert written.detail["outcome"] == "false"
 
-    # Again, and from another process's reconciler (the worker's): nothing more.
+    # Again, and from another API process's reconciler: nothing more.
     assert app.state.review_effects.reconcile() == 0
-    assert build_review_effects(settings, store).reconcile() == 0
+    assert create_app(settings, store).state.review_effects.reconcile() == 0
     assert _effects(settings, item.id) == (actions, claims)
     assert AuditLog.from_settings(settings).verify() == []
 
