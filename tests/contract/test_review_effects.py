@@ -10,6 +10,8 @@ import signal
 import sqlite3
 import subprocess
 import sys
+import time
+from datetime import timedelta
 from pathlib import Path
 
 import httpx
@@ -53,36 +55,54 @@ def _effects(settings, item_id: str) -> tuple[list[str], list[str]]:
 def test_a_decision_while_the_audit_log_is_locked_succeeds_and_is_completed_once(
     settings, store, item
 ):
+    others = [
+        make_document(f"https://a.example/{n}", f"Giá vé xe buýt {n}", "Giá vé tăng.", risk=0.9)
+        for n in range(3)
+    ]
+    store.upsert(others)
     app = create_app(settings, store)  # the first start sets the reconciler's checkpoint
+    effects = app.state.review_effects
     with LiveServer(app) as server:
         assert _review(server.url, item.id, action="claim").status_code == 200
         locker = sqlite3.connect(settings.audit_path, isolation_level=None)
         locker.execute("BEGIN EXCLUSIVE")  # another process holding audit.db
         try:
             decided = _review(server.url, item.id, action="decide", outcome="false")
+            # The next steps do not each wait out the lock: they are deferred at once.
+            started = time.monotonic()
+            bulk = httpx.post(
+                f"{server.url}/api/review/bulk",
+                json={"item_ids": [other.id for other in others[:2]]},
+                headers={"Authorization": f"Bearer {API_TOKEN}"},
+                timeout=90,
+            )
+            assert time.monotonic() - started < 10
         finally:
             locker.execute("ROLLBACK")
             locker.close()
         assert decided.status_code == 200, decided.text
         assert decided.json()["review"]["state"] == "decided"
+        assert [result["status"] for result in bulk.json()] == [200, 200]
         assert _effects(settings, item.id) == (["review.claim"], [])  # left for the reconciler
 
-        # The next step this process settles catches up on the deferred one first.
-        other = make_document("https://a.example/2", "Giá vé xe buýt", "Giá vé tăng.", risk=0.9)
-        store.upsert([other])
-        assert _review(server.url, other.id, action="claim").status_code == 200
+        # The next step this process settles (once the pause after a failure is over)
+        # catches up on every deferred one first.
+        effects.retry_after = timedelta(0)
+        assert _review(server.url, others[2].id, action="claim").status_code == 200
     actions, claims = _effects(settings, item.id)
     assert sorted(actions) == ["claim.create", "claim.link", "review.claim", "review.decide"]
     assert len(claims) == 1
-    (written,) = AuditLog.from_settings(settings).entries(action="review.decide")
+    (written, *_bulk) = AuditLog.from_settings(settings).entries(action="review.decide")
     assert (written.actor, written.via) == ("reviewer1", "reconcile")
     assert written.detail["review_entry"] == f"{item.id}:2"
     assert written.detail["outcome"] == "false"
+    assert {entry.target for entry in _bulk} == {other.id for other in others[:2]}
 
     # Again, and from another API process's reconciler: nothing more.
-    assert app.state.review_effects.reconcile() == 0
+    assert effects.reconcile() == 0
     assert create_app(settings, store).state.review_effects.reconcile() == 0
     assert _effects(settings, item.id) == (actions, claims)
+    assert len(AuditLog.from_settings(settings).entries(action="review.decide")) == 3
     assert AuditLog.from_settings(settings).verify() == []
 
 
