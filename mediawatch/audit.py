@@ -121,16 +121,8 @@ class AuditLog:
         self.anchor_file = anchor_file or default_key_dir(path) / "audit-anchor.json"
         self._lock = threading.Lock()  # one writer per process keeps the chain a line
         create(path, SCHEMA)
-        with self._connect() as connection, immediate(connection):
-            columns = {row["name"] for row in connection.execute("PRAGMA table_info(audit)")}
-            if "mac" not in columns:  # a log from before the MAC
-                connection.execute("ALTER TABLE audit ADD COLUMN mac TEXT")
-            missing = sorted(set(TRIGGERS) - self._triggers(connection))
-            used = connection.execute(
-                "SELECT 1 FROM sqlite_sequence WHERE name = 'audit'"
-            ).fetchone()
-            for name in missing:
-                connection.execute(TRIGGERS[name])
+        missing, used = self._repair()
+        with self._connect() as connection:
             macs = connection.execute("SELECT 1 FROM audit WHERE mac IS NOT NULL LIMIT 1")
             key_lost = macs.fetchone() is not None and not self.key_file.exists()
         self._key = self._load_key()
@@ -151,6 +143,24 @@ class AuditLog:
 
     def _connect(self) -> AbstractContextManager[sqlite3.Connection]:
         return connect(self.path)
+
+    def _repair(self) -> tuple[list[str], bool]:
+        """The MAC column on a log from before it, and the triggers: which were missing,
+        and whether the log had been written to (a new file gets them without a word).
+        Writes only when something is missing, so a start does not wait on a busy log."""
+        with self._connect() as connection:
+            columns = {row["name"] for row in connection.execute("PRAGMA table_info(audit)")}
+            if "mac" in columns and not set(TRIGGERS) - self._triggers(connection):
+                return [], False
+            with immediate(connection):
+                columns = {r["name"] for r in connection.execute("PRAGMA table_info(audit)")}
+                if "mac" not in columns:
+                    connection.execute("ALTER TABLE audit ADD COLUMN mac TEXT")
+                missing = sorted(set(TRIGGERS) - self._triggers(connection))
+                for name in missing:
+                    connection.execute(TRIGGERS[name])
+                used = connection.execute("SELECT 1 FROM sqlite_sequence WHERE name = 'audit'")
+                return missing, used.fetchone() is not None
 
     @staticmethod
     def _triggers(connection: sqlite3.Connection) -> set[str]:
