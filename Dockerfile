@@ -12,6 +12,9 @@ COPY dashboards dashboards
 COPY config config
 RUN pip install -c constraints.txt . && useradd --system --home /app mediawatch && mkdir -p /data \
     && chown mediawatch /data
+
+# The audit log's HMAC key and anchor live apart from /data (security.audit_key_file): a volume.
+RUN mkdir -m 700 /data-audit-keys && chown mediawatch /data-audit-keys
 USER mediawatch
 ENV MEDIAWATCH_DATA_DIR=/data
 EXPOSE 8000

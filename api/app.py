@@ -6,6 +6,7 @@ import secrets
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
+import structlog
 from fastapi import FastAPI, Request, status
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
@@ -17,6 +18,7 @@ from api.body_limits import BodyGuard
 from api.claims_feed import ClaimsFeed
 from api.deps import PrincipalDep
 from api.export_jobs import ExportJobs
+from api.review_effects import ReviewEffects
 from api.routers import account_pages, accounts, ingest, items, review, trends
 from api.routers import audit as audit_router
 from api.routers import claims as claims_router
@@ -44,6 +46,8 @@ from mediawatch.config import Settings
 from mediawatch.model import Source
 from mediawatch.stories import StoryIndex
 from mediawatch.watchlists import Watchlists
+
+log = structlog.get_logger("mediawatch.api")
 
 
 def _validation_error(request: Request, error: RequestValidationError) -> Response:
@@ -114,7 +118,7 @@ def create_app(
     app.state.crawl_state = crawl_state or CrawlState(settings.crawl_state_path, settings.timezone)
     app.state.stories = stories or StoryIndex(settings.stories_path)
     app.state.accounts = Accounts.from_settings(settings)
-    app.state.audit = AuditLog(settings.audit_path)
+    app.state.audit = AuditLog.from_settings(settings)
     app.state.watchlists = Watchlists(settings.watchlists_path)
     app.state.export_jobs = ExportJobs(settings.exports_dir, settings.exports)
     app.state.topic_labels = Taxonomy.load().labels_vi
@@ -127,11 +131,18 @@ def create_app(
         [] if stories else [app.state.stories]
     )
     app.state.claims_feed = ClaimsFeed(app.state.claims, store, settings, app.state.audit)
-    # Called after every successful review step as listener(document, command, principal):
-    # false and misleading decisions become claims of the register.
+    # Called after every committed review step as listener(document, command, principal,
+    # step id), and again by the reconciler: false and misleading decisions become claims.
     app.state.review_listeners = [app.state.claims_feed]
     # Inside the session middleware (added after it is outside): it reads the decoded session.
     app.add_middleware(BodyGuard, limits=settings.body_limits)
+    app.state.review_effects = ReviewEffects(
+        store, app.state.audit, app.state.review_listeners, app.state.claims, app.state.accounts
+    )
+    try:  # steps whose audit entry or claim a crash or a locked file kept from being written
+        app.state.review_effects.reconcile()
+    except Exception:  # a store still starting: the scheduler's next run catches up
+        log.exception("review_reconcile_at_start_failed")
     secret = settings.session_secret.get_secret_value() if settings.session_secret else None
     app.add_middleware(
         SessionMiddleware,

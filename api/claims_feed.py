@@ -1,9 +1,11 @@
 """Review decisions feed the claims register; changes to it are audited.
 
-The review workflow calls each of ``app.state.review_listeners`` after a successful action.
-``ClaimsFeed`` is the register's: a false or misleading decision creates a claim (or extends
-the one the item is already linked to), an official response becomes the claim's rebuttal,
-and reopening an item takes it off its claims.
+The review workflow calls each of ``app.state.review_listeners`` after a successful action,
+and the reconciler (api/review_effects.py) again for a step whose effects were not all
+recorded. ``ClaimsFeed`` is the register's: a false or misleading decision creates a claim (or
+extends the one the item is already linked to), an official response becomes the claim's
+rebuttal, and reopening an item takes it off its claims. Each step is applied once: its
+changes, their audit entries and the step's review-log id commit in one transaction.
 """
 
 from __future__ import annotations
@@ -48,7 +50,9 @@ class ClaimsFeed:
         self.settings = settings
         self.audit_log = audit
 
-    def audit(self, principal: Principal, action: str, target: str, **detail: Any) -> None:
+    def audit(
+        self, principal: Principal, action: str, target: str, step: str | None, **detail: Any
+    ) -> None:
         self.audit_log.record(
             principal.name,
             action,
@@ -57,18 +61,41 @@ class ClaimsFeed:
             ip=principal.ip,
             target=target,
             detail=detail,
+            step=step,
         )
 
-    def __call__(self, document: Document, command: ReviewCommand, principal: Principal) -> None:
-        if command.action is ReviewAction.DECIDE and command.outcome in JUDGED_FALSE:
-            self._judged(document, command, principal)
-        elif command.action is ReviewAction.RESPOND and command.response is not None:
+    def __call__(
+        self, document: Document, command: ReviewCommand, principal: Principal, step: str
+    ) -> None:
+        """Apply review step ``step`` (its review-log entry id) to the register, once."""
+        action = command.action
+        if not (
+            (action is ReviewAction.DECIDE and command.outcome in JUDGED_FALSE)
+            or (action is ReviewAction.RESPOND and command.response is not None)
+            or action is ReviewAction.REOPEN
+        ):
+            return  # claims, releases, escalations and other outcomes leave the register be
+        with self.register.applying(step) as fresh:
+            if not fresh:
+                return
+            created = self._apply(document, command, principal, step)
+        if created is not None:  # offered to reviewers after the step is safely in
+            self.suggest_recent(created, exclude={document.id})
+
+    def _apply(
+        self, document: Document, command: ReviewCommand, principal: Principal, step: str
+    ) -> Claim | None:
+        """The step's changes and their audit entries; the claim it created, if any."""
+        if command.action is ReviewAction.DECIDE:
+            return self._judged(document, command, principal, step)
+        if command.action is ReviewAction.RESPOND and command.response is not None:
             for claim_id in self.register.claims_of_item(document.id):
                 self.register.set_rebuttal(claim_id, command.response, principal.name)
                 self.audit(
                     principal,
                     "claim.update",
                     claim_id,
+                    step,
                     rebuttal=command.response.url,
                     item_id=document.id,
                 )
@@ -79,11 +106,15 @@ class ClaimsFeed:
                         principal,
                         "claim.unlink",
                         claim_id,
+                        step,
                         item_id=document.id,
                         reason=command.reason,
                     )
+        return None
 
-    def _judged(self, document: Document, command: ReviewCommand, principal: Principal) -> None:
+    def _judged(
+        self, document: Document, command: ReviewCommand, principal: Principal, step: str
+    ) -> Claim | None:
         evidence = [e for e in [command.note, *command.evidence] if e]
         existing = self.register.claims_of_item(document.id)
         text = document_text(document)
@@ -91,8 +122,8 @@ class ClaimsFeed:
             for claim_id in existing:
                 self.register.link(claim_id, document.id, text, principal.name)
                 self.register.add_evidence(claim_id, evidence, principal.name)
-                self.audit(principal, "claim.update", claim_id, item_id=document.id)
-            return
+                self.audit(principal, "claim.update", claim_id, step, item_id=document.id)
+            return None
         draft = ClaimDraft(
             statement=statement_of(document),
             verdict=Verdict(command.outcome.value),
@@ -100,10 +131,10 @@ class ClaimsFeed:
         )
         claim, created = self.register.create(draft, principal.name)
         if created:
-            self.audit(principal, "claim.create", claim.id, item_id=document.id)
+            self.audit(principal, "claim.create", claim.id, step, item_id=document.id)
         self.register.link(claim.id, document.id, text, principal.name)
-        self.audit(principal, "claim.link", claim.id, item_id=document.id)
-        self.suggest_recent(claim, exclude={document.id})
+        self.audit(principal, "claim.link", claim.id, step, item_id=document.id)
+        return claim
 
     def suggest_recent(self, claim: Claim, exclude: set[str] | None = None) -> int:
         """Offer reviewers the recent stored items that repeat a new claim; how many."""

@@ -2,9 +2,10 @@
 
 Imports are read whole before anything is written: a malformed row is named with its field,
 and nothing of the file is kept (the register writes an import in one transaction). Other
-fact-checkers rate in their own words; the rating is kept as they wrote it and mapped to our
-verdict (false or misleading), and claims they rated true are not the register's business:
-they are counted as skipped.
+fact-checkers rate in their own words; the rating is kept as they wrote it and read through
+an explicit table (``RATINGS``: the whole rating, so a negation is never read as its opposite)
+or a numeric ratingValue. Claims rated true or unproven are not the register's business and
+are counted as skipped; a rating nobody put in the table is counted as unknown, never guessed.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
+from enum import StrEnum
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -22,34 +24,60 @@ from pydantic import ValidationError
 
 from index.claims import OURS, Claim, ClaimDraft, ClaimRegister, Verdict
 from index.store import Store
-from mediawatch.text import collapse, normalize
+from mediawatch.text import collapse, normalize, spreadsheet_safe
 
-# Folded rating phrases, checked in this order: "mostly false" is misleading, not false.
-_MISLEADING = (
-    "misleading",
-    "mostly false",
-    "half true",
-    "partly false",
-    "partially false",
-    "missing context",
-    "exaggerated",
-    "gay hieu lam",
-    "sai mot phan",
-    "thieu boi canh",
-    "phong dai",
-    "xuyen tac",
+
+class Reading(StrEnum):
+    """What a publisher's rating says about a claim; only the first two are registered."""
+
+    FALSE = Verdict.FALSE.value
+    MISLEADING = Verdict.MISLEADING.value
+    TRUE = "true"
+    UNPROVEN = "unproven"
+
+
+def _table(reading: Reading, *phrases: str) -> dict[str, Reading]:
+    return dict.fromkeys(phrases, reading)
+
+
+# Every rating we understand, as the whole rating text folded (lower case, no diacritics,
+# punctuation as spaces). A phrase inside a longer rating is never enough: "not false" and
+# "không phải tin giả" contain "false" and "tin giả" and mean the opposite.
+RATINGS: dict[str, Reading] = (
+    _table(
+        Reading.FALSE,
+        *("false", "fake", "fake news", "pants on fire", "incorrect", "hoax", "wrong"),
+        *("fabricated", "untrue", "not true", "totally false", "completely false", "scam"),
+        *("sai", "sai su that", "tin sai", "tin gia", "bia dat", "khong dung"),
+        *("khong dung su that", "hoan toan sai", "sai hoan toan", "khong co that"),
+        *("khong chinh xac", "gia mao", "lua dao", "tin bia dat", "sai lech su that"),
+    )
+    | _table(
+        Reading.MISLEADING,
+        *("misleading", "mostly false", "half true", "partly false", "partially false"),
+        *("missing context", "lacks context", "exaggerated", "distorted", "mixture"),
+        *("partly true", "partially true", "out of context", "manipulated"),
+        *("gay hieu lam", "sai mot phan", "dung mot phan", "thieu boi canh", "phong dai"),
+        *("xuyen tac", "sai lech", "chua chinh xac", "khong hoan toan dung"),
+        *("cat ghep", "sai ngu canh", "bop meo"),
+    )
+    | _table(
+        Reading.TRUE,
+        *("true", "correct", "accurate", "mostly true", "not false", "not fake"),
+        *("not misleading", "real", "genuine", "verified true"),
+        *("dung", "dung su that", "chinh xac", "su that", "that", "tin that"),
+        *("khong sai", "khong phai tin gia", "khong phai tin sai", "khong gay hieu lam"),
+        *("khong sai su that", "khong bia dat", "khong phai bia dat", "co that"),
+    )
+    | _table(
+        Reading.UNPROVEN,
+        *("unproven", "unverified", "unsupported", "unclear", "undetermined", "no evidence"),
+        *("research in progress", "not sure", "uncertain"),
+        *("chua chac", "chua xac minh", "chua kiem chung", "chua ro", "chua co bang chung"),
+        *("khong the xac minh", "khong ro", "chua du co so", "chua duoc xac minh"),
+    )
 )
-_FALSE = (
-    "false",
-    "fake",
-    "pants on fire",
-    "incorrect",
-    "hoax",
-    "sai",
-    "tin gia",
-    "bia dat",
-    "khong dung",
-)
+
 VERDICT_VI = {Verdict.FALSE: "Sai sự thật", Verdict.MISLEADING: "Gây hiểu lầm"}
 _RATING_VALUE = {Verdict.FALSE: 1, Verdict.MISLEADING: 2}  # of worst 1, best 5
 CSV_FIELDS = (
@@ -64,6 +92,8 @@ CSV_FIELDS = (
     "rebuttal_url",
     "rebuttal_agency",
     "rebuttal_published_at",
+    "author_name",
+    "author_url",
     "items",
     "created_by",
     "created_at",
@@ -81,28 +111,50 @@ class ClaimImportError(ValueError):
 @dataclass
 class ParsedImport:
     drafts: list[ClaimDraft] = field(default_factory=list)
-    skipped: int = 0  # rated true or unrated: not claims the register holds
+    skipped: int = 0  # rated true or unproven: not claims the register holds
+    unknown: int = 0  # rated in words the table does not know: skipped, not guessed
+    unknown_ratings: list[str] = field(default_factory=list)  # each such rating once
+
+    def registers(self, reading: Reading | None, rating: Any) -> bool:
+        """Whether a claim so rated goes in the register; the others are counted."""
+        if reading is None:
+            self.unknown += 1
+            if str(rating) not in self.unknown_ratings:
+                self.unknown_ratings.append(str(rating))
+            return False
+        if reading in (Reading.TRUE, Reading.UNPROVEN):
+            self.skipped += 1
+            return False
+        return True
+
+
+def read_rating(rating: str) -> Reading | None:
+    """What a publisher's rating text says, or None when the table does not know it: an
+    unknown rating is counted and skipped, never guessed."""
+    return RATINGS.get(collapse(normalize(rating)))
 
 
 def map_rating(rating: str) -> Verdict | None:
-    """Our verdict for a publisher's rating text, or None when it is not false/misleading."""
-    words = f" {collapse(normalize(rating))} "
-    for phrases, verdict in ((_MISLEADING, Verdict.MISLEADING), (_FALSE, Verdict.FALSE)):
-        if any(f" {phrase} " in words for phrase in phrases):
-            return verdict
-    return None
+    """Our verdict for a publisher's rating text, or None when it is not false/misleading
+    (or not understood)."""
+    reading = read_rating(rating)
+    return Verdict(reading.value) if reading in (Reading.FALSE, Reading.MISLEADING) else None
 
 
-def _numeric_verdict(rating: Mapping[str, Any]) -> Verdict | None:
+def _numeric_reading(rating: Mapping[str, Any]) -> Reading | None:
+    """A ratingValue between worstRating (1) and bestRating (5): the bottom quarter is
+    false, up to the middle misleading, above it true; outside the scale, not understood."""
     try:
         value = float(rating["ratingValue"])
         best, worst = float(rating.get("bestRating", 5)), float(rating.get("worstRating", 1))
         share = (value - worst) / (best - worst)
     except (KeyError, TypeError, ValueError, ZeroDivisionError):
         return None
+    if not 0 <= share <= 1:
+        return None
     if share < 0.25:
-        return Verdict.FALSE
-    return Verdict.MISLEADING if share <= 0.5 else None
+        return Reading.FALSE
+    return Reading.MISLEADING if share <= 0.5 else Reading.TRUE
 
 
 def _name(value: Any) -> str | None:
@@ -112,6 +164,18 @@ def _name(value: Any) -> str | None:
     if isinstance(value, Mapping):
         value = value.get("name")
     return str(value).strip() or None if value is not None else None
+
+
+def _person(value: Any) -> dict[str, Any] | None:
+    """Who made a claim (schema.org Person/Organization or plain text): name and profile
+    page, kept apart from the evidence so the privacy gate can hold them back."""
+    if isinstance(value, list):
+        value = value[0] if value else None
+    name = _name(value)
+    if name is None:
+        return None
+    url = value.get("url") if isinstance(value, Mapping) else None
+    return {"name": name, "url": url if isinstance(url, str) and url.strip() else None}
 
 
 def _moment(value: Any) -> Any:
@@ -135,7 +199,14 @@ def _draft(where: str, fields: Mapping[str, Any]) -> ClaimDraft:
         raise ClaimImportError(f"{where}, trường '{name}': {problem['msg']}") from error
 
 
-def _origin(publisher: str | None, where: str) -> str:
+def _origin(publisher: Any, where: str) -> str:
+    """The claim's origin from the fact-checker's name, which a JSON row may give as a
+    number, an object or a list: refused naming the field, never a 500."""
+    if publisher is not None and not isinstance(publisher, str):
+        raise ClaimImportError(
+            f"{where}, trường 'publisher': phải là chuỗi văn bản (must be a string), "
+            f"không phải {type(publisher).__name__}"
+        )
     if not publisher:
         raise ClaimImportError(f"{where}: thiếu đơn vị kiểm chứng (publisher missing)")
     return f"import:{publisher[:200]}"
@@ -149,12 +220,14 @@ def _plain(
     if not statement:
         raise ClaimImportError(f"{where}, trường 'statement': thiếu nội dung (missing)")
     rating = row.get("rating") or None
-    verdict = row.get("verdict") or (map_rating(str(rating)) if rating else None)
+    verdict = row.get("verdict") or None
     if verdict is None:
         if not rating:
             raise ClaimImportError(f"{where}, trường 'verdict': thiếu kết luận (missing)")
-        parsed.skipped += 1
-        return
+        reading = read_rating(str(rating))
+        if not parsed.registers(reading, rating):
+            return
+        verdict = reading.value
     evidence = row.get("evidence") or []
     if isinstance(evidence, str):
         evidence = [e.strip() for e in evidence.split("|") if e.strip()]
@@ -169,7 +242,9 @@ def _plain(
         "statement": statement,
         "verdict": verdict,
         "rating": rating,
-        "origin": _origin(row.get("publisher") or default_publisher, where),
+        "origin": _origin(
+            default_publisher if row.get("publisher") in (None, "") else row["publisher"], where
+        ),
         "url": row.get("url") or None,
         "published_at": _moment(row.get("date") or row.get("published_at")),
         "evidence": evidence,
@@ -184,22 +259,20 @@ def _claim_review(where: str, review: Mapping[str, Any], parsed: ParsedImport) -
     if not isinstance(rating, Mapping):
         raise ClaimImportError(f"{where}, trường 'reviewRating': thiếu đánh giá (missing)")
     text = rating.get("alternateName") or rating.get("name")
-    verdict = (map_rating(str(text)) if text else None) or _numeric_verdict(rating)
+    reading = (read_rating(str(text)) if text else None) or _numeric_reading(rating)
     if not review.get("claimReviewed"):
         raise ClaimImportError(f"{where}, trường 'claimReviewed': thiếu nội dung (missing)")
-    if verdict is None:
-        parsed.skipped += 1
+    if not parsed.registers(reading, text or rating.get("ratingValue")):
         return
     item = review.get("itemReviewed") if isinstance(review.get("itemReviewed"), Mapping) else {}
-    said_by = _name(item.get("author")) if item else None
     fields = {
         "statement": review["claimReviewed"],
-        "verdict": verdict,
+        "verdict": reading.value,
         "rating": str(text) if text else str(rating.get("ratingValue")),
         "origin": _origin(_name(review.get("author")), where),
         "url": review.get("url") or None,
         "published_at": _moment(review.get("datePublished")),
-        "evidence": [f"Người phát ngôn: {said_by}"] if said_by else [],
+        "author": _person(item.get("author")),
     }
     parsed.drafts.append(_draft(where, fields))
 
@@ -305,6 +378,8 @@ def csv_rows(claims: Iterable[Claim]) -> Iterable[dict[str, str]]:
             "rebuttal_published_at": rebuttal.published_at.isoformat()
             if rebuttal and rebuttal.published_at
             else "",
+            "author_name": claim.author.name if claim.author else "",
+            "author_url": (claim.author.url or "") if claim.author else "",
             "items": " ".join(item.item_id for item in claim.items),
             "created_by": claim.created_by,
             "created_at": claim.created_at.isoformat(),
@@ -312,8 +387,11 @@ def csv_rows(claims: Iterable[Claim]) -> Iterable[dict[str, str]]:
 
 
 def to_csv(claims: Iterable[Claim]) -> str:
+    """The register as CSV; a statement or evidence copied from a hostile post
+    ("=HYPERLINK(…)") is defused, as every spreadsheet export of the project is."""
     out = io.StringIO()
     writer = csv.DictWriter(out, CSV_FIELDS)
     writer.writeheader()
-    writer.writerows(csv_rows(claims))
+    for row in csv_rows(claims):
+        writer.writerow({name: spreadsheet_safe(value) for name, value in row.items()})
     return out.getvalue()

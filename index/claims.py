@@ -49,6 +49,7 @@ CREATE TABLE IF NOT EXISTS claims (
     published_at TEXT,
     evidence   TEXT NOT NULL,
     rebuttal   TEXT,
+    author     TEXT,
     created_by TEXT NOT NULL,
     created_at TEXT NOT NULL,
     updated_by TEXT NOT NULL,
@@ -76,9 +77,25 @@ CREATE TABLE IF NOT EXISTS claim_suggestions (
     PRIMARY KEY (claim_id, item_id)
 );
 CREATE INDEX IF NOT EXISTS claim_suggestions_item ON claim_suggestions (item_id);
+CREATE TABLE IF NOT EXISTS applied_steps (entry_id TEXT PRIMARY KEY, applied_at TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS checkpoints (name TEXT PRIMARY KEY, at TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS register_version (id INTEGER PRIMARY KEY CHECK (id = 1), n INTEGER);
 INSERT OR IGNORE INTO register_version VALUES (1, 0);
 """
+
+
+# Registers made before claims had an author: the column, and the speaker imports wrote into
+# the evidence ("Người phát ngôn: …", where every reader saw it) moved into it.
+SPEAKER_PREFIX = "Người phát ngôn: "
+_ADD_AUTHOR = (
+    "ALTER TABLE claims ADD COLUMN author TEXT",
+    "UPDATE claims SET author = json_object('name', substr(("
+    "SELECT e.value FROM json_each(claims.evidence) AS e WHERE e.value LIKE :speaker || '%' "
+    "LIMIT 1), length(:speaker) + 1)), evidence = (SELECT json_group_array(e.value) "
+    "FROM json_each(claims.evidence) AS e WHERE e.value NOT LIKE :speaker || '%') "
+    "WHERE EXISTS (SELECT 1 FROM json_each(claims.evidence) AS e "
+    "WHERE e.value LIKE :speaker || '%')",
+)
 
 
 class ClaimNotFound(KeyError):
@@ -94,6 +111,14 @@ class SuggestionStatus(StrEnum):
     PENDING = "pending"
     CONFIRMED = "confirmed"
     REJECTED = "rejected"
+
+
+class ClaimAuthor(BaseModel):
+    """Who made the claim (a fact-check's itemReviewed.author): personal data under Decree
+    13, shown only through the privacy gate (api/privacy.py)."""
+
+    name: str = Field(min_length=1, max_length=300)
+    url: str | None = Field(default=None, max_length=2000, description="Their profile page")
 
 
 class LinkedItem(BaseModel):
@@ -125,6 +150,7 @@ class ClaimDraft(BaseModel):
     published_at: PublishedDatetime | None = None
     evidence: list[str] = Field(default_factory=list, max_length=50)
     rebuttal: SubmittedResponse | None = None
+    author: ClaimAuthor | None = None
 
     def dedupe_key(self) -> str:
         """Imports are the same claim when their URL is; otherwise statement and origin."""
@@ -155,6 +181,9 @@ class Claim(BaseModel):
     published_at: UtcDatetime | None = None
     evidence: list[str] = Field(default_factory=list)
     rebuttal: OfficialResponse | None = None
+    author: ClaimAuthor | None = Field(
+        default=None, description="Who made the claim; only for the roles that see authors"
+    )
     created_by: str
     created_at: UtcDatetime
     updated_by: str
@@ -175,27 +204,78 @@ class ClaimRegister:
     def __init__(self, path: Path) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         check(path)
-        self._lock = threading.Lock()
+        self._lock = threading.RLock()  # re-entered by a step's writes inside ``applying``
+        self._depth = 0
         self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None, timeout=30)
         self._db.row_factory = sqlite3.Row
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.executescript(_SCHEMA)
+        self._add_author()
+
+    def _add_author(self) -> None:
+        """The author column for a register made before it (once, whichever process
+        opens the file first)."""
+        with self._write(change=False) as db:
+            columns = {row[1] for row in db.execute("PRAGMA table_info(claims)")}
+            if "author" not in columns:
+                for statement in _ADD_AUTHOR:
+                    db.execute(statement, {"speaker": SPEAKER_PREFIX})
 
     def close(self) -> None:
         self._db.close()
 
     @contextmanager
-    def _write(self) -> Iterator[sqlite3.Connection]:
-        """One transaction that also moves the change counter."""
+    def _write(self, change: bool = True) -> Iterator[sqlite3.Connection]:
+        """One transaction that also moves the change counter (unless nothing matching
+        reads changes)."""
         with self._lock:
+            if self._depth:  # inside ``applying``: its transaction holds this write too
+                yield self._db
+                return
             self._db.execute("BEGIN IMMEDIATE")
+            self._depth += 1
             try:
                 yield self._db
-                self._db.execute("UPDATE register_version SET n = n + 1")
+                if change:
+                    self._db.execute("UPDATE register_version SET n = n + 1")
                 self._db.execute("COMMIT")
             except BaseException:
                 self._db.execute("ROLLBACK")
                 raise
+            finally:
+                self._depth -= 1
+
+    @contextmanager
+    def applying(self, entry_id: str) -> Iterator[bool]:
+        """One transaction for a review step's effect on the register, remembered by the
+        step's review-log entry id: False (and nothing to do) when it was applied before.
+        Whatever fails inside rolls the effect and the remembering back together."""
+        if self.applied(entry_id):  # the usual case for the reconciler: no write at all
+            yield False
+            return
+        with self._write() as db:
+            cursor = db.execute(
+                "INSERT OR IGNORE INTO applied_steps VALUES (?, ?)",
+                (entry_id, utc_now().isoformat()),
+            )
+            yield cursor.rowcount == 1
+
+    def applied(self, entry_id: str) -> bool:
+        with self._lock:
+            found = self._db.execute(
+                "SELECT 1 FROM applied_steps WHERE entry_id = ?", (entry_id,)
+            ).fetchone()
+        return found is not None
+
+    def checkpoint(self, name: str) -> datetime | None:
+        """How far (by step time) the named reconciler has walked the review log."""
+        with self._lock:
+            row = self._db.execute("SELECT at FROM checkpoints WHERE name = ?", (name,)).fetchone()
+        return datetime.fromisoformat(row["at"]) if row else None
+
+    def set_checkpoint(self, name: str, at: datetime) -> None:
+        with self._write(change=False) as db:
+            db.execute("INSERT OR REPLACE INTO checkpoints VALUES (?, ?)", (name, at.isoformat()))
 
     def version(self) -> int:
         """Moves on every change, whichever process made it."""
@@ -224,7 +304,9 @@ class ClaimRegister:
         claim_id, now = _claim_id(key), utc_now().isoformat()
         statement = normalize(draft.statement)
         db.execute(
-            "INSERT INTO claims VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "INSERT INTO claims (id, dedupe_key, statement, folded, verdict, rating, origin, url, "
+            "published_at, evidence, rebuttal, author, created_by, created_at, updated_by, "
+            "updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (
                 claim_id,
                 key,
@@ -237,6 +319,7 @@ class ClaimRegister:
                 _iso(draft.published_at),
                 json.dumps(draft.evidence, ensure_ascii=False),
                 draft.rebuttal.model_dump_json() if draft.rebuttal else None,
+                draft.author.model_dump_json() if draft.author else None,
                 by,
                 now,
                 by,
@@ -468,6 +551,7 @@ def _claim(row: sqlite3.Row) -> Claim:
         published_at=row["published_at"],
         evidence=json.loads(row["evidence"]),
         rebuttal=OfficialResponse.model_validate_json(row["rebuttal"]) if row["rebuttal"] else None,
+        author=ClaimAuthor.model_validate_json(row["author"]) if row["author"] else None,
         created_by=row["created_by"],
         created_at=row["created_at"],
         updated_by=row["updated_by"],

@@ -63,6 +63,7 @@ from index.store import (
     log_entry,
     published_content,
     reach,
+    review_entry_id,
 )
 from index.versions import rewrite
 from index.workflow import next_review
@@ -1138,7 +1139,7 @@ class ElasticStore(Store):
         return {
             "_op_type": "create",
             "_index": self.log_index,
-            "_id": f"{entry['item_id']}:{entry['version']}",
+            "_id": review_entry_id(entry["item_id"], entry["version"]),
             "_source": log_entry(entry),
         }
 
@@ -1160,6 +1161,22 @@ class ElasticStore(Store):
                 sort=[{"at": "asc"}, {"item_id": "asc"}, {"version": "asc"}],
             ):
                 yield log_entry(source)
+
+    def review_log_since(self, since: datetime) -> Iterator[dict]:
+        with _availability():
+            self._ensure_ready()
+            self._publish_pending({"match_all": {}})  # steps whose entry waits on the item
+            return iter(
+                [
+                    log_entry(source)
+                    for source in self._iterate(
+                        {"range": {"at": {"gte": since.astimezone(UTC).isoformat()}}},
+                        [],
+                        index=self.log_index,
+                        sort=[{"at": "asc"}, {"item_id": "asc"}, {"version": "asc"}],
+                    )
+                ]
+            )
 
     @_available
     def import_review_log(self, entries: Iterable[dict]) -> int:

@@ -210,6 +210,9 @@ class SpoolingStore(Store):
     def review_log(self, item_id: str) -> list[dict]:
         return self.backend.review_log(item_id)
 
+    def review_log_since(self, since: datetime) -> Iterator[dict]:
+        return self.backend.review_log_since(since)
+
     def export_documents(self) -> Iterator[Document]:
         return self.backend.export_documents()
 

@@ -121,6 +121,7 @@ CREATE TABLE IF NOT EXISTS review_log (
     taken_from TEXT
 );
 CREATE UNIQUE INDEX IF NOT EXISTS review_log_item_version ON review_log(item_id, version);
+CREATE INDEX IF NOT EXISTS review_log_at ON review_log(at);
 CREATE TRIGGER IF NOT EXISTS review_log_no_update BEFORE UPDATE ON review_log
 BEGIN SELECT RAISE(ABORT, 'review_log is append-only'); END;
 CREATE TRIGGER IF NOT EXISTS review_log_no_delete BEFORE DELETE ON review_log
@@ -741,6 +742,14 @@ class SQLiteStore(Store):
                 f"INSERT OR IGNORE INTO review_log ({_LOG_COLUMNS}) VALUES ({_LOG_MARKS})", rows
             )
         return len(rows)
+
+    def review_log_since(self, since: datetime) -> Iterator[dict]:
+        with self._connect() as connection:
+            rows = connection.execute(
+                f"SELECT {_LOG_COLUMNS} FROM review_log WHERE at >= ? ORDER BY seq",
+                (since.astimezone(UTC).isoformat(timespec="seconds"),),
+            ).fetchall()
+        return iter([self._log_entry(row) for row in rows])
 
     def review_log(self, item_id: str) -> list[dict]:
         with self._connect() as connection:

@@ -270,6 +270,12 @@ class Store(ABC):
     def review_log(self, item_id: str) -> list[dict]:
         """The item's review history, oldest first, as the append-only log holds it."""
 
+    @abstractmethod
+    def review_log_since(self, since: datetime) -> Iterator[dict]:
+        """Every review-log entry of a step taken at or after ``since``, oldest first, each
+        step's entry included as soon as the step is committed (what the reconciler of the
+        audit log and the claims register walks)."""
+
     # -- moving a whole store to another backend (mediawatch index rebuild) ---------------
 
     @abstractmethod
@@ -298,6 +304,12 @@ def log_entry(raw: dict[str, Any]) -> dict[str, Any]:
         entry["at"] = entry["at"].astimezone(UTC).isoformat(timespec="seconds")
     entry["evidence"] = list(entry["evidence"] or [])
     return entry
+
+
+def review_entry_id(item_id: str, version: int) -> str:
+    """A review-log entry's stable id (one per item and review version, on both stores):
+    the key of everything a step causes elsewhere (its audit entry, its claims effect)."""
+    return f"{item_id}:{version}"
 
 
 def reach(document: Document) -> float:

@@ -3,14 +3,24 @@
 One SQLite file apart from the search store. Triggers refuse every UPDATE and DELETE, and each
 entry carries the SHA-256 of the one before it, so an entry altered or removed behind SQLite's
 back (editing the file) breaks the chain and ``verify`` names where.
+
+A chain alone can be recomputed by whoever can write the file, and says nothing of entries cut
+off its end. So each entry's hash also carries an HMAC under a key kept apart from the file
+(``security.audit_key_file``, created 0600 on first use), and every append writes the head
+(last entry and hash, MACed) to an anchor file beside the key (``security.audit_anchor_file``).
+What opening the log repairs (dropped triggers, a lost key, an anchor that no longer fits) is
+written to the log itself, and ``verify`` names it until someone looks.
 """
 
 from __future__ import annotations
 
 import csv
 import hashlib
+import hmac
 import io
 import json
+import os
+import secrets
 import sqlite3
 import threading
 from collections.abc import Iterable, Iterator
@@ -18,7 +28,7 @@ from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, Field
@@ -26,6 +36,9 @@ from pydantic import BaseModel, Field
 from mediawatch.model import UtcDatetime, utc_now
 from mediawatch.sqlite_files import connect, create, immediate
 from mediawatch.text import spreadsheet_safe
+
+if TYPE_CHECKING:
+    from mediawatch.config import Settings
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS audit (
@@ -39,17 +52,29 @@ CREATE TABLE IF NOT EXISTS audit (
     target TEXT,
     detail TEXT NOT NULL,
     previous_hash TEXT NOT NULL,
-    hash TEXT NOT NULL
+    hash TEXT NOT NULL,
+    mac TEXT
 );
 CREATE INDEX IF NOT EXISTS audit_at ON audit(at);
 CREATE INDEX IF NOT EXISTS audit_actor ON audit(actor, at);
 CREATE INDEX IF NOT EXISTS audit_action ON audit(action, at);
 CREATE INDEX IF NOT EXISTS audit_target ON audit(target, at);
-CREATE TRIGGER IF NOT EXISTS audit_no_update BEFORE UPDATE ON audit
-BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
-CREATE TRIGGER IF NOT EXISTS audit_no_delete BEFORE DELETE ON audit
-BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
+CREATE INDEX IF NOT EXISTS audit_review_entry ON audit(json_extract(detail, '$.review_entry'))
+WHERE json_extract(detail, '$.review_entry') IS NOT NULL;
 """
+# Created with a new file; re-created at open only with an entry saying they were missing.
+TRIGGERS = {
+    "audit_no_update": "CREATE TRIGGER audit_no_update BEFORE UPDATE ON audit "
+    "BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END",
+    "audit_no_delete": "CREATE TRIGGER audit_no_delete BEFORE DELETE ON audit "
+    "BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END",
+}
+# What the log records about itself; ``verify`` names each such entry.
+INCIDENTS = {
+    "audit.triggers_missing": "trigger chống sửa/xóa đã bị gỡ (triggers were missing)",
+    "audit.key_replaced": "khóa HMAC bị mất, đã tạo khóa mới (key lost and replaced)",
+    "audit.anchor_mismatch": "mốc neo không khớp nhật ký (anchor did not match the log)",
+}
 GENESIS = "0" * 64
 _FIELDS = ("at", "actor", "role", "via", "ip", "action", "target", "detail")
 
@@ -68,7 +93,7 @@ class AuditEntry(BaseModel):
 
 @dataclass(frozen=True, slots=True)
 class ChainBreak:
-    seq: int
+    seq: int | None  # None: the log as a whole (triggers, anchor, key)
     reason: str
 
 
@@ -77,14 +102,127 @@ def _entry_hash(previous_hash: str, row: dict[str, Any]) -> str:
     return hashlib.sha256(payload.encode("utf-8")).hexdigest()
 
 
+def _mac(key: bytes, *parts: object) -> str:
+    return hmac.new(key, ":".join(map(str, parts)).encode(), hashlib.sha256).hexdigest()
+
+
+def default_key_dir(path: Path) -> Path:
+    """Where the key and anchor go unless settings say: beside the log's folder, not in it,
+    so a copy or a wipe of the data folder does not take them along."""
+    return path.parent.with_name(f"{path.parent.name}-audit-keys")
+
+
 class AuditLog:
-    def __init__(self, path: Path) -> None:
+    def __init__(
+        self, path: Path, key_file: Path | None = None, anchor_file: Path | None = None
+    ) -> None:
         self.path = path
+        self.key_file = key_file or default_key_dir(path) / "audit.key"
+        self.anchor_file = anchor_file or default_key_dir(path) / "audit-anchor.json"
         self._lock = threading.Lock()  # one writer per process keeps the chain a line
         create(path, SCHEMA)
+        missing, used = self._repair()
+        with self._connect() as connection:
+            macs = connection.execute("SELECT 1 FROM audit WHERE mac IS NOT NULL LIMIT 1")
+            key_lost = macs.fetchone() is not None and not self.key_file.exists()
+        self._key = self._load_key()
+        if missing and used:
+            self.record(
+                "system", "audit.triggers_missing", via="system", detail={"triggers": missing}
+            )
+        if key_lost:
+            self.record(
+                "system", "audit.key_replaced", via="system", detail={"key": str(self.key_file)}
+            )
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> AuditLog:
+        """The log with the key and anchor where settings put them."""
+        security = settings.security
+        return cls(settings.audit_path, security.audit_key_file, security.audit_anchor_file)
 
     def _connect(self) -> AbstractContextManager[sqlite3.Connection]:
         return connect(self.path)
+
+    def _repair(self) -> tuple[list[str], bool]:
+        """The MAC column on a log from before it, and the triggers: which were missing,
+        and whether the log had been written to (a new file gets them without a word).
+        Writes only when something is missing, so a start does not wait on a busy log."""
+        with self._connect() as connection:
+            columns = {row["name"] for row in connection.execute("PRAGMA table_info(audit)")}
+            if "mac" in columns and not set(TRIGGERS) - self._triggers(connection):
+                return [], False
+            with immediate(connection):
+                columns = {r["name"] for r in connection.execute("PRAGMA table_info(audit)")}
+                if "mac" not in columns:
+                    connection.execute("ALTER TABLE audit ADD COLUMN mac TEXT")
+                missing = sorted(set(TRIGGERS) - self._triggers(connection))
+                for name in missing:
+                    connection.execute(TRIGGERS[name])
+                used = connection.execute("SELECT 1 FROM sqlite_sequence WHERE name = 'audit'")
+                return missing, used.fetchone() is not None
+
+    @staticmethod
+    def _triggers(connection: sqlite3.Connection) -> set[str]:
+        rows = connection.execute(
+            "SELECT name FROM sqlite_master WHERE type = 'trigger' AND tbl_name = 'audit'"
+        )
+        return {row["name"] for row in rows}
+
+    def _load_key(self) -> bytes:
+        """The MAC key, made (0600, in a 0700 folder) when there is none: written aside and
+        linked into place, so two processes starting together agree on one key."""
+        if not self.key_file.exists():
+            self.key_file.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+            draft = self.key_file.with_name(f".{self.key_file.name}.{secrets.token_hex(8)}")
+            descriptor = os.open(draft, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with os.fdopen(descriptor, "w") as file:
+                file.write(secrets.token_hex(32))
+            try:
+                os.link(draft, self.key_file)
+            except FileExistsError:
+                pass
+            finally:
+                draft.unlink()
+        return bytes.fromhex(self.key_file.read_text().strip())
+
+    def _read_anchor(self) -> dict[str, Any] | None:
+        try:
+            return json.loads(self.anchor_file.read_text())
+        except FileNotFoundError:
+            return None
+        except (OSError, ValueError):
+            return {}
+
+    def _write_anchor(self, seq: int, head: str) -> None:
+        """The head, MACed, replacing the anchor file whole (never half written)."""
+        anchor = {"last_seq": seq, "last_hash": head, "mac": _mac(self._key, seq, head)}
+        self.anchor_file.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        draft = self.anchor_file.with_name(f".{self.anchor_file.name}.{os.getpid()}")
+        draft.write_text(json.dumps(anchor))
+        os.replace(draft, self.anchor_file)
+
+    def _anchor_problem(self, connection: sqlite3.Connection) -> str | None:
+        """What is wrong between the anchor and the log as it is (None: they agree)."""
+        anchor = self._read_anchor()
+        macs = connection.execute("SELECT 1 FROM audit WHERE mac IS NOT NULL LIMIT 1").fetchone()
+        if anchor is None:
+            return "mốc neo bị mất (anchor file missing)" if macs else None
+        seq, head = anchor.get("last_seq"), anchor.get("last_hash")
+        if not hmac.compare_digest(str(anchor.get("mac")), _mac(self._key, seq, head)):
+            return "mốc neo bị sửa hoặc sai khóa (anchor altered or another key)"
+        last = connection.execute("SELECT max(seq) FROM audit").fetchone()[0] or 0
+        if last < seq:
+            if last == 0:
+                return f"nhật ký trống, mốc neo ghi {seq} mục (log emptied: anchor holds {seq})"
+            return (
+                f"thiếu {seq - last} mục cuối: mốc neo ghi đến #{seq}, nhật ký dừng ở #{last} "
+                f"(entries missing at the end)"
+            )
+        row = connection.execute("SELECT hash FROM audit WHERE seq = ?", (seq,)).fetchone()
+        if row is None or row["hash"] != head:
+            return f"mục #{seq} không còn là mục đã neo (anchored entry replaced: chain rewritten)"
+        return None
 
     def record(
         self,
@@ -97,7 +235,13 @@ class AuditLog:
         target: str | None = None,
         detail: dict[str, Any] | None = None,
         at: datetime | None = None,
-    ) -> None:
+        step: str | None = None,
+    ) -> bool:
+        """Append an entry. ``step``: the review-log entry (``item:version``) this records;
+        an entry of the same action and target for that step is written once, however often
+        the request and the reconciler both try: whether it was written now."""
+        if step is not None:
+            detail = (detail or {}) | {"review_entry": step}
         row = {
             "at": (at or utc_now()).astimezone(UTC).isoformat(timespec="microseconds"),
             "actor": actor,
@@ -108,16 +252,39 @@ class AuditLog:
             "target": target,
             "detail": json.dumps(detail or {}, ensure_ascii=False, sort_keys=True, default=str),
         }
-        # IMMEDIATE: other processes (API workers, the CLI) append to the same chain.
+        # IMMEDIATE: other processes (API workers, the CLI) append to the same chain, and
+        # the anchor is written in the same turn, so anchors follow the log's order.
         with self._lock, self._connect() as connection, immediate(connection):
-            last = connection.execute("SELECT hash FROM audit ORDER BY seq DESC LIMIT 1").fetchone()
-            previous = last["hash"] if last else GENESIS
-            connection.execute(
-                "INSERT INTO audit (at, actor, role, via, ip, action, target, detail, "
-                "previous_hash, hash) VALUES (:at, :actor, :role, :via, :ip, :action, "
-                ":target, :detail, :previous_hash, :hash)",
-                row | {"previous_hash": previous, "hash": _entry_hash(previous, row)},
-            )
+            if (
+                step is not None
+                and connection.execute(
+                    "SELECT 1 FROM audit WHERE json_extract(detail, '$.review_entry') = ? "
+                    "AND action = ? AND target IS ?",
+                    (step, action, target),
+                ).fetchone()
+            ):
+                return False
+            problem = self._anchor_problem(connection)
+            if problem:  # kept in the log before the anchor moves on past it
+                incident = dict(row, actor="system", role=None, via="system", ip=None)
+                incident |= {"action": "audit.anchor_mismatch", "target": None}
+                incident["detail"] = json.dumps({"problem": problem}, ensure_ascii=False)
+                self._append(connection, incident)
+            self._append(connection, row)
+        return True
+
+    def _append(self, connection: sqlite3.Connection, row: dict[str, Any]) -> None:
+        last = connection.execute("SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1")
+        head = last.fetchone()
+        previous = head["hash"] if head else GENESIS
+        digest = _entry_hash(previous, row)
+        cursor = connection.execute(
+            "INSERT INTO audit (at, actor, role, via, ip, action, target, detail, "
+            "previous_hash, hash, mac) VALUES (:at, :actor, :role, :via, :ip, :action, "
+            ":target, :detail, :previous_hash, :hash, :mac)",
+            row | {"previous_hash": previous, "hash": digest, "mac": _mac(self._key, digest)},
+        )
+        self._write_anchor(cursor.lastrowid, digest)
 
     def entries(
         self,
@@ -190,22 +357,62 @@ class AuditLog:
         return AuditEntry.model_validate(data)
 
     def verify(self) -> list[ChainBreak]:
-        """Every place where the chain does not hold; empty when the log is intact."""
+        """Every place where the log does not hold, and every incident it recorded about
+        itself; empty when the log is intact."""
         breaks: list[ChainBreak] = []
-        previous = GENESIS
-        expected_seq = None
+        previous, expected_seq, keyed = GENESIS, 1, False
         with self._connect() as connection:
+            missing = sorted(set(TRIGGERS) - self._triggers(connection))
+            if missing:
+                names = ", ".join(missing)
+                breaks.append(ChainBreak(None, f"thiếu trigger {names} (triggers missing)"))
+            anchor_problem = self._anchor_problem(connection)
+            if anchor_problem:
+                breaks.append(ChainBreak(None, anchor_problem))
+            # Entries before a key replacement were MACed with the lost key: not checkable.
+            replaced = connection.execute(
+                "SELECT max(seq) FROM audit WHERE action = 'audit.key_replaced'"
+            ).fetchone()[0]
             for row in connection.execute("SELECT * FROM audit ORDER BY seq"):
                 data = dict(row)
-                if expected_seq is not None and row["seq"] != expected_seq:
-                    breaks.append(ChainBreak(row["seq"], f"entries before {row['seq']} missing"))
-                if row["previous_hash"] != previous:
-                    breaks.append(ChainBreak(row["seq"], "does not follow the entry before it"))
-                if _entry_hash(row["previous_hash"], data) != row["hash"]:
-                    breaks.append(ChainBreak(row["seq"], "content altered after it was written"))
-                previous = row["hash"]
-                expected_seq = row["seq"] + 1
+                breaks += _chain_breaks(data, previous, expected_seq)
+                keyed = keyed or data["mac"] is not None
+                breaks += self._mac_breaks(data, keyed, checkable=data["seq"] >= (replaced or 0))
+                if data["action"] in INCIDENTS:
+                    found = json.loads(data["detail"]).get("problem")
+                    incident = f"{INCIDENTS[data['action']]}, {data['at']}"
+                    breaks.append(
+                        ChainBreak(data["seq"], f"{incident}: {found}" if found else incident)
+                    )
+                previous, expected_seq = data["hash"], data["seq"] + 1
         return breaks
+
+    def _mac_breaks(self, row: dict[str, Any], keyed: bool, checkable: bool) -> list[ChainBreak]:
+        """An entry without a MAC after MACed ones, or whose MAC the key does not give."""
+        if row["mac"] is None:
+            return (
+                [ChainBreak(row["seq"], "không có HMAC (written without the key)")] if keyed else []
+            )
+        if checkable and not hmac.compare_digest(row["mac"], _mac(self._key, row["hash"])):
+            return [ChainBreak(row["seq"], _MAC_MISMATCH)]
+        return []
+
+
+_MAC_MISMATCH = (
+    "HMAC sai: mục bị viết lại khi không có khóa (MAC mismatch: rewritten without the key)"
+)
+
+
+def _chain_breaks(row: dict[str, Any], previous: str, expected_seq: int) -> list[ChainBreak]:
+    """Where one entry leaves the hash chain: a gap before it, a link or content changed."""
+    seq, breaks = row["seq"], []
+    if seq != expected_seq:
+        breaks.append(ChainBreak(seq, f"thiếu các mục trước #{seq} (entries before {seq} missing)"))
+    if row["previous_hash"] != previous:
+        breaks.append(ChainBreak(seq, "không nối mục trước (does not follow the entry before it)"))
+    if _entry_hash(row["previous_hash"], row) != row["hash"]:
+        breaks.append(ChainBreak(seq, "nội dung bị sửa (content altered after it was written)"))
+    return breaks
 
 
 def as_utc(moment: datetime | None, timezone: str = "UTC") -> datetime | None:

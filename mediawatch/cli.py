@@ -539,7 +539,7 @@ def _cli_audit(settings: Settings, action: str, **detail: object) -> None:
 
     from mediawatch.audit import AuditLog
 
-    AuditLog(settings.audit_path).record(getpass.getuser(), action, via="cli", detail=detail)
+    AuditLog.from_settings(settings).record(getpass.getuser(), action, via="cli", detail=detail)
 
 
 @claims_app.command("import")
@@ -564,11 +564,22 @@ def claims_import(
         raise typer.Exit(2) from error
     results = ClaimRegister(settings.claims_path).create_many(parsed.drafts, getpass.getuser())
     created = sum(new for _id, new in results)
-    _cli_audit(settings, "claim.import", file=str(file), created=created, skipped=parsed.skipped)
+    _cli_audit(
+        settings,
+        "claim.import",
+        file=str(file),
+        created=created,
+        skipped=parsed.skipped,
+        unknown=parsed.unknown,
+    )
     console.print(
         f"Đã nhập {created} khẳng định mới; {len(results) - created} đã có; "
-        f"{parsed.skipped} bỏ qua (không phải sai/gây hiểu lầm)."
+        f"{parsed.skipped} bỏ qua (không phải sai/gây hiểu lầm); "
+        f"{parsed.unknown} bỏ qua vì không hiểu đánh giá (unknown rating)."
     )
+    if parsed.unknown_ratings:
+        ratings = ", ".join(repr(rating) for rating in parsed.unknown_ratings)
+        console.print(f"Đánh giá không hiểu (unknown ratings): {escape(ratings)}", highlight=False)
 
 
 @claims_app.command("export")
@@ -580,7 +591,8 @@ def claims_export(
         None
     ),
 ) -> None:
-    """Export our claims as ClaimReview JSON-LD, or the whole register as CSV."""
+    """Export our claims as ClaimReview JSON-LD, or the whole register as CSV (with who made
+    each claim: the command runs with the server's rights, and the showing is audited)."""
     from index.claim_exchange import claim_reviews, to_csv
     from index.claims import ClaimRegister
     from mediawatch.service import build_store
@@ -588,7 +600,12 @@ def claims_export(
     settings = Settings()
     register = ClaimRegister(settings.claims_path)
     if format is ClaimExportFormat.CSV:
-        text = to_csv(register.all())
+        claims = register.all()
+        text = to_csv(claims)
+        # Whoever runs this on the server sees who made each claim: audited as the API does.
+        shown = [claim.id for claim in claims if claim.author]
+        if shown:
+            _cli_audit(settings, "author.view", claim_ids=shown)
     else:
         reviews = claim_reviews(
             register, build_store(settings), settings.claims.publisher, settings.base_url

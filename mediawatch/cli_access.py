@@ -14,6 +14,7 @@ from typing import Annotated, Any
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from mediawatch.accounts import AccountError, Accounts, generate_password
@@ -28,7 +29,7 @@ audit_app = typer.Typer(help="Nhật ký kiểm toán (audit log): verify, expor
 
 def _open() -> tuple[Accounts, AuditLog]:
     settings = Settings()
-    return Accounts.from_settings(settings), AuditLog(settings.audit_path)
+    return Accounts.from_settings(settings), AuditLog.from_settings(settings)
 
 
 def _record(log: AuditLog, action: str, target: str | None, **detail: Any) -> None:
@@ -152,12 +153,15 @@ def users_list() -> None:
 
 @audit_app.command("verify")
 def audit_verify() -> None:
-    """Check the hash chain; exit 1 and name each break when the log was tampered with."""
+    """Check the hash chain, each entry's HMAC, the anchored head and the triggers; exit 1
+    naming each break, and each incident the log recorded about itself (triggers re-created,
+    key replaced, anchor mismatch)."""
     _accounts, log = _open()
     breaks = log.verify()
     if breaks:
         for found in breaks:
-            console.print(f"[red]#{found.seq}: {found.reason}[/red]")
+            where = f"#{found.seq}: " if found.seq is not None else ""
+            console.print(f"[red]{where}{escape(found.reason)}[/red]")
         raise typer.Exit(1)
     console.print(f"Nhật ký nguyên vẹn (intact): {log.count()} mục.")
 

@@ -164,6 +164,13 @@ class ReviewSettings(BaseModel):
     alert_recipients: list[str] = Field(
         default_factory=list, description="Who is told of overdue items; empty: the digest's"
     )
+    reconcile_minutes: int = Field(
+        default=5,
+        ge=1,
+        le=24 * 60,
+        description="How often the scheduler writes the audit entries and claims of review "
+        "steps whose request could not (audit log locked, process killed); also done at start",
+    )
 
 
 class ClaimSettings(BaseModel):
@@ -227,6 +234,19 @@ class SecuritySettings(BaseModel):
         },
         description="Source tiers each role may set on POST /api/ingest (a trusted tier "
         "lowers the risk score); a role not listed may send only 'unknown'; higher is 403",
+    )
+
+    audit_key_file: Path | None = Field(
+        default=None,
+        description="HMAC key of the audit log's chain, created 0600 on first use; keep it "
+        "apart from audit.db (another disk, a secret mount). Default: "
+        "<data_dir>-audit-keys/audit.key, beside the data folder, not in it",
+    )
+    audit_anchor_file: Path | None = Field(
+        default=None,
+        description="The audit log's head (last entry and hash, MACed), rewritten at every "
+        "append: cut-off entries and an emptied log show against it. Default: "
+        "<data_dir>-audit-keys/audit-anchor.json",
     )
 
     def tiers_for(self, role: Role) -> list[SourceTier]:

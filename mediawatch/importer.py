@@ -21,6 +21,7 @@ from pydantic import ValidationError
 from mediawatch.ingest import MAX_TEXT_CHARS, TIMEZONE_CONTEXT, IngestItem
 from mediawatch.model import Document
 from mediawatch.pipeline import CrawlReport, Pipeline
+from mediawatch.text import spreadsheet_safe
 
 log = structlog.get_logger("mediawatch.import")
 
@@ -177,7 +178,10 @@ class _RejectsFile:
             columns = [*sorted(KNOWN_FIELDS), "line", "reason"]
             self._writer = csv.DictWriter(self._stream, columns, extrasaction="ignore")
             self._writer.writeheader()
-        self._writer.writerow(row)
+        # A rejected row is opened in a spreadsheet to be mended: defuse its formulas.
+        self._writer.writerow(
+            {k: spreadsheet_safe(v) if isinstance(v, str) else v for k, v in row.items()}
+        )
 
     def close(self) -> None:
         if self._stream is not None:

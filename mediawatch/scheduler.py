@@ -1,6 +1,7 @@
 """APScheduler jobs: the crawl of whichever sources are due, the digest every morning (and
 its retry every quarter hour until the mail server accepts it), overdue review alerts every
-quarter hour, the watchlists' spike alerts every hour."""
+quarter hour, the watchlists' spike alerts every hour, and the review steps' missing audit
+entries and claims every few minutes."""
 
 from __future__ import annotations
 
@@ -42,6 +43,7 @@ def build_scheduler(
     overdue: Callable[[], object] | None = None,
     spike_alerts: Callable[[], object] | None = None,
     digest_retry: Callable[[], object] | None = None,
+    reconcile: Callable[[], object] | None = None,
 ) -> BackgroundScheduler:
     """Every minute, the sources due then crawl together: one crawl process, one polite
     engine. Which are due is the crawl state's call (schedules, adaptive intervals)."""
@@ -89,6 +91,12 @@ def build_scheduler(
             spike_alerts,
             CronTrigger(minute=5, timezone=zone),  # just after each whole hour closes
             "spike alerts for watchlists, hourly",
+        ),
+        (
+            "review-reconcile",
+            reconcile,
+            IntervalTrigger(minutes=settings.review.reconcile_minutes, timezone=zone),
+            "audit entries and claims of review steps left unwritten",
         ),
     ]
     for job_id, job, trigger, name in optional_jobs:

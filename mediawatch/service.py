@@ -61,7 +61,7 @@ def with_credentials(settings: Settings, demo: bool = False) -> tuple[Settings, 
     accounts = Accounts.from_settings(settings)
     if accounts.has_users():
         return settings, []
-    audit = AuditLog(settings.audit_path)
+    audit = AuditLog.from_settings(settings)
     people = {"admin": Role.ADMIN} | (DEMO_USERS if demo else {})
     created = []
     for username, role in people.items():
@@ -98,9 +98,14 @@ def bind(host: str, port: int) -> socket.socket:
 
 
 def background_jobs(
-    settings: Settings, pipeline: Pipeline, sources: list[Source], crawl_now: bool
+    settings: Settings,
+    pipeline: Pipeline,
+    sources: list[Source],
+    crawl_now: bool,
+    reconcile: Callable[[], object] | None = None,
 ) -> BackgroundScheduler:
-    """Crawls on their schedules, the morning digest, and the spool flush when there is one."""
+    """Crawls on their schedules, the morning digest, and the spool flush when there is one;
+    with ``reconcile`` (the API's, when it is served here), review steps' missing effects."""
     topic_labels = Taxonomy.load().labels_vi
     scheduler = build_scheduler(
         settings,
@@ -112,6 +117,7 @@ def background_jobs(
         spike_alerts=lambda: send_spike_alerts(
             pipeline.store, settings, Watchlists(settings.watchlists_path)
         ),
+        reconcile=reconcile,
     )
     if isinstance(pipeline.store, SpoolingStore):
         scheduler.add_job(pipeline.store.flush, "interval", minutes=1, id="spool-flush")
@@ -130,7 +136,9 @@ def serve(
     web server, then the crawl's story index is closed."""
     app = create_app(settings, pipeline.store, sources, pipeline.state, pipeline.stories)
     app.state.pipeline = pipeline  # /api/ingest shares the crawl's classifier and story index
-    app.state.scheduler = background_jobs(settings, pipeline, sources, crawl_now)
+    app.state.scheduler = background_jobs(
+        settings, pipeline, sources, crawl_now, reconcile=app.state.review_effects.reconcile
+    )
     server = uvicorn.Server(uvicorn.Config(app, log_level="warning", access_log=False))
     try:
         on_started()

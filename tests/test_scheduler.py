@@ -53,3 +53,15 @@ def test_spike_alerts_run_hourly_just_after_the_hour(settings):
         2026, 11, 20, 10, 5, tzinfo=VIETNAM
     )
     assert job.executor == "digest"
+
+
+def test_review_steps_are_reconciled_every_few_minutes(settings):
+    settings.review.reconcile_minutes = 7
+    ran: list[str] = []
+    scheduler = build_scheduler(
+        settings, crawl_due=lambda: None, digest=lambda: None, reconcile=lambda: ran.append("x")
+    )
+    job = scheduler.get_job("review-reconcile")
+    assert job.trigger.interval.total_seconds() == 7 * 60
+    job.func()
+    assert ran == ["x"]

@@ -11,6 +11,8 @@ from pydantic import BaseModel, Field
 
 from api.claims_feed import ClaimsFeed
 from api.deps import ExporterDep, ReaderDep, ReviewerDep, SettingsDep, StoreDep, audit
+from api.privacy import present_claims
+from api.security import Principal
 from index.claim_exchange import ClaimImportError, claim_reviews, parse_csv, parse_json, to_csv
 from index.claims import OURS, Claim, ClaimDraft, ClaimNotFound, ClaimPatch, Suggestion
 from mediawatch.claim_match import document_text
@@ -40,6 +42,11 @@ def _claim(feed: ClaimsFeed, claim_id: str) -> Claim:
         raise _no_claim(claim_id) from error
 
 
+def _shown(request: Request, principal: Principal, claim: Claim) -> Claim:
+    """One claim through the privacy gate (who made it is personal data)."""
+    return present_claims(request, principal, [claim])[0]
+
+
 class ClaimPage(BaseModel):
     total: int
     limit: int
@@ -56,7 +63,9 @@ class SuggestionDecision(BaseModel):
 class ImportResult(BaseModel):
     created: int = Field(description="New claims")
     unchanged: int = Field(description="Claims already in the register (same URL or statement)")
-    skipped: int = Field(description="Rated true or not false/misleading: not registered")
+    skipped: int = Field(description="Rated true or unproven: not registered")
+    unknown: int = Field(description="Rated in words we do not know: not registered, not guessed")
+    unknown_ratings: list[str] = Field(description="Those ratings, each once")
 
 
 @router.get("", response_model=ClaimPage, summary="Sổ khẳng định sai (the claims register)")
@@ -72,6 +81,7 @@ def list_claims(
     if q:
         audit(request, principal, "search", "claims", q=q)
     total, claims = feed.register.search(q, limit, offset)
+    claims = present_claims(request, principal, claims)
     return ClaimPage(total=total, limit=limit, offset=offset, claims=claims)
 
 
@@ -88,7 +98,7 @@ def export_claims(
     audit(request, principal, "claim.export", format=format)
     if format == "csv":
         return Response(
-            to_csv(feed.register.all()),
+            to_csv(present_claims(request, principal, feed.register.all())),
             media_type="text/csv; charset=utf-8",
             headers={"Content-Disposition": 'attachment; filename="claims.csv"'},
         )
@@ -144,14 +154,21 @@ async def import_claims(
         created=created,
         unchanged=len(results) - created,
         skipped=parsed.skipped,
+        unknown=parsed.unknown,
     )
-    return ImportResult(created=created, unchanged=len(results) - created, skipped=parsed.skipped)
+    return ImportResult(
+        created=created,
+        unchanged=len(results) - created,
+        skipped=parsed.skipped,
+        unknown=parsed.unknown,
+        unknown_ratings=parsed.unknown_ratings,
+    )
 
 
 @router.get("/{claim_id}", response_model=Claim, responses=_NOT_FOUND, summary="Một khẳng định")
-def get_claim(claim_id: str, feed: FeedDep, _principal: ReaderDep) -> Claim:
+def get_claim(request: Request, claim_id: str, feed: FeedDep, principal: ReaderDep) -> Claim:
     """The claim with its linked items and the suggestions waiting for a reviewer."""
-    return _claim(feed, claim_id)
+    return _shown(request, principal, _claim(feed, claim_id))
 
 
 @router.post(
@@ -167,10 +184,10 @@ def create_claim(
     claim, created = feed.register.create(draft.model_copy(update={"origin": OURS}), principal.name)
     if not created:
         response.status_code = status.HTTP_200_OK
-        return claim
+        return _shown(request, principal, claim)
     audit(request, principal, "claim.create", claim.id)
     feed.suggest_recent(claim)
-    return feed.register.get(claim.id)
+    return _shown(request, principal, feed.register.get(claim.id))
 
 
 @router.patch("/{claim_id}", response_model=Claim, responses=_NOT_FOUND, summary="Sửa khẳng định")
@@ -183,7 +200,7 @@ def update_claim(
     except ClaimNotFound as error:
         raise _no_claim(claim_id) from error
     audit(request, principal, "claim.update", claim_id, fields=sorted(patch.model_fields_set))
-    return claim
+    return _shown(request, principal, claim)
 
 
 @router.post(
@@ -206,7 +223,7 @@ def link_item(
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"Không có tin '{item_id}' (no such item)")
     if feed.register.link(claim_id, item_id, document_text(document), principal.name):
         audit(request, principal, "claim.link", claim_id, item_id=item_id)
-    return feed.register.get(claim_id)
+    return _shown(request, principal, feed.register.get(claim_id))
 
 
 @router.delete(
@@ -228,7 +245,7 @@ def unlink_item(
             f"Tin '{item_id}' không gắn với khẳng định này (item not linked)",
         )
     audit(request, principal, "claim.unlink", claim_id, item_id=item_id)
-    return feed.register.get(claim_id)
+    return _shown(request, principal, feed.register.get(claim_id))
 
 
 @router.post(

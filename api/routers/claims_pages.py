@@ -10,6 +10,7 @@ from fastapi import APIRouter, Form, Query, Request, status
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from api.deps import PageReaderDep, PageReviewerDep, StoreDep, audit
+from api.privacy import present_claims
 from api.routers.claims import FeedDep
 from api.web import FLASH_KEY, check_csrf, render
 from index.claim_exchange import VERDICT_VI
@@ -50,6 +51,7 @@ def claim_page(
         claim = feed.register.get(claim_id)
     except ClaimNotFound:
         return render(request, "not_found.html", status.HTTP_404_NOT_FOUND, item_id=claim_id)
+    claim = present_claims(request, principal, [claim])[0]
     ids = [i.item_id for i in claim.items] + [s.item_id for s in claim.suggestions]
     titles = {item_id: doc.title for item_id in ids if (doc := store.get(item_id)) is not None}
     return render(

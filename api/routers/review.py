@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-import structlog
 from fastapi import APIRouter, HTTPException, Query, Request, status
 from pydantic import BaseModel, Field
 
-from api.deps import ReaderDep, ReviewerDep, SettingsDep, StoreDep, audit
+from api.deps import ReaderDep, ReviewerDep, SettingsDep, StoreDep
 from api.privacy import present, present_page
+from api.review_effects import ReviewEffects, ReviewStep
 from api.security import Principal
 from index.query import MAX_OFFSET, MAX_PAGE, QueueQuery, QueueStats, SearchPage
 from index.store import (
@@ -30,7 +30,6 @@ from mediawatch.model import (
 )
 
 router = APIRouter(prefix="/api", tags=["review"])
-log = structlog.get_logger("mediawatch.api.review")
 
 MAX_BULK = 200
 
@@ -82,9 +81,12 @@ def apply_command(
     item_id: str,
     command: ReviewCommand,
 ) -> Document:
-    """One workflow step for ``principal``: applied, audited, told to the listeners (the
-    claims register turns false and misleading decisions into claims). Raises the store's
-    ItemNotFound and ReviewRefused; the JSON route and the pages word them each their way."""
+    """One workflow step for ``principal``: applied, then audited and told to the listeners
+    (the claims register turns false and misleading decisions into claims). Raises the
+    store's ItemNotFound and ReviewRefused; the JSON route and the pages word them each their
+    way. Once the store has committed, the step is done: if its audit entry or claims effect
+    cannot be written now (audit.db locked, the register failing) that is logged and left to
+    the reconciler (api/review_effects.py), never a 500 the reviewer would retry into a 409."""
     document = store.apply_review(
         item_id,
         command,
@@ -92,24 +94,9 @@ def apply_command(
         settings.review,
         override=principal.role is Role.ADMIN,
     )
-    audit(
-        request,
-        principal,
-        f"review.{command.action.value}",
-        item_id,
-        version=document.review.version,
-        state=document.review.state.value,
-        outcome=command.outcome.value if command.outcome else None,
-        agency=command.agency,
-        reason=command.reason,
-    )
-    for listener in request.app.state.review_listeners:
-        # The step is committed and audited: a listener's failure (the claims register
-        # locked, a claim unlinked meanwhile) is logged for the operators, never a 500.
-        try:
-            listener(document, command, principal)
-        except Exception:
-            log.exception("review_listener_failed", item_id=item_id, action=command.action.value)
+    review = document.review
+    effects: ReviewEffects = request.app.state.review_effects
+    effects.settle(ReviewStep(document, command, principal, review.version, review.state.value))
     return document
 
 

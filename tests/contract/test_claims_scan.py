@@ -31,7 +31,8 @@ def test_a_judged_item_becomes_a_claim_that_suggests_its_repeats(store, settings
         ClaimRegister(settings.claims_path), store, settings, AuditLog(settings.audit_path)
     )
     reviewer = Principal("reviewer1", Role.REVIEWER, "token")
-    feed(judged, ReviewCommand(action=ReviewAction.DECIDE, outcome=ReviewOutcome.FALSE), reviewer)
+    decide = ReviewCommand(action=ReviewAction.DECIDE, outcome=ReviewOutcome.FALSE)
+    feed(judged, decide, reviewer, f"{judged.id}:1")
     (claim_id,) = feed.register.claims_of_item(judged.id)
     claim = feed.register.get(claim_id)
     assert [s.item_id for s in claim.suggestions] == [repeat.id]
