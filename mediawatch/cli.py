@@ -138,6 +138,10 @@ def demo(
         raise
     settings = Settings(data_dir=data_dir, host=host, port=port)
     settings.crawl.download_delay_s = DEMO_CRAWL_DELAY_S
+    # The demo's audit key and anchor go with its data: each demo wipes the folder, and a key
+    # left beside it would read the new, empty log as one cut short.
+    settings.security.audit_key_file = data_dir / "audit-keys" / "audit.key"
+    settings.security.audit_anchor_file = data_dir / "audit-keys" / "audit-anchor.json"
     settings.port = sock.getsockname()[1]
     settings, created = with_credentials(settings, demo=True)
     pipeline = build_pipeline(settings)

@@ -79,6 +79,10 @@ def test_demo_serves_a_dashboard_with_a_non_empty_queue(tmp_path):
             assert queue_page.text.count('class="item-link"') >= 5
             api = client.get("/api/review/queue", headers={"Authorization": f"Bearer {token}"})
             assert api.json()["total"] >= 5
+        # The audit key goes with the demo's data, which the next demo wipes: none is left
+        # beside it to read the next, empty log as one cut short.
+        assert (tmp_path / "demo" / "audit-keys" / "audit.key").is_file()
+        assert not (tmp_path / "demo-audit-keys").exists()
     finally:
         process.send_signal(signal.SIGINT)
         try:

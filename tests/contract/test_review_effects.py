@@ -89,6 +89,7 @@ def test_a_decision_while_the_audit_log_is_locked_succeeds_and_is_completed_once
         # catches up on every deferred one first.
         effects.retry_after = timedelta(0)
         assert _review(server.url, others[2].id, action="claim").status_code == 200
+        assert effects.reconcile() == 0  # again in this process, while it serves: nothing more
     actions, claims = _effects(settings, item.id)
     assert sorted(actions) == ["claim.create", "claim.link", "review.claim", "review.decide"]
     assert len(claims) == 1
@@ -98,8 +99,7 @@ def test_a_decision_while_the_audit_log_is_locked_succeeds_and_is_completed_once
     assert written.detail["outcome"] == "false"
     assert {entry.target for entry in _bulk} == {other.id for other in others[:2]}
 
-    # Again, and from another API process's reconciler: nothing more.
-    assert effects.reconcile() == 0
+    # And from another API process's reconciler: nothing more.
     assert create_app(settings, store).state.review_effects.reconcile() == 0
     assert _effects(settings, item.id) == (actions, claims)
     assert len(AuditLog.from_settings(settings).entries(action="review.decide")) == 3
