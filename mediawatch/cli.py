@@ -106,7 +106,7 @@ def _print_access(url: str, created: list) -> None:
     for credentials in created:
         console.print(
             f"  Đăng nhập (login): {credentials.username} / {credentials.password}"
-            f"   [{credentials.role}]"
+            f"   {escape(f'[{credentials.role}]')}"
         )
         console.print(
             f"  API token: {credentials.api_token}   (header: Authorization: Bearer <token>)"

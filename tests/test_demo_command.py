@@ -63,6 +63,7 @@ def test_demo_serves_a_dashboard_with_a_non_empty_queue(tmp_path):
         )
         url, username, password, token = found.groups()
         assert "Đã lưu" in output
+        assert "[admin]" in output  # each login says its role (rich must not eat it as markup)
         with httpx.Client(base_url=url, timeout=30, follow_redirects=False) as client:
             for _ in range(100):
                 try:
