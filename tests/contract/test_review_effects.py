@@ -211,3 +211,22 @@ def test_a_reopen_on_another_worker_waits_for_the_decision_a_killed_worker_left(
     assert create_app(settings, store).state.review_effects.reconcile() == 0
     assert _effects(settings, item.id) == (actions, claims)
     assert _item_state(store, item.id) == "new"
+
+
+def test_an_api_without_a_scheduler_writes_deferred_effects_on_its_own(settings, store, item):
+    """Production's uvicorn workers have no scheduler: each reconciles every
+    review.reconcile_minutes by itself, so a killed worker's step gets its audit entry and
+    claim with no further request and no restart; the thread stops with the app."""
+    settings.review.reconcile_minutes = 0.01  # 0.6 s
+    app = create_app(settings, store)
+    assert app.state.scheduler is None
+    _decide_and_die(settings, store, item)
+    with LiveServer(app):
+        deadline = time.monotonic() + 30
+        while _effects(settings, item.id)[1] == [] and time.monotonic() < deadline:
+            time.sleep(0.2)
+        actions, claims = _effects(settings, item.id)
+        assert sorted(actions) == ["claim.create", "claim.link", "review.decide"]
+        assert len(claims) == 1
+        assert app.state.reconciling.running
+    assert not app.state.reconciling.running
