@@ -4,7 +4,8 @@ The review workflow calls each of ``app.state.review_listeners`` after a success
 and the reconciler (api/review_effects.py) again for a step whose effects were not all
 recorded. ``ClaimsFeed`` is the register's: a false or misleading decision creates a claim (or
 extends the one the item is already linked to), an official response becomes the claim's
-rebuttal, and reopening an item takes it off its claims. Each step is applied once: its
+rebuttal, and reopening an item takes it off its claims (a decision replayed only after the
+item was reopened makes no claim at all: the reopen withdrew it). Each step is applied once: its
 changes, their audit entries and the step's review-log id commit in one transaction.
 """
 

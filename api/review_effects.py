@@ -90,9 +90,7 @@ class ReviewEffects:
             log.warning("review_effects_deferred", reason="failed moments ago", **where)
             return False
         try:
-            if (self._failed_at is not None or self._unsettled_before(step)) and not self._walk(
-                utc_now()
-            )[1]:
+            if not self._caught_up(step):
                 log.warning("review_effects_deferred", reason="earlier steps wait", **where)
                 self._failed_at = utc_now()
                 return False
@@ -103,6 +101,13 @@ class ReviewEffects:
             return False
         self._failed_at = None
         return True
+
+    def _caught_up(self, step: ReviewStep) -> bool:
+        """Whether no earlier step waits for its effects: none deferred here nor left
+        unsettled on the item, or a walk of the log settled them all, in order."""
+        if self._failed_at is None and not self._unsettled_before(step):
+            return True
+        return self._walk(utc_now())[1]  # False: stopped at a failure (logged)
 
     def _unsettled_before(self, step: ReviewStep) -> bool:
         """Whether an earlier step of the item, one the reconciler still walks, lacks its
