@@ -18,7 +18,7 @@ from api.body_limits import BodyGuard
 from api.claims_feed import ClaimsFeed
 from api.deps import PrincipalDep
 from api.export_jobs import ExportJobs
-from api.review_effects import ReviewEffects
+from api.review_effects import Reconciling, ReviewEffects
 from api.routers import account_pages, accounts, ingest, items, review, trends
 from api.routers import audit as audit_router
 from api.routers import claims as claims_router
@@ -77,17 +77,26 @@ def _login_redirect(request: Request, _error: LoginRequired) -> Response:
 
 @asynccontextmanager
 async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
-    """Start the scheduler the service hands over (``app.state.scheduler``); on uvicorn's
-    shutdown stop it (letting a running digest finish), then the export pool, then close the
-    SQLite connections this app opened, so nothing is left writing or open."""
+    """Start the scheduler the service hands over (``app.state.scheduler``), or without one
+    (uvicorn workers) this process's own reconciler of review steps' effects; on uvicorn's
+    shutdown stop them (letting a running digest or reconcile finish, not a crawl), then the
+    export pool, then close the SQLite connections this app opened, so nothing is left
+    writing or open."""
     scheduler = app.state.scheduler
     if scheduler is not None:
         scheduler.start()
+    else:
+        app.state.reconciling = Reconciling(
+            app.state.review_effects, app.state.settings.review.reconcile_minutes
+        )
+        app.state.reconciling.start()
     try:
         yield
     finally:
         if scheduler is not None and scheduler.running:
-            scheduler.shutdown(wait=True)
+            scheduler.stop()
+        if app.state.reconciling is not None:
+            app.state.reconciling.stop()
         app.state.export_jobs.shutdown()
         for resource in app.state.owned:
             resource.close()
@@ -112,6 +121,7 @@ def create_app(
         lifespan=_lifespan,
     )
     app.state.scheduler = None  # the embedded service's, started and stopped with the app
+    app.state.reconciling = None  # without a scheduler, started and stopped with the app
     app.state.settings = settings
     app.state.store = store
     app.state.sources = sources
@@ -141,7 +151,7 @@ def create_app(
     )
     try:  # steps whose audit entry or claim a crash or a locked file kept from being written
         app.state.review_effects.reconcile()
-    except Exception:  # a store still starting: the scheduler's next run catches up
+    except Exception:  # a store still starting: the next periodic run catches up
         log.exception("review_reconcile_at_start_failed")
     secret = settings.session_secret.get_secret_value() if settings.session_secret else None
     app.add_middleware(

@@ -4,7 +4,8 @@ The review workflow calls each of ``app.state.review_listeners`` after a success
 and the reconciler (api/review_effects.py) again for a step whose effects were not all
 recorded. ``ClaimsFeed`` is the register's: a false or misleading decision creates a claim (or
 extends the one the item is already linked to), an official response becomes the claim's
-rebuttal, and reopening an item takes it off its claims. Each step is applied once: its
+rebuttal, and reopening an item takes it off its claims (a decision replayed only after the
+item was reopened makes no claim at all: the reopen withdrew it). Each step is applied once: its
 changes, their audit entries and the step's review-log id commit in one transaction.
 """
 
@@ -20,7 +21,7 @@ from api.security import Principal
 from classifier.claim_matching import ClaimMatcher, matching_form
 from index.claims import Claim, ClaimDraft, ClaimRegister, Verdict
 from index.query import SearchQuery
-from index.store import Store, StoreError
+from index.store import Store, StoreError, review_entry_id
 from mediawatch.audit import AuditLog
 from mediawatch.claim_match import document_text
 from mediawatch.config import Settings
@@ -39,6 +40,17 @@ def statement_of(document: Document) -> str:
     """A claim's first wording: the item's title, else its first sentence."""
     text = document.title.strip() or document.text.strip().split("\n")[0].split(". ")[0]
     return text if len(text) <= STATEMENT_CHARS else text[: STATEMENT_CHARS - 1] + "…"
+
+
+def changes_register(command: ReviewCommand) -> bool:
+    """Whether a step of this command changes the register (and is remembered there as
+    applied): claims, releases, escalations and other outcomes leave it be."""
+    action = command.action
+    return (
+        (action is ReviewAction.DECIDE and command.outcome in JUDGED_FALSE)
+        or (action is ReviewAction.RESPOND and command.response is not None)
+        or action is ReviewAction.REOPEN
+    )
 
 
 class ClaimsFeed:
@@ -68,13 +80,8 @@ class ClaimsFeed:
         self, document: Document, command: ReviewCommand, principal: Principal, step: str
     ) -> None:
         """Apply review step ``step`` (its review-log entry id) to the register, once."""
-        action = command.action
-        if not (
-            (action is ReviewAction.DECIDE and command.outcome in JUDGED_FALSE)
-            or (action is ReviewAction.RESPOND and command.response is not None)
-            or action is ReviewAction.REOPEN
-        ):
-            return  # claims, releases, escalations and other outcomes leave the register be
+        if not changes_register(command):
+            return
         with self.register.applying(step) as fresh:
             if not fresh:
                 return
@@ -115,6 +122,9 @@ class ClaimsFeed:
     def _judged(
         self, document: Document, command: ReviewCommand, principal: Principal, step: str
     ) -> Claim | None:
+        if self._reopened_after(document.id, step):
+            log.info("claim_decision_withdrawn", item_id=document.id, step=step)
+            return None  # replayed late: the reopen withdrew it, no claim to make or link
         evidence = [e for e in [command.note, *command.evidence] if e]
         existing = self.register.claims_of_item(document.id)
         text = document_text(document)
@@ -135,6 +145,15 @@ class ClaimsFeed:
         self.register.link(claim.id, document.id, text, principal.name)
         self.audit(principal, "claim.link", claim.id, step, item_id=document.id)
         return claim
+
+    def _reopened_after(self, item_id: str, step: str) -> bool:
+        """Whether the item's review log reopens it after step ``step``."""
+        later = False
+        for entry in self.store.review_log(item_id):
+            if later and entry["action"] == ReviewAction.REOPEN.value:
+                return True
+            later = later or review_entry_id(item_id, entry["version"]) == step
+        return False
 
     def suggest_recent(self, claim: Claim, exclude: set[str] | None = None) -> int:
         """Offer reviewers the recent stored items that repeat a new claim; how many."""

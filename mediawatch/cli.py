@@ -218,7 +218,7 @@ def worker(
     except KeyboardInterrupt:
         pass
     finally:
-        scheduler.shutdown(wait=True)
+        scheduler.stop()
 
 
 @app.command()

@@ -164,12 +164,13 @@ class ReviewSettings(BaseModel):
     alert_recipients: list[str] = Field(
         default_factory=list, description="Who is told of overdue items; empty: the digest's"
     )
-    reconcile_minutes: int = Field(
+    reconcile_minutes: float = Field(
         default=5,
-        ge=1,
+        gt=0,
         le=24 * 60,
-        description="How often the scheduler writes the audit entries and claims of review "
-        "steps whose request could not (audit log locked, process killed); also done at start",
+        description="How often each API process (or the scheduler beside it) writes the audit "
+        "entries and claims of review steps whose request could not (audit log locked, "
+        "process killed); also done at start. Fractions allowed (0.5: 30 s)",
     )
 
 

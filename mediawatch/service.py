@@ -8,7 +8,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import uvicorn
-from apscheduler.schedulers.background import BackgroundScheduler
 from pydantic import SecretStr
 
 from api.app import create_app
@@ -26,7 +25,7 @@ from mediawatch.digest import deliver_digest, send_pending
 from mediawatch.model import Role, Source
 from mediawatch.overdue import alert_overdue
 from mediawatch.pipeline import Pipeline
-from mediawatch.scheduler import build_scheduler
+from mediawatch.scheduler import Scheduler, build_scheduler
 from mediawatch.watchlists import Watchlists
 
 
@@ -103,7 +102,7 @@ def background_jobs(
     sources: list[Source],
     crawl_now: bool,
     reconcile: Callable[[], object] | None = None,
-) -> BackgroundScheduler:
+) -> Scheduler:
     """Crawls on their schedules, the morning digest, and the spool flush when there is one;
     with ``reconcile`` (the API's, when it is served here), review steps' missing effects."""
     topic_labels = Taxonomy.load().labels_vi

@@ -4,6 +4,10 @@ work, and the SQLite connections the app opened are closed."""
 from __future__ import annotations
 
 import sqlite3
+import threading
+import time
+from datetime import datetime
+from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
@@ -39,3 +43,35 @@ def test_a_story_index_handed_in_stays_open(settings, store):
     with LiveServer(create_app(settings, store, stories=stories)):
         pass
     assert stories.stats("story") is None
+
+
+def test_shutdown_lets_a_running_digest_finish_but_does_not_wait_for_a_crawl(settings, store):
+    """Ctrl-C on ``mediawatch run`` during a long crawl: the server stops promptly, while
+    a digest being sent is still sent to the end (cut off, it would be sent again)."""
+    crawling, sending, crawl_may_end = threading.Event(), threading.Event(), threading.Event()
+    sent: list[str] = []
+
+    def crawl() -> None:
+        crawling.set()
+        crawl_may_end.wait(120)  # a crawl of many minutes
+
+    def digest() -> None:
+        sending.set()
+        time.sleep(1.5)
+        sent.append("digest")
+
+    app = create_app(settings, store)
+    app.state.scheduler = build_scheduler(settings, crawl, digest, crawl_now=True)
+    try:
+        with LiveServer(app) as server:
+            assert crawling.wait(10)
+            now = datetime.now(ZoneInfo(settings.timezone))
+            app.state.scheduler.modify_job("digest", next_run_time=now)
+            assert sending.wait(10)
+            started = time.monotonic()
+        stopped_in = time.monotonic() - started
+        assert not server._thread.is_alive()  # LiveServer gives up waiting after 10 s
+        assert stopped_in < 8
+        assert sent == ["digest"]
+    finally:
+        crawl_may_end.set()

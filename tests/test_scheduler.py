@@ -1,3 +1,4 @@
+import threading
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
@@ -52,7 +53,7 @@ def test_spike_alerts_run_hourly_just_after_the_hour(settings):
     assert job.trigger.get_next_fire_time(None, after) == datetime(
         2026, 11, 20, 10, 5, tzinfo=VIETNAM
     )
-    assert job.executor == "digest"
+    assert job.executor == "alerts"  # mail: never ahead of the reconciler or behind a crawl
 
 
 def test_review_steps_are_reconciled_every_few_minutes(settings):
@@ -65,3 +66,28 @@ def test_review_steps_are_reconciled_every_few_minutes(settings):
     assert job.trigger.interval.total_seconds() == 7 * 60
     job.func()
     assert ran == ["x"]
+
+
+def test_a_digest_stuck_on_a_slow_mail_server_does_not_hold_up_the_reconciler(settings):
+    settings.review.reconcile_minutes = 0.01  # 0.6 s
+    mail_answers, reconciled = threading.Event(), threading.Event()
+    scheduler = build_scheduler(
+        settings,
+        crawl_due=lambda: None,
+        digest=lambda: mail_answers.wait(60),
+        digest_retry=lambda: None,
+        overdue=lambda: mail_answers.wait(60),
+        spike_alerts=lambda: None,
+        reconcile=reconciled.set,
+    )
+    jobs = {job.id: job.executor for job in scheduler.get_jobs()}
+    assert jobs["digest-retry"] == jobs["digest"]  # a retry never races the digest itself
+    scheduler.start()
+    try:
+        now = datetime.now(VIETNAM)
+        scheduler.modify_job("digest", next_run_time=now)
+        scheduler.modify_job("overdue", next_run_time=now)
+        assert reconciled.wait(10)
+    finally:
+        mail_answers.set()
+        scheduler.stop()

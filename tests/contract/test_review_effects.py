@@ -124,8 +124,8 @@ os.kill(os.getpid(), signal.SIGKILL)  # after the commit, before any audit or cl
 """
 
 
-def test_a_step_whose_process_was_killed_gets_its_effects_at_the_next_start(settings, store, item):
-    create_app(settings, store)  # a service that ran before: the checkpoint exists
+def _decide_and_die(settings, store, item) -> None:
+    """A worker process that commits a false decision and is killed before its effects."""
     where = {
         "item": item.id,
         "sqlite": str(settings.database_path),
@@ -145,6 +145,11 @@ def test_a_step_whose_process_was_killed_gets_its_effects_at_the_next_start(sett
     assert store.get(item.id).review.state == "decided"
     assert _effects(settings, item.id) == ([], [])
 
+
+def test_a_step_whose_process_was_killed_gets_its_effects_at_the_next_start(settings, store, item):
+    create_app(settings, store)  # a service that ran before: the checkpoint exists
+    _decide_and_die(settings, store, item)
+
     restarted = create_app(settings, store)  # reconciles at start
     actions, claims = _effects(settings, item.id)
     assert sorted(actions) == ["claim.create", "claim.link", "review.decide"] and len(claims) == 1
@@ -152,3 +157,76 @@ def test_a_step_whose_process_was_killed_gets_its_effects_at_the_next_start(sett
     assert claim.evidence == ["UBND tỉnh đã bác bỏ"] and claim.statement == RUMOUR
     assert restarted.state.review_effects.reconcile() == 0
     assert _effects(settings, item.id) == (actions, claims)
+
+
+def _item_state(store, item_id: str) -> str:
+    return store.get(item_id).review.state.value
+
+
+def test_a_deferred_decision_replays_before_a_later_reopen_and_links_no_claim(
+    settings, store, item
+):
+    """A false decision whose effects are deferred, then a reopen the audit log takes at
+    once: the effects land in log order (decide, then reopen), and the withdrawn decision
+    leaves no claim behind; before, the reopen was applied first and the replayed decision
+    linked the reopened item to a new false claim."""
+    app = create_app(settings, store)
+    effects = app.state.review_effects
+    effects.retry_after = timedelta(0)  # the audit log answers again right away
+    aside = settings.audit_path.with_name("audit.db.aside")
+    with LiveServer(app) as server:
+        assert _review(server.url, item.id, action="claim").status_code == 200
+        settings.audit_path.rename(aside)
+        settings.audit_path.mkdir()  # audit.db cannot be opened: the decision's effects wait
+        try:
+            decided = _review(server.url, item.id, action="decide", outcome="false")
+        finally:
+            settings.audit_path.rmdir()
+            aside.rename(settings.audit_path)
+        assert decided.status_code == 200, decided.text
+        assert _effects(settings, item.id) == (["review.claim"], [])
+        reopened = _review(server.url, item.id, action="reopen", reason="Nhầm tin")
+        assert reopened.status_code == 200, reopened.text
+        assert effects.reconcile() == 0
+    assert _item_state(store, item.id) == "new"
+    actions, claims = _effects(settings, item.id)
+    assert (actions, claims) == (["review.claim", "review.decide", "review.reopen"], [])
+    assert ClaimRegister(settings.claims_path).all() == []
+    assert create_app(settings, store).state.review_effects.reconcile() == 0
+    assert _effects(settings, item.id) == (actions, claims)
+
+
+def test_a_reopen_on_another_worker_waits_for_the_decision_a_killed_worker_left(
+    settings, store, item
+):
+    """Worker A commits a false decision and dies before its effects; worker B reopens the
+    item: B settles A's decision first (in log order), so the item ends linked to no claim."""
+    app = create_app(settings, store)  # worker B, started before A's step
+    _decide_and_die(settings, store, item)
+    with LiveServer(app) as server:
+        reopened = _review(server.url, item.id, action="reopen", reason="Nhầm tin")
+        assert reopened.status_code == 200, reopened.text
+    actions, claims = _effects(settings, item.id)
+    assert (actions, claims) == (["review.decide", "review.reopen"], [])
+    assert create_app(settings, store).state.review_effects.reconcile() == 0
+    assert _effects(settings, item.id) == (actions, claims)
+    assert _item_state(store, item.id) == "new"
+
+
+def test_an_api_without_a_scheduler_writes_deferred_effects_on_its_own(settings, store, item):
+    """Production's uvicorn workers have no scheduler: each reconciles every
+    review.reconcile_minutes by itself, so a killed worker's step gets its audit entry and
+    claim with no further request and no restart; the thread stops with the app."""
+    settings.review.reconcile_minutes = 0.01  # 0.6 s
+    app = create_app(settings, store)
+    assert app.state.scheduler is None
+    _decide_and_die(settings, store, item)
+    with LiveServer(app):
+        deadline = time.monotonic() + 30
+        while _effects(settings, item.id)[1] == [] and time.monotonic() < deadline:
+            time.sleep(0.2)
+        actions, claims = _effects(settings, item.id)
+        assert sorted(actions) == ["claim.create", "claim.link", "review.decide"]
+        assert len(claims) == 1
+        assert app.state.reconciling.running
+    assert not app.state.reconciling.running
