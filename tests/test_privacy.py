@@ -136,3 +136,43 @@ def test_a_register_from_before_keeps_the_speaker_out_of_the_evidence(settings):
     reopened = ClaimRegister(settings.claims_path).get(claim.id)
     assert reopened.author is not None and reopened.author.name == SPEAKER
     assert reopened.evidence == ["https://a.example/bai-viet"]
+
+
+def test_the_move_of_the_speaker_leaves_typed_text_and_impossible_names_alone(settings):
+    """Only an import's first evidence line was its speaker: a reviewer's own line on one of
+    ours stays, and a "name" empty or longer than an author holds stays evidence, logged,
+    so every claim still reads."""
+    import sqlite3
+
+    from structlog.testing import capture_logs
+
+    from index.claims import ClaimDraft, ClaimRegister
+
+    register = ClaimRegister(settings.claims_path)
+    typed = f"Người phát ngôn: {SPEAKER} nói trong cuộc họp báo ngày 3/12"
+    cases = {
+        "ours": ("ours", [typed]),
+        "long": ("import:Báo A", ["Người phát ngôn: " + "dài " * 100]),
+        "empty": ("import:Báo B", ["Người phát ngôn:  ", "https://b.example/x"]),
+        "speaker": ("import:Báo C", [f"Người phát ngôn: {SPEAKER}", typed]),
+    }
+    ids = {}
+    for name, (origin, evidence) in cases.items():
+        draft = ClaimDraft(
+            statement=f"Đà Lạt {name}", verdict="false", origin=origin, evidence=evidence
+        )
+        ids[name] = register.create(draft, "an")[0].id
+    register.close()
+    with sqlite3.connect(settings.claims_path) as raw:
+        raw.execute("ALTER TABLE claims DROP COLUMN author")
+    with capture_logs() as logs:
+        reopened = ClaimRegister(settings.claims_path)
+    claims = {claim.id: claim for claim in reopened.all()}  # every one reads
+    for name in ("ours", "long", "empty"):
+        assert claims[ids[name]].author is None
+        assert claims[ids[name]].evidence == cases[name][1]
+    assert claims[ids["speaker"]].author.name == SPEAKER
+    assert claims[ids["speaker"]].evidence == [typed]
+    skipped = [e for e in logs if e["event"] == "claims.speaker_left_in_evidence"]
+    assert {e["claim_id"] for e in skipped} == {ids["long"], ids["empty"]}
+    assert all(e["path"] == str(settings.claims_path) for e in skipped)
