@@ -113,7 +113,7 @@ class ClaimAuthor(BaseModel):
     13, shown only through the privacy gate (api/privacy.py)."""
 
     name: str = Field(min_length=1, max_length=MAX_AUTHOR_NAME)
-    url: str | None = Field(default=None, max_length=2000, description="Their profile page")
+    url: WebUrl | None = Field(default=None, description="Their profile page (http/https)")
 
 
 class LinkedItem(BaseModel):

@@ -51,8 +51,7 @@ SPEAKER = "Trần Thị Bích"
 SPEAKER_URL = "https://facebook.example/tran.thi.bich"
 
 
-@pytest.fixture
-def said_claim(live_api, settings):
+def _import_said(live_api, settings, profile: str) -> str:
     """An imported fact-check naming the person who made the claim and their profile."""
     review = {
         "@context": "https://schema.org",
@@ -62,7 +61,7 @@ def said_claim(live_api, settings):
         "url": "https://kiemchung.example.vn/da-lat-cam-xe-may",
         "itemReviewed": {
             "@type": "Claim",
-            "author": {"@type": "Person", "name": SPEAKER, "url": SPEAKER_URL},
+            "author": {"@type": "Person", "name": SPEAKER, "url": profile},
         },
         "reviewRating": {"@type": "Rating", "alternateName": "Sai sự thật"},
     }
@@ -76,6 +75,11 @@ def said_claim(live_api, settings):
 
     (claim,) = ClaimRegister(settings.claims_path).all()
     return claim.id
+
+
+@pytest.fixture
+def said_claim(live_api, settings):
+    return _import_said(live_api, settings, SPEAKER_URL)
 
 
 def test_who_made_a_claim_reaches_only_the_author_roles_and_is_audited(
@@ -176,3 +180,15 @@ def test_the_move_of_the_speaker_leaves_typed_text_and_impossible_names_alone(se
     skipped = [e for e in logs if e["event"] == "claims.speaker_left_in_evidence"]
     assert {e["claim_id"] for e in skipped} == {ids["long"], ids["empty"]}
     assert all(e["path"] == str(settings.claims_path) for e in skipped)
+
+
+def test_an_author_profile_that_is_not_a_web_address_is_dropped_at_import(live_api, settings):
+    """A javascript: profile would be a link that runs script wherever it is shown."""
+    from structlog.testing import capture_logs
+
+    with capture_logs() as logs:
+        claim_id = _import_said(live_api, settings, "javascript:alert(document.cookie)")
+    one = _get(live_api.url, API_TOKEN, f"/api/claims/{claim_id}").json()
+    assert one["author"] == {"name": SPEAKER, "url": None}
+    (dropped,) = [e for e in logs if e["event"] == "claims.import.author_url_dropped"]
+    assert dropped["where"] == "mục 1"
