@@ -112,14 +112,14 @@ def _mac(key: bytes, *parts: object) -> str:
 
 
 class AuditFilesUnwritable(Exception):
-    """The key or anchor folder cannot be made or written (a service user without rights
-    beside its data folder): named, with the settings to change, for the person at the
-    console (the CLI prints it and exits 2; the API does not start)."""
+    """The key or anchor folder cannot be made or written, or the key read (a service user
+    without rights beside its data folder): named, with the settings to change, for the
+    person at the console (the CLI prints it and exits 2; the API does not start)."""
 
     def __init__(self, path: Path, error: OSError) -> None:
         self.path = path
         super().__init__(
-            f"Không ghi được {path} của nhật ký kiểm toán (audit key/anchor not writable: "
+            f"Không đọc/ghi được {path} của nhật ký kiểm toán (audit key/anchor unusable: "
             f"{error.strerror or error}): đặt security.audit_key_file và "
             "security.audit_anchor_file (MEDIAWATCH_SECURITY__AUDIT_KEY_FILE, "
             "MEDIAWATCH_SECURITY__AUDIT_ANCHOR_FILE) tới một thư mục mediawatch ghi được, "
@@ -214,7 +214,10 @@ class AuditLog:
                 pass
             finally:
                 draft.unlink()
-        return bytes.fromhex(self.key_file.read_text().strip()), made
+        try:
+            return bytes.fromhex(self.key_file.read_text().strip()), made
+        except OSError as error:
+            raise AuditFilesUnwritable(self.key_file, error) from error
 
     @staticmethod
     def _writable_folder(file: Path) -> None:

@@ -329,10 +329,24 @@ def service_data_dir(tmp_path) -> Iterator[Path]:
     around.chmod(0o755)
 
 
+def _as_service(command: list[str], **env: str) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [*AS_SERVICE_USER, *command],
+        cwd=REPO,
+        env=os.environ | env | {"COLUMNS": "300"},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+MEDIAWATCH = str(Path(sys.executable).with_name("mediawatch"))
+
+
 @pytest.mark.parametrize(
     "command",
     [
-        [str(Path(sys.executable).with_name("mediawatch")), "run", "--port", "0"],
+        [MEDIAWATCH, "run", "--port", "0"],
         [sys.executable, "-c", "import mediawatch.asgi"],
     ],
     ids=["run", "asgi"],
@@ -340,23 +354,15 @@ def service_data_dir(tmp_path) -> Iterator[Path]:
 def test_a_key_folder_the_service_may_not_create_is_one_sentence(service_data_dir, command):
     """An upgrade whose default key folder (<data_dir>-audit-keys) lies where the service
     user may not write: the start stops naming the settings to change, not a traceback."""
-    result = subprocess.run(
-        [*AS_SERVICE_USER, *command],
-        cwd=REPO,
-        env=os.environ
-        | {
-            "MEDIAWATCH_DATA_DIR": str(service_data_dir),
-            "MEDIAWATCH_SESSION_SECRET": "Zq7-test-session-signing-key-9Xw2Lp4Rt",
-            "COLUMNS": "300",
-        },
-        capture_output=True,
-        text=True,
-        timeout=120,
+    result = _as_service(
+        command,
+        MEDIAWATCH_DATA_DIR=str(service_data_dir),
+        MEDIAWATCH_SESSION_SECRET="Zq7-test-session-signing-key-9Xw2Lp4Rt",
     )
     output = result.stdout + result.stderr
     assert result.returncode != 0 and "Traceback" not in output, output
     assert "security.audit_key_file" in output and "mediawatch-audit-keys" in output
-    assert "Không ghi được" in output
+    assert "Không đọc/ghi được" in output
     if command[1] == "run":
         assert result.returncode == 2
 
@@ -448,3 +454,19 @@ def test_workers_starting_together_without_a_key_agree_on_one_and_report_it_once
     verified = run("audit", "verify")
     assert "HMAC sai" not in verified.output  # every worker wrote with the one key
     assert verified.output.count("key lost and replaced") == 1
+
+
+def test_a_key_the_service_may_not_read_is_one_sentence(tmp_path):
+    """A key provisioned for another user (root's, 0600): named, exit 2, not a traceback."""
+    key = tmp_path / "keys" / "audit.key"
+    key.parent.mkdir()
+    key.write_text("ab" * 32)
+    key.chmod(0o000)
+    result = _as_service(
+        [MEDIAWATCH, "audit", "verify"],
+        MEDIAWATCH_DATA_DIR=str(tmp_path / "data"),
+        MEDIAWATCH_SECURITY__AUDIT_KEY_FILE=str(key),
+    )
+    output = result.stdout + result.stderr
+    assert result.returncode == 2 and "Traceback" not in output, output
+    assert str(key) in output and "security.audit_key_file" in output
