@@ -19,7 +19,7 @@ from enum import StrEnum
 from pathlib import Path
 
 import structlog
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, ValidationError
 
 from mediawatch.model import (
     OfficialResponse,
@@ -563,6 +563,22 @@ def _move_speaker(db: sqlite3.Connection, claim_id: str, evidence: list[str]) ->
     return True
 
 
+def _author(claim_id: str, stored: str | None) -> ClaimAuthor | None:
+    """The stored author; one written before the rules of ClaimAuthor (a javascript:
+    profile, a "name" the first migration moved whole) loses what breaks them, logged,
+    rather than fail every page that lists the claim."""
+    if not stored:
+        return None
+    data = json.loads(stored)
+    for candidate in (data, data | {"url": None}):
+        try:
+            return ClaimAuthor.model_validate(candidate)
+        except ValidationError:
+            continue
+    log.warning("claims.author_unreadable", claim_id=claim_id)
+    return None
+
+
 def _claim(row: sqlite3.Row) -> Claim:
     return Claim(
         id=row["id"],
@@ -575,7 +591,7 @@ def _claim(row: sqlite3.Row) -> Claim:
         published_at=row["published_at"],
         evidence=json.loads(row["evidence"]),
         rebuttal=OfficialResponse.model_validate_json(row["rebuttal"]) if row["rebuttal"] else None,
-        author=ClaimAuthor.model_validate_json(row["author"]) if row["author"] else None,
+        author=_author(row["id"], row["author"]),
         created_by=row["created_by"],
         created_at=row["created_at"],
         updated_by=row["updated_by"],

@@ -192,3 +192,35 @@ def test_an_author_profile_that_is_not_a_web_address_is_dropped_at_import(live_a
     assert one["author"] == {"name": SPEAKER, "url": None}
     (dropped,) = [e for e in logs if e["event"] == "claims.import.author_url_dropped"]
     assert dropped["where"] == "mục 1"
+
+
+def test_an_author_stored_before_the_rules_loses_only_what_breaks_them(settings):
+    """Written by the first version of the import and of the migration: the claim still
+    reads, the profile or the impossible name dropped and logged."""
+    import json
+    import sqlite3
+
+    from structlog.testing import capture_logs
+
+    from index.claims import ClaimDraft, ClaimRegister
+
+    register = ClaimRegister(settings.claims_path)
+    stored = {
+        "script": {"name": SPEAKER, "url": "javascript:alert(1)"},
+        "long": {"name": "dài " * 100},
+    }
+    ids = {}
+    for name, author in stored.items():
+        draft = ClaimDraft(statement=f"Bảo Lộc {name}", verdict="false", origin="import:Báo A")
+        ids[name] = register.create(draft, "an")[0].id
+        with sqlite3.connect(settings.claims_path) as raw:
+            raw.execute(
+                "UPDATE claims SET author = ? WHERE id = ?",
+                (json.dumps(author, ensure_ascii=False), ids[name]),
+            )
+    with capture_logs() as logs:
+        claims = {claim.id: claim for claim in register.all()}
+    assert claims[ids["script"]].author.model_dump() == {"name": SPEAKER, "url": None}
+    assert claims[ids["long"]].author is None
+    unreadable = [e["claim_id"] for e in logs if e["event"] == "claims.author_unreadable"]
+    assert unreadable == [ids["long"]]
