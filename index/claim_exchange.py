@@ -20,11 +20,15 @@ from enum import StrEnum
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import structlog
 from pydantic import ValidationError
 
 from index.claims import OURS, Claim, ClaimDraft, ClaimRegister, Verdict
 from index.store import Store
+from mediawatch.model import web_url
 from mediawatch.text import collapse, normalize, spreadsheet_safe
+
+log = structlog.get_logger("index.claim_exchange")
 
 
 class Reading(StrEnum):
@@ -166,16 +170,23 @@ def _name(value: Any) -> str | None:
     return str(value).strip() or None if value is not None else None
 
 
-def _person(value: Any) -> dict[str, Any] | None:
+def _person(value: Any, where: str) -> dict[str, Any] | None:
     """Who made a claim (schema.org Person/Organization or plain text): name and profile
-    page, kept apart from the evidence so the privacy gate can hold them back."""
+    page, kept apart from the evidence so the privacy gate can hold them back. A profile
+    that is not an http(s) address (javascript:, data:) is dropped, logged; the name stays."""
     if isinstance(value, list):
         value = value[0] if value else None
     name = _name(value)
     if name is None:
         return None
     url = value.get("url") if isinstance(value, Mapping) else None
-    return {"name": name, "url": url if isinstance(url, str) and url.strip() else None}
+    if not isinstance(url, str) or not url.strip():
+        return {"name": name, "url": None}
+    try:
+        return {"name": name, "url": web_url(url)}
+    except ValueError:
+        log.warning("claims.import.author_url_dropped", where=where, url=url[:200])
+        return {"name": name, "url": None}
 
 
 def _moment(value: Any) -> Any:
@@ -272,7 +283,7 @@ def _claim_review(where: str, review: Mapping[str, Any], parsed: ParsedImport) -
         "origin": _origin(_name(review.get("author")), where),
         "url": review.get("url") or None,
         "published_at": _moment(review.get("datePublished")),
-        "author": _person(item.get("author")),
+        "author": _person(item.get("author"), where),
     }
     parsed.drafts.append(_draft(where, fields))
 

@@ -18,7 +18,8 @@ from datetime import datetime
 from enum import StrEnum
 from pathlib import Path
 
-from pydantic import BaseModel, Field
+import structlog
+from pydantic import BaseModel, Field, ValidationError
 
 from mediawatch.model import (
     OfficialResponse,
@@ -32,6 +33,7 @@ from mediawatch.model import (
 from mediawatch.sqlite_files import check
 from mediawatch.text import collapse, normalize
 
+log = structlog.get_logger("index.claims")
 OURS = "ours"
 AUTO = "auto"  # linked_by for links the matcher made
 MAX_STATEMENT = 2000
@@ -84,18 +86,11 @@ INSERT OR IGNORE INTO register_version VALUES (1, 0);
 """
 
 
-# Registers made before claims had an author: the column, and the speaker imports wrote into
-# the evidence ("Người phát ngôn: …", where every reader saw it) moved into it.
+# Registers made before claims had an author get the column, and the speaker a ClaimReview
+# import wrote as an imported claim's first evidence ("Người phát ngôn: …", where every reader
+# saw it) moved into it.
 SPEAKER_PREFIX = "Người phát ngôn: "
-_ADD_AUTHOR = (
-    "ALTER TABLE claims ADD COLUMN author TEXT",
-    "UPDATE claims SET author = json_object('name', substr(("
-    "SELECT e.value FROM json_each(claims.evidence) AS e WHERE e.value LIKE :speaker || '%' "
-    "LIMIT 1), length(:speaker) + 1)), evidence = (SELECT json_group_array(e.value) "
-    "FROM json_each(claims.evidence) AS e WHERE e.value NOT LIKE :speaker || '%') "
-    "WHERE EXISTS (SELECT 1 FROM json_each(claims.evidence) AS e "
-    "WHERE e.value LIKE :speaker || '%')",
-)
+MAX_AUTHOR_NAME = 300
 
 
 class ClaimNotFound(KeyError):
@@ -117,8 +112,8 @@ class ClaimAuthor(BaseModel):
     """Who made the claim (a fact-check's itemReviewed.author): personal data under Decree
     13, shown only through the privacy gate (api/privacy.py)."""
 
-    name: str = Field(min_length=1, max_length=300)
-    url: str | None = Field(default=None, max_length=2000, description="Their profile page")
+    name: str = Field(min_length=1, max_length=MAX_AUTHOR_NAME)
+    url: WebUrl | None = Field(default=None, description="Their profile page (http/https)")
 
 
 class LinkedItem(BaseModel):
@@ -202,6 +197,7 @@ def _iso(moment: datetime | None) -> str | None:
 
 class ClaimRegister:
     def __init__(self, path: Path) -> None:
+        self.path = path
         path.parent.mkdir(parents=True, exist_ok=True)
         check(path)
         self._lock = threading.RLock()  # re-entered by a step's writes inside ``applying``
@@ -214,12 +210,22 @@ class ClaimRegister:
 
     def _add_author(self) -> None:
         """The author column for a register made before it (once, whichever process
-        opens the file first)."""
+        opens the file first), with each import's speaker moved out of the evidence."""
         with self._write(change=False) as db:
             columns = {row[1] for row in db.execute("PRAGMA table_info(claims)")}
-            if "author" not in columns:
-                for statement in _ADD_AUTHOR:
-                    db.execute(statement, {"speaker": SPEAKER_PREFIX})
+            if "author" in columns:
+                return
+            db.execute("ALTER TABLE claims ADD COLUMN author TEXT")
+            rows = db.execute(
+                "SELECT id, evidence FROM claims WHERE origin LIKE 'import:%' "
+                "AND json_extract(evidence, '$[0]') LIKE ? || '%'",
+                (SPEAKER_PREFIX,),
+            )
+            for row in rows.fetchall():
+                if not _move_speaker(db, row["id"], json.loads(row["evidence"])):
+                    log.warning(
+                        "claims.speaker_left_in_evidence", path=str(self.path), claim_id=row["id"]
+                    )
 
     def close(self) -> None:
         self._db.close()
@@ -539,6 +545,40 @@ class ClaimRegister:
             raise ClaimNotFound(claim_id)
 
 
+def _move_speaker(db: sqlite3.Connection, claim_id: str, evidence: list[str]) -> bool:
+    """The first evidence line of an imported claim as its author, when it is a name a
+    ClaimAuthor can hold; else (empty, or too long to be a name: text someone typed) it
+    stays evidence, so no page listing the claim fails on it. Whether it moved."""
+    name = evidence[0][len(SPEAKER_PREFIX) :].strip()
+    if not 1 <= len(name) <= MAX_AUTHOR_NAME:
+        return False
+    db.execute(
+        "UPDATE claims SET author = ?, evidence = ? WHERE id = ?",
+        (
+            json.dumps({"name": name}, ensure_ascii=False),
+            json.dumps(evidence[1:], ensure_ascii=False),
+            claim_id,
+        ),
+    )
+    return True
+
+
+def _author(claim_id: str, stored: str | None) -> ClaimAuthor | None:
+    """The stored author; one written before the rules of ClaimAuthor (a javascript:
+    profile, a "name" the first migration moved whole) loses what breaks them, logged,
+    rather than fail every page that lists the claim."""
+    if not stored:
+        return None
+    data = json.loads(stored)
+    for candidate in (data, data | {"url": None}):
+        try:
+            return ClaimAuthor.model_validate(candidate)
+        except ValidationError:
+            continue
+    log.warning("claims.author_unreadable", claim_id=claim_id)
+    return None
+
+
 def _claim(row: sqlite3.Row) -> Claim:
     return Claim(
         id=row["id"],
@@ -551,7 +591,7 @@ def _claim(row: sqlite3.Row) -> Claim:
         published_at=row["published_at"],
         evidence=json.loads(row["evidence"]),
         rebuttal=OfficialResponse.model_validate_json(row["rebuttal"]) if row["rebuttal"] else None,
-        author=ClaimAuthor.model_validate_json(row["author"]) if row["author"] else None,
+        author=_author(row["id"], row["author"]),
         created_by=row["created_by"],
         created_at=row["created_at"],
         updated_by=row["updated_by"],

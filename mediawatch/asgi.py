@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from api.app import create_app
 from mediawatch.accounts import session_secret_problem
+from mediawatch.audit import AuditFilesUnwritable
 from mediawatch.config import Settings
 from mediawatch.logs import configure_logging
 from mediawatch.service import build_store
@@ -33,5 +34,5 @@ configure_logging(json=True)
 _settings = _production_settings()
 try:
     app = create_app(_settings, build_store(_settings))
-except DamagedFile as error:  # no worker may start and answer 500 on a damaged file
+except (DamagedFile, AuditFilesUnwritable) as error:  # no worker may start and answer 500
     raise SystemExit(f"mediawatch API: {error}") from error

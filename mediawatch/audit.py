@@ -8,13 +8,17 @@ A chain alone can be recomputed by whoever can write the file, and says nothing 
 off its end. So each entry's hash also carries an HMAC under a key kept apart from the file
 (``security.audit_key_file``, created 0600 on first use), and every append writes the head
 (last entry and hash, MACed) to an anchor file beside the key (``security.audit_anchor_file``).
+The anchor is written after the commit, never before: a crash between the two leaves it one
+entry behind, which is accepted, where one ahead of the log would read as entries cut off.
 What opening the log repairs (dropped triggers, a lost key, an anchor that no longer fits) is
-written to the log itself, and ``verify`` names it until someone looks.
+written to the log itself, and ``verify`` names it until someone acknowledges it
+(``mediawatch audit acknowledge``).
 """
 
 from __future__ import annotations
 
 import csv
+import fcntl
 import hashlib
 import hmac
 import io
@@ -75,6 +79,7 @@ INCIDENTS = {
     "audit.key_replaced": "khóa HMAC bị mất, đã tạo khóa mới (key lost and replaced)",
     "audit.anchor_mismatch": "mốc neo không khớp nhật ký (anchor did not match the log)",
 }
+ACKNOWLEDGE = "audit.acknowledge"  # incidents up to its "through" were seen: verify skips them
 GENESIS = "0" * 64
 _FIELDS = ("at", "actor", "role", "via", "ip", "action", "target", "detail")
 
@@ -106,6 +111,22 @@ def _mac(key: bytes, *parts: object) -> str:
     return hmac.new(key, ":".join(map(str, parts)).encode(), hashlib.sha256).hexdigest()
 
 
+class AuditFilesUnwritable(Exception):
+    """The key or anchor folder cannot be made or written, or the key read (a service user
+    without rights beside its data folder): named, with the settings to change, for the
+    person at the console (the CLI prints it and exits 2; the API does not start)."""
+
+    def __init__(self, path: Path, error: OSError) -> None:
+        self.path = path
+        super().__init__(
+            f"Không đọc/ghi được {path} của nhật ký kiểm toán (audit key/anchor unusable: "
+            f"{error.strerror or error}): đặt security.audit_key_file và "
+            "security.audit_anchor_file (MEDIAWATCH_SECURITY__AUDIT_KEY_FILE, "
+            "MEDIAWATCH_SECURITY__AUDIT_ANCHOR_FILE) tới một thư mục mediawatch ghi được, "
+            "tách khỏi thư mục dữ liệu, rồi khởi động lại."
+        )
+
+
 def default_key_dir(path: Path) -> Path:
     """Where the key and anchor go unless settings say: beside the log's folder, not in it,
     so a copy or a wipe of the data folder does not take them along."""
@@ -120,12 +141,15 @@ class AuditLog:
         self.key_file = key_file or default_key_dir(path) / "audit.key"
         self.anchor_file = anchor_file or default_key_dir(path) / "audit-anchor.json"
         self._lock = threading.Lock()  # one writer per process keeps the chain a line
+        self._anchor_lock = self.anchor_file.with_name(f".{self.anchor_file.name}.lock")
         create(path, SCHEMA)
         missing, used = self._repair()
         with self._connect() as connection:
             macs = connection.execute("SELECT 1 FROM audit WHERE mac IS NOT NULL LIMIT 1")
-            key_lost = macs.fetchone() is not None and not self.key_file.exists()
-        self._key = self._load_key()
+            keyed = macs.fetchone() is not None
+        self._key, made = self._load_key()
+        key_lost = keyed and made  # only the process whose new key won says so
+        self._writable_folder(self.anchor_file)
         if missing and used:
             self.record(
                 "system", "audit.triggers_missing", via="system", detail={"triggers": missing}
@@ -169,22 +193,42 @@ class AuditLog:
         )
         return {row["name"] for row in rows}
 
-    def _load_key(self) -> bytes:
-        """The MAC key, made (0600, in a 0700 folder) when there is none: written aside and
-        linked into place, so two processes starting together agree on one key."""
+    def _load_key(self) -> tuple[bytes, bool]:
+        """The MAC key, and whether this call made it. Made (0600, in a 0700 folder) when
+        there is none: written aside and linked into place, so of several processes starting
+        together one key wins and only its maker reports a new key."""
+        made = False
         if not self.key_file.exists():
-            self.key_file.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+            self._writable_folder(self.key_file)
             draft = self.key_file.with_name(f".{self.key_file.name}.{secrets.token_hex(8)}")
-            descriptor = os.open(draft, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            try:
+                descriptor = os.open(draft, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            except OSError as error:
+                raise AuditFilesUnwritable(self.key_file, error) from error
             with os.fdopen(descriptor, "w") as file:
                 file.write(secrets.token_hex(32))
             try:
                 os.link(draft, self.key_file)
+                made = True
             except FileExistsError:
                 pass
             finally:
                 draft.unlink()
-        return bytes.fromhex(self.key_file.read_text().strip())
+        try:
+            return bytes.fromhex(self.key_file.read_text().strip()), made
+        except OSError as error:
+            raise AuditFilesUnwritable(self.key_file, error) from error
+
+    @staticmethod
+    def _writable_folder(file: Path) -> None:
+        """The folder of ``file`` made (0700) and writable, checked at start so a folder the
+        service user may not create is one sentence, not a traceback or a 500 later."""
+        try:
+            file.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        except OSError as error:
+            raise AuditFilesUnwritable(file, error) from error
+        if not os.access(file.parent, os.W_OK | os.X_OK):
+            raise AuditFilesUnwritable(file, PermissionError(13, "Permission denied"))
 
     def _read_anchor(self) -> dict[str, Any] | None:
         try:
@@ -195,12 +239,25 @@ class AuditLog:
             return {}
 
     def _write_anchor(self, seq: int, head: str) -> None:
-        """The head, MACed, replacing the anchor file whole (never half written)."""
+        """The head, MACed, replacing the anchor file whole (never half written). Called
+        after the commit, so processes finishing out of order may arrive late: under a file
+        lock, an anchor already at a later entry (with this key's MAC) is kept."""
         anchor = {"last_seq": seq, "last_hash": head, "mac": _mac(self._key, seq, head)}
-        self.anchor_file.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-        draft = self.anchor_file.with_name(f".{self.anchor_file.name}.{os.getpid()}")
-        draft.write_text(json.dumps(anchor))
-        os.replace(draft, self.anchor_file)
+        with self._anchor_lock.open("a") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file closes
+            current = self._read_anchor() or {}
+            later = current.get("last_seq")
+            if (
+                isinstance(later, int)
+                and later >= seq
+                and hmac.compare_digest(
+                    str(current.get("mac")), _mac(self._key, later, current.get("last_hash"))
+                )
+            ):
+                return
+            draft = self.anchor_file.with_name(f".{self.anchor_file.name}.{os.getpid()}")
+            draft.write_text(json.dumps(anchor))
+            os.replace(draft, self.anchor_file)
 
     def _anchor_problem(self, connection: sqlite3.Connection) -> str | None:
         """What is wrong between the anchor and the log as it is (None: they agree)."""
@@ -252,28 +309,31 @@ class AuditLog:
             "target": target,
             "detail": json.dumps(detail or {}, ensure_ascii=False, sort_keys=True, default=str),
         }
-        # IMMEDIATE: other processes (API workers, the CLI) append to the same chain, and
-        # the anchor is written in the same turn, so anchors follow the log's order.
-        with self._lock, self._connect() as connection, immediate(connection):
-            if (
-                step is not None
-                and connection.execute(
-                    "SELECT 1 FROM audit WHERE json_extract(detail, '$.review_entry') = ? "
-                    "AND action = ? AND target IS ?",
-                    (step, action, target),
-                ).fetchone()
-            ):
-                return False
-            problem = self._anchor_problem(connection)
-            if problem:  # kept in the log before the anchor moves on past it
-                incident = dict(row, actor="system", role=None, via="system", ip=None)
-                incident |= {"action": "audit.anchor_mismatch", "target": None}
-                incident["detail"] = json.dumps({"problem": problem}, ensure_ascii=False)
-                self._append(connection, incident)
-            self._append(connection, row)
+        # IMMEDIATE: other processes (API workers, the CLI) append to the same chain. The
+        # anchor moves only once the entries are committed (see _write_anchor).
+        with self._lock, self._connect() as connection:
+            with immediate(connection):
+                if (
+                    step is not None
+                    and connection.execute(
+                        "SELECT 1 FROM audit WHERE json_extract(detail, '$.review_entry') = ? "
+                        "AND action = ? AND target IS ?",
+                        (step, action, target),
+                    ).fetchone()
+                ):
+                    return False
+                problem = self._anchor_problem(connection)
+                if problem:  # kept in the log before the anchor moves on past it
+                    incident = dict(row, actor="system", role=None, via="system", ip=None)
+                    incident |= {"action": "audit.anchor_mismatch", "target": None}
+                    incident["detail"] = json.dumps({"problem": problem}, ensure_ascii=False)
+                    self._append(connection, incident)
+                head = self._append(connection, row)
+            self._write_anchor(*head)
         return True
 
-    def _append(self, connection: sqlite3.Connection, row: dict[str, Any]) -> None:
+    def _append(self, connection: sqlite3.Connection, row: dict[str, Any]) -> tuple[int, str]:
+        """Insert ``row`` chained to the last entry: its seq and hash."""
         last = connection.execute("SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1")
         head = last.fetchone()
         previous = head["hash"] if head else GENESIS
@@ -284,7 +344,7 @@ class AuditLog:
             ":target, :detail, :previous_hash, :hash, :mac)",
             row | {"previous_hash": previous, "hash": digest, "mac": _mac(self._key, digest)},
         )
-        self._write_anchor(cursor.lastrowid, digest)
+        return cursor.lastrowid, digest
 
     def entries(
         self,
@@ -358,7 +418,8 @@ class AuditLog:
 
     def verify(self) -> list[ChainBreak]:
         """Every place where the log does not hold, and every incident it recorded about
-        itself; empty when the log is intact."""
+        itself since the latest acknowledgement; empty when the log is intact. Safe beside
+        appends in flight: the anchor is read first and only ever names committed entries."""
         breaks: list[ChainBreak] = []
         previous, expected_seq, keyed = GENESIS, 1, False
         with self._connect() as connection:
@@ -373,12 +434,13 @@ class AuditLog:
             replaced = connection.execute(
                 "SELECT max(seq) FROM audit WHERE action = 'audit.key_replaced'"
             ).fetchone()[0]
+            acknowledged = self._acknowledged(connection)
             for row in connection.execute("SELECT * FROM audit ORDER BY seq"):
                 data = dict(row)
                 breaks += _chain_breaks(data, previous, expected_seq)
                 keyed = keyed or data["mac"] is not None
                 breaks += self._mac_breaks(data, keyed, checkable=data["seq"] >= (replaced or 0))
-                if data["action"] in INCIDENTS:
+                if data["action"] in INCIDENTS and data["seq"] > acknowledged:
                     found = json.loads(data["detail"]).get("problem")
                     incident = f"{INCIDENTS[data['action']]}, {data['at']}"
                     breaks.append(
@@ -386,6 +448,27 @@ class AuditLog:
                     )
                 previous, expected_seq = data["hash"], data["seq"] + 1
         return breaks
+
+    @staticmethod
+    def _acknowledged(connection: sqlite3.Connection) -> int:
+        """The last incident someone acknowledged (0: none). The acknowledgement names it
+        (``through``), rather than counting as its own seq, so an incident written in the
+        same append (an anchor found wrong then) is not hidden unseen."""
+        latest = connection.execute(
+            "SELECT max(json_extract(detail, '$.through')) FROM audit WHERE action = ?",
+            (ACKNOWLEDGE,),
+        )
+        return latest.fetchone()[0] or 0
+
+    def incidents(self) -> list[AuditEntry]:
+        """The incidents recorded since the latest acknowledgement, oldest first."""
+        with self._connect() as connection:
+            rows = connection.execute(
+                f"SELECT * FROM audit WHERE seq > ? AND action IN "
+                f"({', '.join('?' * len(INCIDENTS))}) ORDER BY seq",
+                (self._acknowledged(connection), *INCIDENTS),
+            ).fetchall()
+        return [self._entry(row) for row in rows]
 
     def _mac_breaks(self, row: dict[str, Any], keyed: bool, checkable: bool) -> list[ChainBreak]:
         """An entry without a MAC after MACed ones, or whose MAC the key does not give."""

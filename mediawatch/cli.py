@@ -18,6 +18,7 @@ from rich.progress import Progress
 
 from classifier.retrain import TRAINABLE
 from classifier.train import TASKS
+from mediawatch.audit import AuditFilesUnwritable
 from mediawatch.cli_access import audit_app, users_app
 from mediawatch.config import ConfigError, Settings, load_sources
 from mediawatch.logs import configure_logging
@@ -28,14 +29,14 @@ log = structlog.get_logger("mediawatch.cli")
 
 
 class _Commands(typer.Typer):
-    """The command line: a damaged data file is its one sentence and exit 2, whichever
-    command opened it, never a traceback."""
+    """The command line: a damaged data file, or an audit key folder it may not write, is
+    its one sentence and exit 2, whichever command opened it, never a traceback."""
 
     def __call__(self, *args: object, **kwargs: object) -> object:
         try:
             return super().__call__(*args, **kwargs)
-        except DamagedFile as error:
-            log.error("damaged_file", path=str(error.path), error=str(error))
+        except (DamagedFile, AuditFilesUnwritable) as error:
+            log.error("unusable_file", path=str(error.path), error=str(error))
             console.print(f"[red]{escape(str(error))}[/red]")
             raise SystemExit(2) from error
 

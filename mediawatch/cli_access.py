@@ -18,13 +18,20 @@ from rich.markup import escape
 from rich.table import Table
 
 from mediawatch.accounts import AccountError, Accounts, generate_password
-from mediawatch.audit import EXPORT_FORMATS, AuditLog, as_utc, export_lines, iter_entries
+from mediawatch.audit import (
+    ACKNOWLEDGE,
+    EXPORT_FORMATS,
+    AuditLog,
+    as_utc,
+    export_lines,
+    iter_entries,
+)
 from mediawatch.config import Settings
 from mediawatch.model import Role, utc_now
 
 console = Console(soft_wrap=True)
 users_app = typer.Typer(help="Người dùng (users): add, disable, enable, reset, token, list.")
-audit_app = typer.Typer(help="Nhật ký kiểm toán (audit log): verify, export.")
+audit_app = typer.Typer(help="Nhật ký kiểm toán (audit log): verify, acknowledge, export.")
 
 
 def _open() -> tuple[Accounts, AuditLog]:
@@ -155,7 +162,7 @@ def users_list() -> None:
 def audit_verify() -> None:
     """Check the hash chain, each entry's HMAC, the anchored head and the triggers; exit 1
     naming each break, and each incident the log recorded about itself (triggers re-created,
-    key replaced, anchor mismatch)."""
+    key replaced, anchor mismatch) since the latest ``audit acknowledge``."""
     _accounts, log = _open()
     breaks = log.verify()
     if breaks:
@@ -164,6 +171,25 @@ def audit_verify() -> None:
             console.print(f"[red]{where}{escape(found.reason)}[/red]")
         raise typer.Exit(1)
     console.print(f"Nhật ký nguyên vẹn (intact): {log.count()} mục.")
+
+
+@audit_app.command("acknowledge")
+def audit_acknowledge(
+    note: Annotated[str, typer.Option(help="Ai đã xem xét và kết luận gì (who looked, and why)")],
+) -> None:
+    """Record, audited, that the incidents ``verify`` lists were looked into: verify then
+    stops naming them. Breaks of the chain, a MAC or the anchor are never hidden."""
+    if not note.strip():
+        raise _fail(ValueError("--note không được để trống (a note is required)"))
+    _accounts, log = _open()
+    incidents = log.incidents()
+    if not incidents:
+        console.print("Không có sự cố nào chờ xác nhận (no incidents to acknowledge).")
+        return
+    for entry in incidents:
+        console.print(f"#{entry.seq}: {escape(entry.action)}, {entry.at.isoformat()}")
+    _record(log, ACKNOWLEDGE, None, note=note.strip(), through=incidents[-1].seq)
+    console.print(f"Đã xác nhận {len(incidents)} sự cố (incidents acknowledged).")
 
 
 @audit_app.command("export")

@@ -51,8 +51,7 @@ SPEAKER = "Trần Thị Bích"
 SPEAKER_URL = "https://facebook.example/tran.thi.bich"
 
 
-@pytest.fixture
-def said_claim(live_api, settings):
+def _import_said(live_api, settings, profile: str) -> str:
     """An imported fact-check naming the person who made the claim and their profile."""
     review = {
         "@context": "https://schema.org",
@@ -62,7 +61,7 @@ def said_claim(live_api, settings):
         "url": "https://kiemchung.example.vn/da-lat-cam-xe-may",
         "itemReviewed": {
             "@type": "Claim",
-            "author": {"@type": "Person", "name": SPEAKER, "url": SPEAKER_URL},
+            "author": {"@type": "Person", "name": SPEAKER, "url": profile},
         },
         "reviewRating": {"@type": "Rating", "alternateName": "Sai sự thật"},
     }
@@ -76,6 +75,11 @@ def said_claim(live_api, settings):
 
     (claim,) = ClaimRegister(settings.claims_path).all()
     return claim.id
+
+
+@pytest.fixture
+def said_claim(live_api, settings):
+    return _import_said(live_api, settings, SPEAKER_URL)
 
 
 def test_who_made_a_claim_reaches_only_the_author_roles_and_is_audited(
@@ -136,3 +140,87 @@ def test_a_register_from_before_keeps_the_speaker_out_of_the_evidence(settings):
     reopened = ClaimRegister(settings.claims_path).get(claim.id)
     assert reopened.author is not None and reopened.author.name == SPEAKER
     assert reopened.evidence == ["https://a.example/bai-viet"]
+
+
+def test_the_move_of_the_speaker_leaves_typed_text_and_impossible_names_alone(settings):
+    """Only an import's first evidence line was its speaker: a reviewer's own line on one of
+    ours stays, and a "name" empty or longer than an author holds stays evidence, logged,
+    so every claim still reads."""
+    import sqlite3
+
+    from structlog.testing import capture_logs
+
+    from index.claims import ClaimDraft, ClaimRegister
+
+    register = ClaimRegister(settings.claims_path)
+    typed = f"Người phát ngôn: {SPEAKER} nói trong cuộc họp báo ngày 3/12"
+    cases = {
+        "ours": ("ours", [typed]),
+        "long": ("import:Báo A", ["Người phát ngôn: " + "dài " * 100]),
+        "empty": ("import:Báo B", ["Người phát ngôn:  ", "https://b.example/x"]),
+        "speaker": ("import:Báo C", [f"Người phát ngôn: {SPEAKER}", typed]),
+    }
+    ids = {}
+    for name, (origin, evidence) in cases.items():
+        draft = ClaimDraft(
+            statement=f"Đà Lạt {name}", verdict="false", origin=origin, evidence=evidence
+        )
+        ids[name] = register.create(draft, "an")[0].id
+    register.close()
+    with sqlite3.connect(settings.claims_path) as raw:
+        raw.execute("ALTER TABLE claims DROP COLUMN author")
+    with capture_logs() as logs:
+        reopened = ClaimRegister(settings.claims_path)
+    claims = {claim.id: claim for claim in reopened.all()}  # every one reads
+    for name in ("ours", "long", "empty"):
+        assert claims[ids[name]].author is None
+        assert claims[ids[name]].evidence == cases[name][1]
+    assert claims[ids["speaker"]].author.name == SPEAKER
+    assert claims[ids["speaker"]].evidence == [typed]
+    skipped = [e for e in logs if e["event"] == "claims.speaker_left_in_evidence"]
+    assert {e["claim_id"] for e in skipped} == {ids["long"], ids["empty"]}
+    assert all(e["path"] == str(settings.claims_path) for e in skipped)
+
+
+def test_an_author_profile_that_is_not_a_web_address_is_dropped_at_import(live_api, settings):
+    """A javascript: profile would be a link that runs script wherever it is shown."""
+    from structlog.testing import capture_logs
+
+    with capture_logs() as logs:
+        claim_id = _import_said(live_api, settings, "javascript:alert(document.cookie)")
+    one = _get(live_api.url, API_TOKEN, f"/api/claims/{claim_id}").json()
+    assert one["author"] == {"name": SPEAKER, "url": None}
+    (dropped,) = [e for e in logs if e["event"] == "claims.import.author_url_dropped"]
+    assert dropped["where"] == "mục 1"
+
+
+def test_an_author_stored_before_the_rules_loses_only_what_breaks_them(settings):
+    """Written by the first version of the import and of the migration: the claim still
+    reads, the profile or the impossible name dropped and logged."""
+    import json
+    import sqlite3
+
+    from structlog.testing import capture_logs
+
+    from index.claims import ClaimDraft, ClaimRegister
+
+    register = ClaimRegister(settings.claims_path)
+    stored = {
+        "script": {"name": SPEAKER, "url": "javascript:alert(1)"},
+        "long": {"name": "dài " * 100},
+    }
+    ids = {}
+    for name, author in stored.items():
+        draft = ClaimDraft(statement=f"Bảo Lộc {name}", verdict="false", origin="import:Báo A")
+        ids[name] = register.create(draft, "an")[0].id
+        with sqlite3.connect(settings.claims_path) as raw:
+            raw.execute(
+                "UPDATE claims SET author = ? WHERE id = ?",
+                (json.dumps(author, ensure_ascii=False), ids[name]),
+            )
+    with capture_logs() as logs:
+        claims = {claim.id: claim for claim in register.all()}
+    assert claims[ids["script"]].author.model_dump() == {"name": SPEAKER, "url": None}
+    assert claims[ids["long"]].author is None
+    unreadable = [e["claim_id"] for e in logs if e["event"] == "claims.author_unreadable"]
+    assert unreadable == [ids["long"]]
