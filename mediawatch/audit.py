@@ -28,7 +28,7 @@ import secrets
 import sqlite3
 import threading
 from collections.abc import Iterable, Iterator
-from contextlib import AbstractContextManager
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -238,26 +238,33 @@ class AuditLog:
         except (OSError, ValueError):
             return {}
 
-    def _write_anchor(self, seq: int, head: str) -> None:
-        """The head, MACed, replacing the anchor file whole (never half written). Called
-        after the commit, so processes finishing out of order may arrive late: under a file
-        lock, an anchor already at a later entry (with this key's MAC) is kept."""
-        anchor = {"last_seq": seq, "last_hash": head, "mac": _mac(self._key, seq, head)}
+    @contextmanager
+    def _appending(self) -> Iterator[None]:
+        """One appender at a time across processes, from reading the anchor to moving it:
+        another process's append committed but not yet anchored would otherwise be read as
+        a mismatch (and recorded twice). Taken before SQLite's lock, by every appender."""
         with self._anchor_lock.open("a") as lock:
             fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file closes
-            current = self._read_anchor() or {}
-            later = current.get("last_seq")
-            if (
-                isinstance(later, int)
-                and later >= seq
-                and hmac.compare_digest(
-                    str(current.get("mac")), _mac(self._key, later, current.get("last_hash"))
-                )
-            ):
-                return
-            draft = self.anchor_file.with_name(f".{self.anchor_file.name}.{os.getpid()}")
-            draft.write_text(json.dumps(anchor))
-            os.replace(draft, self.anchor_file)
+            yield
+
+    def _write_anchor(self, seq: int, head: str) -> None:
+        """The head, MACed, replacing the anchor file whole (never half written). Called
+        after the commit, under ``_appending``; an anchor already at a later entry (with this
+        key's MAC) is kept, so it never moves back."""
+        anchor = {"last_seq": seq, "last_hash": head, "mac": _mac(self._key, seq, head)}
+        current = self._read_anchor() or {}
+        later = current.get("last_seq")
+        if (
+            isinstance(later, int)
+            and later >= seq
+            and hmac.compare_digest(
+                str(current.get("mac")), _mac(self._key, later, current.get("last_hash"))
+            )
+        ):
+            return
+        draft = self.anchor_file.with_name(f".{self.anchor_file.name}.{os.getpid()}")
+        draft.write_text(json.dumps(anchor))
+        os.replace(draft, self.anchor_file)
 
     def _anchor_problem(self, connection: sqlite3.Connection) -> str | None:
         """What is wrong between the anchor and the log as it is (None: they agree)."""
@@ -311,7 +318,7 @@ class AuditLog:
         }
         # IMMEDIATE: other processes (API workers, the CLI) append to the same chain. The
         # anchor moves only once the entries are committed (see _write_anchor).
-        with self._lock, self._connect() as connection:
+        with self._lock, self._appending(), self._connect() as connection:
             with immediate(connection):
                 if (
                     step is not None
