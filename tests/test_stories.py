@@ -11,6 +11,7 @@ from pathlib import Path
 import numpy as np
 from datasketch import MinHash
 
+from index.sqlite import SQLiteStore
 from mediawatch.model import Document, SourceTier
 from mediawatch.stories import NUM_PERM, SCHEME, SEED, StoryIndex, shingles, signature
 from mediawatch.text import collapse
@@ -185,3 +186,20 @@ def test_signatures_are_datasketchs_default_hash_of_the_shingles():
         plain = MinHash(num_perm=NUM_PERM, seed=SEED, scheme=SCHEME)
         plain.update_batch([s.encode() for s in shingles(collapse(text))])
         assert np.array_equal(signature(text).hashvalues, plain.hashvalues)
+
+
+def test_a_start_settling_mid_batch_does_not_lose_another_workers_batch(tmp_path: Path):
+    """Worker B starts (settling every pending row) while worker A's batch is proposed but
+    not yet stored: B drops A's pending rows, and A's batch still counts once A records it."""
+    store = SQLiteStore(tmp_path / "mediawatch.db")
+    path = tmp_path / "stories.db"
+    batch = [
+        doc("a", RUMOUR, source="fb-1", at=NOW - timedelta(hours=2)),
+        doc("b", COPY_1, source="tg-2", at=NOW - timedelta(hours=1)),
+    ]
+    with StoryIndex(path) as worker_a, StoryIndex(path) as worker_b:
+        proposal = worker_a.propose(batch, NOW)
+        assert worker_b.settle(lambda item_id: store.get(item_id) is not None) == 2
+        store.upsert(proposal.documents)
+        worker_a.record(proposal)
+        assert worker_b.stats("web:a", NOW).size == 2
