@@ -38,8 +38,9 @@ def check(path: Path) -> None:
     A file up to ``FULL_CHECK_MAX_BYTES`` gets ``PRAGMA quick_check``, which reads every page.
     A bigger one (a store of years) would make each start read gigabytes, so it gets a check
     of its structure only: the header, the page count it states against the file's size (a
-    file cut short by a full disk), the schema and each table's first row. A page damaged in
-    the middle of a big file is then found when it is read, as an error of that request."""
+    file shorter than stated, cut by a full disk, gets the full check), the schema and each
+    table's first row. A page damaged in the middle of a big file is then found when it is
+    read, as an error of that request."""
     key = path.resolve()
     if key in _checked or not path.exists():
         return
@@ -74,7 +75,9 @@ def _structure_problems(path: Path) -> list[str]:
     size = path.stat().st_size
     # The stated count is valid when written by the same change as the header (SQLite 3.7+).
     if header[92:96] == header[24:28] and pages * page_size > size:
-        return [f"truncated: {pages} pages of {page_size} bytes stated, {size} bytes present"]
+        # Cut short, or met halfway through another process's checkpoint (page 1 is written
+        # before the file grows): only reading it all tells which.
+        return _quick_check(path)
     with closing(sqlite3.connect(path, timeout=30)) as connection:
         tables = connection.execute("SELECT name FROM sqlite_schema WHERE type = 'table'")
         for (table,) in tables.fetchall():

@@ -111,7 +111,7 @@ def test_a_big_file_is_checked_by_its_structure_and_damage_still_found(
     halved.parent.mkdir(parents=True)
     content = (sound_data_dir / name).read_bytes()
     halved.write_bytes(content[: len(content) // 2])  # the header intact, the rest lost
-    with pytest.raises(DamagedFile, match="truncated") as raised:
+    with pytest.raises(DamagedFile) as raised:  # shorter than its header says: read all
         sqlite_files.check(halved)
     assert raised.value.path == halved and halved.stat().st_size == len(content) // 2
 
