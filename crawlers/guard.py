@@ -8,6 +8,10 @@
   to that very address: a name that points inside, or comes to point inside between two
   lookups (DNS rebinding), is refused before any byte is sent.
 
+Through a proxy set in ``crawl.proxy_url`` (``ConfiguredProxyMiddleware``), the proxy resolves
+the target's name: only the middleware's checks apply, the resolver sees only the proxy's name.
+The environment's HTTP(S)_PROXY is never used (crawlers.settings).
+
 Twisted turns a resolver's refusal into a plain "no results for hostname lookup"; the
 middleware gives it back its cause, so the spider records an ``internal_address`` failure
 instead of retrying a DNS error.
@@ -21,7 +25,7 @@ from ipaddress import ip_address
 import structlog
 from scrapy import Request
 from scrapy.crawler import Crawler
-from scrapy.exceptions import CannotResolveHostError
+from scrapy.exceptions import CannotResolveHostError, NotConfigured
 from scrapy.resolver import CachingThreadedResolver
 from scrapy.settings import BaseSettings
 from scrapy.utils.httpobj import urlparse_cached
@@ -34,6 +38,7 @@ from crawlers.destinations import DestinationPolicy, ForbiddenDestination, liter
 log = structlog.get_logger("mediawatch.crawl")
 
 SETTING = "MEDIAWATCH_ALLOWED_INTERNAL_HOSTS"
+PROXY_SETTING = "MEDIAWATCH_PROXY_URL"
 
 
 def _policy(settings: BaseSettings) -> DestinationPolicy:
@@ -96,3 +101,20 @@ class DestinationGuardMiddleware:
     def _refuse(request: Request, reason: str) -> None:
         log.warning("internal destination refused", url=request.url, reason=reason)
         raise ForbiddenDestination(reason)
+
+
+class ConfiguredProxyMiddleware:
+    """Sends every request through ``crawl.proxy_url``; absent unless one is set."""
+
+    def __init__(self, proxy_url: str) -> None:
+        self.proxy_url = proxy_url
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> ConfiguredProxyMiddleware:
+        proxy_url = crawler.settings.get(PROXY_SETTING)
+        if not proxy_url:
+            raise NotConfigured
+        return cls(proxy_url)
+
+    def process_request(self, request: Request) -> None:
+        request.meta.setdefault("proxy", self.proxy_url)

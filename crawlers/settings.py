@@ -6,6 +6,7 @@ from pathlib import Path
 
 from scrapy.settings import Settings as ScrapySettings
 
+from crawlers.guard import PROXY_SETTING
 from mediawatch.config import CrawlSettings
 
 
@@ -32,12 +33,14 @@ def scrapy_settings(crawl: CrawlSettings, log_file: Path | None) -> ScrapySettin
             "RETRY_TIMES": crawl.retries,
             "DOWNLOADER_MIDDLEWARES": {
                 "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
+                # Before HttpProxyMiddleware (750): each request goes through the proxy set.
+                "crawlers.guard.ConfiguredProxyMiddleware": 740,
                 "crawlers.middlewares.BackoffRetryMiddleware": 550,
                 # Last before the network: it sees the request as it will be sent, and it is
                 # the first to see a download's error, before a retry of a refused lookup.
                 "crawlers.guard.DestinationGuardMiddleware": 950,
             },
-            "TWISTED_DNS_RESOLVER": "crawlers.guard.GuardedResolver",
+            **_proxy_settings(crawl.proxy_url),
             "MEDIAWATCH_ALLOWED_INTERNAL_HOSTS": crawl.allowed_internal_hosts,
             "MEDIAWATCH_BACKOFF_BASE_S": crawl.backoff_s,
             "MEDIAWATCH_BACKOFF_MAX_S": crawl.max_backoff_s,
@@ -60,3 +63,17 @@ def scrapy_settings(crawl: CrawlSettings, log_file: Path | None) -> ScrapySettin
         priority="project",
     )
     return settings
+
+
+def _proxy_settings(proxy_url: str | None) -> dict[str, object]:
+    """Direct connections, each checked at the address connected to, unless a proxy is set
+    deliberately. Scrapy would otherwise take HTTP(S)_PROXY from the environment, resolve
+    only the proxy's name, and the resolver guard would never see the target's address.
+    Through a set proxy only the proxy's name is resolved here: the default resolver, with
+    the middleware refusing literal internal addresses and metadata names."""
+    if proxy_url is None:
+        return {
+            "HTTPPROXY_ENABLED": False,
+            "TWISTED_DNS_RESOLVER": "crawlers.guard.GuardedResolver",
+        }
+    return {"HTTPPROXY_ENABLED": True, PROXY_SETTING: proxy_url}

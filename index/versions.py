@@ -40,6 +40,11 @@ def content_changes(stored: Document, incoming: Document) -> list[ContentChange]
     ]
 
 
+def _arrived(changes: list[ContentChange]) -> list[tuple[str, object]]:
+    """What an arrival brought, whether or not its version kept a ``before`` (older ones did)."""
+    return [(change.field, change.after) for change in changes]
+
+
 def rewrite(
     stored: Document, incoming: Document, now: datetime
 ) -> tuple[Document | None, WriteOutcome]:
@@ -52,9 +57,13 @@ def rewrite(
         if judged or published_content(incoming) == published_content(stored):
             return None, "unchanged"
         return incoming, "updated"  # derived fields only (a new model, a new claim link)
-    pending = [v.changes for v in stored.content_versions if not v.applied]
-    if judged and changes in pending:
-        return None, "unchanged"  # the same arrival again: already waiting for reviewers
+    if judged:
+        # The judged content is the item itself, unchanged while judged: a pending version
+        # keeps only what arrived, not a copy of the judged text per version (20 × 200k).
+        changes = [change.model_copy(update={"before": None}) for change in changes]
+        pending = [_arrived(v.changes) for v in stored.content_versions if not v.applied]
+        if _arrived(changes) in pending:
+            return None, "unchanged"  # the same arrival again: already waiting for reviewers
     version = ContentVersion(
         at=now,
         sent_by=incoming.sent_by,

@@ -736,6 +736,7 @@ def digest(
         outcome = {
             "sent": "Đã gửi (sent)",
             "pending": "Chưa gửi được, sẽ thử lại mỗi 15 phút khi dịch vụ chạy (not sent yet)",
+            "sending": "Một tiến trình khác đang gửi bản tin này (being sent by another process)",
         }.get(path.parent.name, "Không có người nhận, lưu lại (no recipients, kept)")
         console.print(f"{outcome}: {path}", highlight=False, markup=False)
         raise typer.Exit(1 if path.parent.name == "pending" else 0)

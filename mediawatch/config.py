@@ -11,6 +11,7 @@ import re
 from ipaddress import ip_network
 from pathlib import Path
 from typing import Any, Literal
+from urllib.parse import urlsplit
 
 import yaml
 from pydantic import (
@@ -61,6 +62,14 @@ class CrawlSettings(BaseModel):
         "Every other loopback, private, link-local (cloud metadata), CGNAT or reserved "
         "destination is refused, before the request and after each redirect",
     )
+    proxy_url: str | None = Field(
+        default=None,
+        description="An outbound HTTP proxy for crawls and social connectors "
+        "(http://host:port). Unset, HTTP_PROXY/HTTPS_PROXY in the environment are ignored and "
+        "every connection goes direct, checked by the address it resolves to. Set, requests go "
+        "through it and only literal internal addresses and cloud metadata names are refused: "
+        "the proxy resolves the names, where the guard cannot see",
+    )
 
     @field_validator("allowed_internal_hosts")
     @classmethod
@@ -76,6 +85,18 @@ class CrawlSettings(BaseModel):
                         "10.0.0.0/8 (no scheme, no port)"
                     ) from None
         return entries
+
+    @field_validator("proxy_url", mode="before")
+    @classmethod
+    def _proxy(cls, value: object) -> object:
+        """Blank is no proxy; otherwise an http(s) URL with a host, as Scrapy and httpx take."""
+        if isinstance(value, str) and not value.strip():
+            return None
+        if isinstance(value, str):
+            url = urlsplit(value)
+            if url.scheme not in ("http", "https") or not url.hostname:
+                raise ValueError(f"{value!r}: expected a proxy URL such as http://proxy:3128")
+        return value
 
 
 class SocialSettings(BaseModel):

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import smtplib
+import time
 from collections import Counter
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -25,6 +27,7 @@ from mediawatch.model import utc_now
 
 log = structlog.get_logger("mediawatch.digest")
 TOP_TOPICS = 5
+CLAIM_TIMEOUT_FLOOR_S = 30 * 60.0
 
 
 @dataclass(frozen=True)
@@ -109,11 +112,19 @@ def send_email(message: EmailMessage, smtp: SmtpSettings) -> None:
         client.send_message(message)
 
 
-def _outbox(settings: Settings) -> tuple[Path, Path, Path]:
+def _outbox(settings: Settings) -> tuple[Path, Path, Path, Path]:
     """``outbox/`` keeps digests nobody is set to receive; ``pending/`` those not yet accepted
-    by the mail server; ``sent/`` those it accepted (a day there is never sent again)."""
+    by the mail server; ``sending/`` those a process has claimed and is sending now; ``sent/``
+    those the server accepted (a day there is never sent again)."""
     outbox = settings.data_dir / "outbox"
-    return outbox, outbox / "pending", outbox / "sent"
+    return outbox, outbox / "pending", outbox / "sending", outbox / "sent"
+
+
+def _claim_timeout_s(smtp: SmtpSettings) -> float:
+    """How long a claimed digest may stay in ``sending/`` before it counts as left behind by
+    a process that died mid-send: far longer than one send (connect, TLS, login, data are
+    each bounded by the SMTP timeout), so a live sender is never overtaken."""
+    return max(CLAIM_TIMEOUT_FLOOR_S, 10 * smtp.timeout_s)
 
 
 def deliver_digest(
@@ -123,11 +134,12 @@ def deliver_digest(
     ``pending/`` for :func:`send_pending` to retry, so the day's digest is never lost, and a day
     already sent (or already written) is not built again. Without recipients it is kept in
     the outbox, not sent. Returns where the day's digest now lies."""
-    outbox, pending, sent = _outbox(settings)
+    outbox, pending, sending, sent = _outbox(settings)
     name = f"digest-{day_bounds(now, settings.timezone)[0]:%Y-%m-%d}.eml"
-    if (sent / name).exists():
-        log.info("digest already sent", path=str(sent / name))
-        return sent / name
+    for done in (sent / name, sending / name):
+        if done.exists():
+            log.info("digest already sent or being sent", path=str(done))
+            return done
     folder = pending if settings.digest.recipients else outbox
     path = folder / name
     if not path.exists():
@@ -141,26 +153,64 @@ def deliver_digest(
         log.warning("digest has no recipients; saved instead", path=str(path))
         return path
     send_pending(settings)
-    return sent / name if (sent / name).exists() else path
+    return next((p for p in (sent / name, sending / name) if p.exists()), path)
 
 
 def send_pending(settings: Settings) -> list[Path]:
-    """Send every digest still waiting in ``pending/``, oldest first; each one the server
-    accepts moves to ``sent/``, a failure is logged and kept for the next try. Returns the
-    files sent."""
-    _outbox_dir, pending, sent = _outbox(settings)
-    if not settings.digest.recipients or not pending.is_dir():
+    """Send every digest still waiting in ``pending/``, oldest first. Each one is first claimed
+    by an atomic rename into ``sending/``: of two senders (``digest --send`` and the worker's
+    retry, or two replicas) only the one whose rename succeeds sends it, so it goes out once.
+    Accepted by the server it moves to ``sent/``; a failure puts it back in ``pending/`` for the
+    next try. Returns the files sent."""
+    _outbox_dir, pending, sending, sent = _outbox(settings)
+    if not settings.digest.recipients:
+        return []
+    _take_back_abandoned(sending, pending, _claim_timeout_s(settings.smtp))
+    if not pending.is_dir():
         return []
     done = []
     for path in sorted(pending.glob("digest-*.eml")):
-        message = message_from_bytes(path.read_bytes(), policy=default)
+        claimed = _claim(path, sending)
+        if claimed is None:
+            continue
+        message = message_from_bytes(claimed.read_bytes(), policy=default)
         try:
             send_email(message, settings.smtp)
         except (OSError, smtplib.SMTPException) as error:
+            claimed.replace(path)
             log.warning("digest not sent; kept to retry", path=str(path), error=str(error))
             continue
         sent.mkdir(parents=True, exist_ok=True)
-        path.replace(sent / path.name)
+        claimed.replace(sent / path.name)
         log.info("digest sent", path=str(sent / path.name), recipients=message["To"])
         done.append(sent / path.name)
     return done
+
+
+def _claim(path: Path, sending: Path) -> Path | None:
+    """Move ``path`` into ``sending/``, or None when another process got there first. Its
+    time is set to now before the move, so the claim's age is how long it has been sending."""
+    sending.mkdir(parents=True, exist_ok=True)
+    claimed = sending / path.name
+    try:
+        os.utime(path)
+        path.rename(claimed)  # atomic on one file system: exactly one claimant succeeds
+    except FileNotFoundError:
+        log.info("digest claimed by another process", path=str(path))
+        return None
+    return claimed
+
+
+def _take_back_abandoned(sending: Path, pending: Path, timeout_s: float) -> None:
+    """Return to ``pending/`` the digests a crashed process claimed and never finished."""
+    if not sending.is_dir():
+        return
+    for path in sending.glob("digest-*.eml"):
+        try:
+            age_s = time.time() - path.stat().st_mtime
+            if age_s > timeout_s:
+                pending.mkdir(parents=True, exist_ok=True)
+                path.rename(pending / path.name)
+                log.warning("digest claim abandoned; sending again", path=str(path), age_s=age_s)
+        except FileNotFoundError:
+            continue  # sent or taken back by another process meanwhile

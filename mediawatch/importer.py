@@ -11,6 +11,7 @@ import gzip
 import io
 import json
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any, Literal
@@ -93,11 +94,9 @@ Record = tuple[int, dict[str, Any] | str, str | None]
 def _csv_records(stream: IO[str], path: Path) -> Iterator[Record]:
     """The rows; one the csv module cannot read (a cell over the limit) is that row's problem,
     and reading goes on at the next line."""
-    # The module's own limit (131,072) is below the longest text an item may have; a cell
-    # longer than that text is refused with its row, never read whole.
-    csv.field_size_limit(max(csv.field_size_limit(), MAX_TEXT_CHARS + 1))
     reader = csv.DictReader(stream)
-    header = reader.fieldnames or []
+    with _cells_up_to_text_limit():
+        header = reader.fieldnames or []
     missing = REQUIRED_FIELDS - set(header)
     if missing:
         raise UnreadableFile(
@@ -107,7 +106,8 @@ def _csv_records(stream: IO[str], path: Path) -> Iterator[Record]:
     line = reader.line_num + 1  # rows may span lines: each starts after the one before
     while True:
         try:
-            row = next(reader)
+            with _cells_up_to_text_limit():
+                row = next(reader)
         except StopIteration:
             return
         except csv.Error as error:
@@ -121,6 +121,19 @@ def _csv_records(stream: IO[str], path: Path) -> Iterator[Record]:
             problem = f"expected {len(header)} columns, found {len(cells) + len(extra)}"
         yield line, {key: value for key, value in cells.items() if value.strip()}, problem
         line = reader.line_num + 1
+
+
+@contextmanager
+def _cells_up_to_text_limit() -> Iterator[None]:
+    """The csv module's cell limit (131,072, process-wide) is below the longest text an item
+    may have: raised to it while a row is read, so a cell longer is that row's problem and is
+    never read whole, and put back before the row goes on, so no other CSV reader in the
+    process (the claims import) reads with a limit that depends on whether an import ran."""
+    previous = csv.field_size_limit(max(csv.field_size_limit(), MAX_TEXT_CHARS + 1))
+    try:
+        yield
+    finally:
+        csv.field_size_limit(previous)
 
 
 def _csv_problem(error: csv.Error) -> str:

@@ -353,7 +353,9 @@ class RejectedDate(BaseModel):
 
 
 class ContentChange(BaseModel):
-    """One field of an item's published content, as stored and as it arrived again (JSON)."""
+    """One field of an item's published content, as stored and as it arrived again (JSON).
+    A version still pending (the item judged) has no ``before``: the item's own content is
+    what was judged, and :meth:`Document.content_value` gives it."""
 
     field: str
     before: Any = None
@@ -416,6 +418,10 @@ class Document(BaseModel):
         description="Who sent this copy (ingest, import): recorded in its content version, "
         "never stored on the item",
     )
+
+    def content_value(self, field: str) -> Any:
+        """A content field as JSON, as a version's changes record it (the judged side)."""
+        return self.model_dump(mode="json", include={field})[field]
 
     @model_validator(mode="before")
     @classmethod

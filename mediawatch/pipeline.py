@@ -97,7 +97,15 @@ class Pipeline:
 
     def _settle_stories(self, item_ids: Iterable[str] | None = None) -> None:
         """Story memberships left pending (a crash, a refused batch) follow the store: kept
-        for items it has, dropped for the others; with the store away, they wait."""
+        for items it has, dropped for the others; with the store away, they wait.
+
+        At start this settles every pending row, also those of a batch another worker has in
+        flight (proposed, not yet stored), which are dropped. That is safe without a grace
+        period: the other worker records its batch from its own proposal once stored, not
+        from the pending table, so its items still count. Only if that worker is then killed
+        between its store write and its record does the batch miss its story counts (the
+        items keep their ``story_id``); a grace period would instead leave a crashed batch
+        uncounted until the start after next."""
         try:
             self.stories.settle(self._is_stored, item_ids)
         except StoreUnavailable:

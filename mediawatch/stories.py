@@ -215,12 +215,6 @@ class StoryIndex:
     def __exit__(self, *_exc: object) -> None:
         self.close()
 
-    def assign(self, documents: Sequence[Document], now: datetime | None = None) -> list[Document]:
-        """Propose and record at once, for items that need not wait for a store."""
-        proposal = self.propose(documents, now)
-        self.record(proposal)
-        return proposal.documents
-
     def propose(self, documents: Sequence[Document], now: datetime | None = None) -> Proposal:
         """Copies of ``documents`` with ``story_id`` set, in the order given, and the pending
         memberships: ``record`` them once the items are stored.

@@ -186,3 +186,101 @@ def test_allowed_hosts_are_validated_where_settings_are_read():
         CrawlSettings(allowed_internal_hosts=["http://intranet:8080"])
     ok = CrawlSettings(allowed_internal_hosts=["intranet.lamdong.gov.vn", "10.0.0.0/8"])
     assert ok.allowed_internal_hosts == ["intranet.lamdong.gov.vn", "10.0.0.0/8"]
+
+
+PROXY = "127.0.0.3"
+
+
+@pytest.fixture
+def env_proxy(monkeypatch, internal) -> Iterator[RouteSite]:
+    """A "proxy" on loopback named by HTTP(S)_PROXY, as a shell or a unit file may set them:
+    asked for the internal service's pages, it hands them over, as a forwarding proxy would."""
+    answers = {
+        url: Route(article(SECRET))
+        for url in (internal.base_url + "/secret", by_name(internal, "/secret"))
+    }
+    with RouteSite({**answers, "/robots.txt": Route(ALLOW_ALL, "text/plain")}, host=PROXY) as proxy:
+        for name in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY"):
+            monkeypatch.setenv(name, proxy.base_url)
+            monkeypatch.setenv(name.lower(), proxy.base_url)
+        monkeypatch.delenv("NO_PROXY", raising=False)
+        monkeypatch.delenv("no_proxy", raising=False)
+        yield proxy
+
+
+def test_a_proxy_in_the_environment_is_not_used_and_the_guard_still_refuses(
+    internal, env_proxy, tmp_path
+):
+    """Through an unchosen proxy the guard would see only the proxy's address: crawls and
+    social connectors connect directly, each destination checked, the proxy never asked."""
+    site = outside_site(
+        {"/feed.xml": Route(feed("{base}/ok", by_name(internal, "/secret")), "application/rss+xml")}
+        | {"/ok": Route(article("Lâm Đồng công bố quy hoạch"))}
+    )
+    with site:
+        crawled = run_crawl(
+            [source("ngoai", f"{site.base_url}/feed.xml")],
+            tmp_path,
+            quick_settings(allowed_internal_hosts=[OUTSIDE]),
+        )
+        settings = Settings(data_dir=tmp_path)
+        settings.crawl.retries = 0
+        settings.crawl.allowed_internal_hosts = [OUTSIDE]
+        telegram = {"kind": SourceKind.TELEGRAM, "tier": "social", "account": "kenh"}
+        inside = source("tele", by_name(internal, "/secret"), **telegram)
+        outside = source("tele-ngoai", f"{site.base_url}/s/kenh", **telegram)
+        social = list(collect([inside, outside], settings))
+        assert {"/feed.xml", "/s/kenh"} <= set(site.requested)  # fetched directly
+    assert env_proxy.requested == [] and internal.requested == []
+    assert [item.url for item in crawled.items] == [f"{site.base_url}/ok"]
+    assert {(f.url, f.reason) for f in crawled.failures} == {
+        (by_name(internal, "/secret"), "internal_address")
+    }
+    failed = {(e.source_id, e.reason) for e in social if isinstance(e, FailureEvent)}
+    assert ("tele", "internal_address") in failed and (
+        "tele-ngoai",
+        "internal_address",
+    ) not in failed
+
+
+def test_a_configured_proxy_is_used_and_literal_internal_addresses_still_refused(
+    internal, tmp_path
+):
+    """``crawl.proxy_url`` is a deliberate choice: requests go through it (the proxy resolves
+    names), and what the URL gives away (an internal address, a metadata name) is refused."""
+    public = "http://tin.lamdong.example/bai-1"
+    routes = {
+        "/robots.txt": Route(ALLOW_ALL, "text/plain"),
+        "http://tin.lamdong.example/robots.txt": Route(ALLOW_ALL, "text/plain"),
+        "http://tin.lamdong.example/feed.xml": Route(
+            feed(public, internal.base_url + "/secret"), "application/rss+xml"
+        ),
+        public: Route(article("Lâm Đồng công bố quy hoạch")),
+    }
+    with RouteSite(routes, host=PROXY) as proxy:  # type: ignore[arg-type]
+        crawl = quick_settings(allowed_internal_hosts=[])
+        crawl.proxy_url = proxy.base_url
+        result = run_crawl(
+            [source("qua-proxy", "http://tin.lamdong.example/feed.xml")], tmp_path, crawl
+        )
+        settings = Settings(data_dir=tmp_path)
+        settings.crawl = crawl
+        telegram = {"kind": SourceKind.TELEGRAM, "tier": "social", "account": "kenh"}
+        social = list(
+            collect([source("tele", "http://169.254.169.254/s/kenh", **telegram)], settings)
+        )
+    assert "http://tin.lamdong.example/feed.xml" in proxy.requested
+    assert [item.url for item in result.items] == [public]
+    assert internal.requested == []
+    assert {(f.url, f.reason) for f in result.failures} == {
+        (internal.base_url + "/secret", "internal_address")
+    }
+    assert [(e.source_id, e.reason) for e in social if isinstance(e, FailureEvent)] == [
+        ("tele", "internal_address")
+    ]
+
+
+def test_a_proxy_url_must_be_an_http_url():
+    assert CrawlSettings(proxy_url=" ").proxy_url is None
+    with pytest.raises(ValueError, match="proxy URL"):
+        CrawlSettings(proxy_url="socks5://proxy:1080")

@@ -1,17 +1,24 @@
+import asyncio
 import json
 import os
 import subprocess
 import sys
+import threading
+import time
 from datetime import UTC, datetime, timedelta
 from email.header import decode_header, make_header
+from email.message import EmailMessage
 from pathlib import Path
+
+from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import Envelope
 
 from classifier.taxonomy import Taxonomy
 from index.elastic import ElasticStore
-from mediawatch.digest import build_digest, deliver_digest, render_digest
+from mediawatch.digest import build_digest, deliver_digest, render_digest, send_pending
 from mediawatch.model import Sentiment
 from mediawatch.service import background_jobs
-from tests.conftest import free_port
+from tests.conftest import Mailbox, free_port
 from tests.contract.conftest import elastic_settings as contract_elastic_settings
 from tests.factories import make_document
 
@@ -157,3 +164,73 @@ def test_a_failed_send_is_kept_retried_and_never_sent_twice(pipeline, settings, 
     retry.func()
     assert again == outbox / "sent" / kept.name
     assert len(smtp_server.messages) == 1
+
+
+class SlowMailbox(Mailbox):
+    """A mail server that takes its time to accept: two senders overlap for sure."""
+
+    async def handle_DATA(self, server: object, session: object, envelope: Envelope) -> str:  # noqa: N802
+        await asyncio.sleep(0.5)
+        return await super().handle_DATA(server, session, envelope)
+
+
+def pending_digest(settings) -> Path:
+    """A digest written to ``pending/`` as deliver_digest leaves it when the send failed."""
+    settings.digest.recipients = ["lanhdao@lamdong.gov.vn"]
+    pending = settings.data_dir / "outbox" / "pending"
+    pending.mkdir(parents=True)
+    message = EmailMessage()
+    message["Subject"], message["From"] = "Bản tin", settings.digest.sender
+    message["To"], message["Message-ID"] = "lanhdao@lamdong.gov.vn", "<digest-2026-11-25@x>"
+    message.set_content("Tổng số tin thu thập: 1")
+    path = pending / "digest-2026-11-25.eml"
+    path.write_bytes(bytes(message))
+    return path
+
+
+def test_two_senders_at_once_send_the_digest_exactly_once(settings):
+    """``digest --send`` and the worker's retry (or two replicas) run together: one message."""
+    path = pending_digest(settings)
+    mailbox = SlowMailbox()
+    controller = Controller(mailbox, hostname="127.0.0.1", port=free_port())
+    controller.start()
+    settings.smtp.host, settings.smtp.port = "127.0.0.1", controller.port
+    start = threading.Barrier(2)
+    results: list[list[Path]] = []
+
+    def sender() -> None:
+        start.wait()
+        results.append(send_pending(settings))
+
+    try:
+        threads = [threading.Thread(target=sender) for _ in range(2)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=60)
+    finally:
+        controller.stop()
+    assert len(mailbox.messages) == 1
+    assert sorted(len(sent) for sent in results) == [0, 1]
+    outbox = settings.data_dir / "outbox"
+    assert not path.exists() and (outbox / "sent" / path.name).is_file()
+    assert list((outbox / "sending").iterdir()) == []
+
+
+def test_a_digest_being_sent_is_left_alone_and_an_abandoned_one_is_taken_back(
+    pipeline, settings, smtp_server
+):
+    path = pending_digest(settings)
+    sending = settings.data_dir / "outbox" / "sending"
+    sending.mkdir()
+    claimed = path.rename(sending / path.name)  # another process is sending it now
+    labels = Taxonomy.load().labels_vi
+    assert deliver_digest(pipeline.store, settings, labels, now=MORNING) == claimed
+    assert send_pending(settings) == [] and smtp_server.messages == []
+    assert not path.exists()  # not built again beside the one being sent
+
+    hour_ago = time.time() - 3600  # that process died mid-send an hour ago
+    os.utime(claimed, (hour_ago, hour_ago))
+    sent = send_pending(settings)
+    assert sent == [settings.data_dir / "outbox" / "sent" / path.name]
+    assert len(smtp_server.messages) == 1 and not claimed.exists()

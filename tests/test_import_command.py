@@ -257,6 +257,25 @@ def test_a_bad_row_never_stops_a_csv_import(tmp_path, env):
     assert {6, 7} <= set(rejects) <= {3, 6, 7}
 
 
+def test_an_import_leaves_the_csv_cell_limit_of_the_process_as_it_was(tmp_path, env):
+    """The long cell an item may have is read, yet the process-wide limit other CSV readers
+    use (the claims import) is the same after an import as before it."""
+    rows = [item_row(1, text="Đà Lạt " * 21_500), item_row(2)]  # 150,500 characters: allowed
+    source = tmp_path / "dai.csv"
+    with source.open("w", encoding="utf-8", newline="") as stream:
+        writer = csv.DictWriter(stream, list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+    original = csv.field_size_limit(131_072)  # the module's own, whatever ran before
+    try:
+        result = run(env, str(source))
+        assert csv.field_size_limit() == 131_072
+    finally:
+        csv.field_size_limit(original)
+    assert result.exit_code == 0, result.output
+    assert_good_rows_stored(env, [1, 2])
+
+
 def test_a_bad_row_never_stops_a_jsonl_import(tmp_path, env):
     lines = [
         json.dumps(item_row(1), ensure_ascii=False),

@@ -11,6 +11,7 @@ from pathlib import Path
 import numpy as np
 from datasketch import MinHash
 
+from index.sqlite import SQLiteStore
 from mediawatch.model import Document, SourceTier
 from mediawatch.stories import NUM_PERM, SCHEME, SEED, StoryIndex, shingles, signature
 from mediawatch.text import collapse
@@ -57,10 +58,20 @@ def doc(item: str, text: str, *, source: str, at: datetime, title: str = "") -> 
     )
 
 
+def record_batch(index: StoryIndex, documents: list[Document], now: datetime) -> list[Document]:
+    """The stories of a batch the store has taken: proposed, then recorded, as the pipeline
+    does once the store has the items."""
+    proposal = index.propose(documents, now)
+    index.record(proposal)
+    return proposal.documents
+
+
 def test_one_rumour_copied_by_three_sources_is_one_story(tmp_path: Path):
     with StoryIndex(tmp_path / "stories.db") as index:
-        first = index.assign([doc("a", RUMOUR, source="fb-1", at=NOW - timedelta(hours=5))], NOW)
-        later = index.assign(
+        rumour = doc("a", RUMOUR, source="fb-1", at=NOW - timedelta(hours=5))
+        first = record_batch(index, [rumour], NOW)
+        later = record_batch(
+            index,
             [
                 doc("b", COPY_1, source="tg-2", at=NOW - timedelta(hours=3)),
                 doc("c", COPY_2, source="web-3", at=NOW - timedelta(hours=1)),
@@ -79,8 +90,8 @@ def test_items_in_one_batch_join_the_earliest(tmp_path: Path):
         doc("middle", COPY_1, source="tg-2", at=NOW - timedelta(hours=4)),
     ]
     with StoryIndex(tmp_path / "stories.db") as index:
-        assigned = index.assign(batch, NOW)
-        again = index.assign(batch[:1], NOW)
+        assigned = record_batch(index, batch, NOW)
+        again = record_batch(index, batch[:1], NOW)
     assert [d.id for d in assigned] == ["web:late", "web:early", "web:middle"]
     assert {d.story_id for d in assigned} == {"web:early"}
     assert again[0].story_id == "web:early"
@@ -100,7 +111,7 @@ def test_different_articles_on_one_topic_are_different_stories(tmp_path: Path):
         for i, text in enumerate(articles)
     ]
     with StoryIndex(tmp_path / "stories.db") as index:
-        assigned = index.assign(documents, NOW)
+        assigned = record_batch(index, documents, NOW)
     assert len(assigned) >= 30
     assert [d.story_id for d in assigned] == [d.id for d in assigned]
 
@@ -108,9 +119,9 @@ def test_different_articles_on_one_topic_are_different_stories(tmp_path: Path):
 def test_stories_survive_a_restart(tmp_path: Path):
     path = tmp_path / "stories.db"
     with StoryIndex(path) as index:
-        index.assign([doc("a", RUMOUR, source="fb-1", at=NOW - timedelta(hours=5))], NOW)
+        record_batch(index, [doc("a", RUMOUR, source="fb-1", at=NOW - timedelta(hours=5))], NOW)
     with StoryIndex(path) as reopened:
-        copy = reopened.assign([doc("b", COPY_1, source="tg-2", at=NOW)], NOW)
+        copy = record_batch(reopened, [doc("b", COPY_1, source="tg-2", at=NOW)], NOW)
     assert copy[0].story_id == "web:a"
     with sqlite3.connect(path) as db:
         assert db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
@@ -119,21 +130,22 @@ def test_stories_survive_a_restart(tmp_path: Path):
 def test_signatures_older_than_the_window_no_longer_link(tmp_path: Path):
     path = tmp_path / "stories.db"
     with StoryIndex(path, window=timedelta(days=30)) as index:
-        index.assign([doc("old", RUMOUR, source="fb-1", at=NOW - timedelta(days=31))], NOW)
+        record_batch(index, [doc("old", RUMOUR, source="fb-1", at=NOW - timedelta(days=31))], NOW)
     with StoryIndex(path, window=timedelta(days=30)) as index:
         assert index.expire(NOW) == 1
-        fresh = index.assign([doc("new", COPY_1, source="tg-2", at=NOW)], NOW)
+        fresh = record_batch(index, [doc("new", COPY_1, source="tg-2", at=NOW)], NOW)
         assert fresh[0].story_id == "web:new"
         assert index.stats("web:old", NOW).size == 1
     with sqlite3.connect(path) as db:
-        stored = db.execute("SELECT item_id, signature IS NULL FROM story_items ORDER BY 1")
-        assert stored.fetchall() == [("web:new", 0), ("web:old", 1)]
+        rows = db.execute("SELECT item_id, signature IS NULL FROM story_items ORDER BY 1")
+        assert rows.fetchall() == [("web:new", 0), ("web:old", 1)]
 
 
 def test_short_texts_stand_alone(tmp_path: Path):
     short = "Đà Lạt sẽ thu hồi đất nông nghiệp, chia sẻ gấp"
     with StoryIndex(tmp_path / "stories.db") as index:
-        assigned = index.assign(
+        assigned = record_batch(
+            index,
             [
                 doc("x", short, source="fb-1", at=NOW - timedelta(hours=1)),
                 doc("y", short, source="fb-2", at=NOW),
@@ -152,7 +164,7 @@ def test_story_stats_count_what_was_assigned(tmp_path: Path):
         for i, (text, source, at) in enumerate(zip(texts, sources, times, strict=True))
     ]
     with StoryIndex(tmp_path / "stories.db") as index:
-        index.assign(documents, NOW)
+        record_batch(index, documents, NOW)
         stats = index.stats("web:0", NOW)
         bulk = index.stats_for(["web:0", "web:unknown"], NOW)
         assert index.stats("web:unknown", NOW) is None
@@ -174,3 +186,20 @@ def test_signatures_are_datasketchs_default_hash_of_the_shingles():
         plain = MinHash(num_perm=NUM_PERM, seed=SEED, scheme=SCHEME)
         plain.update_batch([s.encode() for s in shingles(collapse(text))])
         assert np.array_equal(signature(text).hashvalues, plain.hashvalues)
+
+
+def test_a_start_settling_mid_batch_does_not_lose_another_workers_batch(tmp_path: Path):
+    """Worker B starts (settling every pending row) while worker A's batch is proposed but
+    not yet stored: B drops A's pending rows, and A's batch still counts once A records it."""
+    store = SQLiteStore(tmp_path / "mediawatch.db")
+    path = tmp_path / "stories.db"
+    batch = [
+        doc("a", RUMOUR, source="fb-1", at=NOW - timedelta(hours=2)),
+        doc("b", COPY_1, source="tg-2", at=NOW - timedelta(hours=1)),
+    ]
+    with StoryIndex(path) as worker_a, StoryIndex(path) as worker_b:
+        proposal = worker_a.propose(batch, NOW)
+        assert worker_b.settle(lambda item_id: store.get(item_id) is not None) == 2
+        store.upsert(proposal.documents)
+        worker_a.record(proposal)
+        assert worker_b.stats("web:a", NOW).size == 2

@@ -61,12 +61,17 @@ def collect(
     reason, gives one failure event (stage ``feed``: the source) and the others go on."""
     since_by_source = since_by_source or {}
     redact = redactor_for(settings)
+    proxy_url = settings.crawl.proxy_url
     http = httpx.Client(
         timeout=settings.social.timeout_s,
         headers={"User-Agent": settings.crawl.user_agent},
         follow_redirects=True,
+        # Never the environment's HTTP(S)_PROXY: through it the hooks would see only the proxy.
+        trust_env=False,
+        proxy=proxy_url,
         event_hooks=destination_hooks(
-            DestinationPolicy.allowing(settings.crawl.allowed_internal_hosts)
+            DestinationPolicy.allowing(settings.crawl.allowed_internal_hosts),
+            proxied=proxy_url is not None,
         ),
     )
     client = ApiClient(http, redact, retries=settings.crawl.retries, backoff_s=backoff_s)

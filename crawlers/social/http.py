@@ -15,7 +15,12 @@ from typing import Any
 import httpx
 import structlog
 
-from crawlers.destinations import DestinationPolicy, ForbiddenDestination, resolve
+from crawlers.destinations import (
+    DestinationPolicy,
+    ForbiddenDestination,
+    literal_address,
+    resolve,
+)
 from crawlers.retry_after import retry_after_s
 
 log = structlog.get_logger("mediawatch.crawl.social")
@@ -60,14 +65,22 @@ _TRANSPORT_CAUSES: tuple[tuple[type[httpx.TransportError], str], ...] = (
 )
 
 
-def destination_hooks(policy: DestinationPolicy) -> dict[str, list[Callable[..., None]]]:
+def destination_hooks(
+    policy: DestinationPolicy, proxied: bool = False
+) -> dict[str, list[Callable[..., None]]]:
     """httpx event hooks enforcing ``policy``: each request, redirect hops included, before it
     is sent (by every address its host resolves to), and the address each answer came from
-    (a name that resolved elsewhere on connecting: its answer is dropped unread)."""
+    (a name that resolved elsewhere on connecting: its answer is dropped unread). Through a
+    proxy (``proxied``) the proxy resolves names and is the only peer seen: only literal
+    addresses and metadata names are checked."""
 
     def before(request: httpx.Request) -> None:
         host = request.url.host
-        policy.check(host, resolve(host, request.url.port or 443))
+        if proxied:
+            literal = literal_address(host)
+            policy.check(host, [literal] if literal else [])
+        else:
+            policy.check(host, resolve(host, request.url.port or 443))
 
     def after(response: httpx.Response) -> None:
         stream = response.extensions.get("network_stream")
@@ -75,7 +88,7 @@ def destination_hooks(policy: DestinationPolicy) -> dict[str, list[Callable[...,
         if peer:
             policy.check(response.request.url.host, [ip_address(peer[0])])
 
-    return {"request": [before], "response": [after]}
+    return {"request": [before], "response": [] if proxied else [after]}
 
 
 class ApiClient:

@@ -59,9 +59,9 @@ def test_a_judged_item_keeps_its_judged_content_whoever_sends_a_new_one(store):
     (pending,) = kept.content_versions
     assert not pending.applied
     assert {c.field: (c.before, c.after) for c in pending.changes} == {
-        "title": (TITLE, "Tỉnh bác bỏ"),
-        "text": (TEXT, "Nội dung đã bị thay."),
-        "source_tier": ("social", "official"),
+        "title": (None, "Tỉnh bác bỏ"),  # the judged side is the item itself
+        "text": (None, "Nội dung đã bị thay."),
+        "source_tier": (None, "official"),
     }
     # The same arrival again adds nothing; a decision keeps the judged content too.
     assert store.upsert([rewritten]).outcomes == {item_id: "unchanged"}
@@ -76,6 +76,23 @@ def test_a_judged_item_keeps_its_judged_content_whoever_sends_a_new_one(store):
     # Search finds the judged text, not what arrived after.
     assert store.search(SearchQuery(text="bi thay")).total == 0
     assert store.search(SearchQuery(text="lac duong")).total == 1
+
+
+def test_versions_of_a_long_judged_text_do_not_each_keep_a_copy_of_it(store):
+    """20 arrivals of a 150,000-character text: the judged text is stored once (the item),
+    not once more per version, which made an item 41 × 150k characters."""
+    filler = " ".join(["Nghe nói tỉnh sắp thu hồi đất ở Lạc Dương."] * 3500)  # ~150k
+    judged = "BẢN-ĐÃ-XÉT " + filler
+    item_id = _again(text=judged).id
+    store.upsert([_again(text=judged)])
+    review(store, item_id, "claim", "an")
+    for i in range(20):
+        assert store.upsert([_again(text=f"Bản sửa {i}. {filler}")]).versioned == 1
+    kept = store.get(item_id)
+    assert kept.text == judged and len(kept.content_versions) == 20
+    stored = kept.model_dump_json()
+    assert stored.count("BẢN-ĐÃ-XÉT") == 1
+    assert len(stored) < 22 * len(judged)  # the item and 20 arrivals; it was 41 copies
 
 
 RUMOUR = {
@@ -123,6 +140,7 @@ def test_resending_a_claimed_item_keeps_the_judged_version_shows_the_new_one_and
     assert "Nội dung đã thay đổi sau khi xem xét" in page
     assert "Tỉnh xác nhận thu hồi đất" in page
     assert "+Văn bản đã bị sửa sau khi cán bộ xem xét." in page  # the text's diff
+    assert f"-{RUMOUR['text']}" in page  # against the judged text, the item's own
     assert "người gửi reviewer2" in page
 
     # Roles that may not see authors do not see them in a version either (Decree 13).
