@@ -31,7 +31,7 @@ from lxml.html import HtmlElement, fromstring
 from trafilatura.metadata import extract_metadata
 from trafilatura.readability_lxml import Document as Readability
 from trafilatura.settings import Document as TrafilaturaDocument
-from trafilatura.settings import Extractor
+from trafilatura.settings import Extractor, set_date_params
 from w3lib.encoding import (
     html_body_declared_encoding,
     html_to_unicode,
@@ -40,8 +40,9 @@ from w3lib.encoding import (
     to_unicode,
 )
 
-from crawlers.metadata import PageMetadata, is_vietnamese, parse_date, read_metadata
+from crawlers.metadata import VIETNAM, PageMetadata, is_vietnamese, parse_date, read_metadata
 from crawlers.pagecheck import MIN_TEXT_CHARS, bot_challenge
+from mediawatch.model import PUBLISHED_TOLERANCE
 
 log = structlog.get_logger("mediawatch.extract")
 
@@ -207,7 +208,15 @@ def _trafilatura_metadata(
     Read only for pages trafilatura found text in, as ``bare_extraction`` would."""
     if meta.title and meta.published and meta.authors:
         return None
-    return extract_metadata(tree, url)
+    return extract_metadata(tree, url, date_config=_date_config())
+
+
+def _date_config() -> dict[str, object]:
+    """htmldate's settings with its latest believable date set by the province's calendar
+    plus the tolerance the model allows: its default, the machine's date (UTC on servers),
+    threw away every page dated today in Vietnam between local midnight and 07:00."""
+    latest = datetime.now(VIETNAM) + PUBLISHED_TOLERANCE
+    return set_date_params(True) | {"max_date": latest.strftime("%Y-%m-%d")}
 
 
 def extract_article(html: str, url: str | None = None) -> ExtractedArticle:

@@ -208,3 +208,17 @@ def test_a_vietnamese_page_with_a_late_charset_is_not_mojibake():
     assert article.title == "Đà Lạt mở rộng vùng trồng hoa"
     assert "Thành phố Đà Lạt, tỉnh Lâm Đồng" in article.text
     assert "á»" not in article.text and "Ä‘" not in article.text
+
+
+def test_a_page_dated_later_today_in_vietnam_keeps_its_date():
+    """Vietnam is 7 hours ahead of the servers' UTC: a forum post dated (local) tomorrow by
+    the UTC calendar, within the allowed day, must not lose its date to htmldate's default
+    latest date (the machine's own)."""
+    site = DemoSite(load_corpus(), base_url="http://127.0.0.1:9")
+    outlet = next(o for o in site.corpus.outlets if o.layout == "forum")
+    item = next(i for i in site.corpus.items if i.outlet == outlet.slug)
+    site.now = datetime.now(UTC) + timedelta(hours=20 + item.age_hours)
+    _status, _type, body = site.render(site.article_path(item))
+    article = extract_article(body.decode("utf-8"), site.base_url + site.article_path(item))
+    assert article.published is not None
+    assert article.published.date() == site.published(item).date()
