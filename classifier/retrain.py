@@ -15,7 +15,9 @@ from classifier.linear import LinearTextModel
 from classifier.registry import ModelRegistry
 from classifier.reviews import ReviewedLabels, reviewed_labels
 from classifier.risk import RiskScorer
-from classifier.risk_fit import SignalRow, fit_risk_weights
+from classifier.risk import SignalRow
+from classifier.risk_fit import fit_risk_weights
+from classifier.risk_tuning import read_tiered_items, tiered_rows
 from classifier.service import RISK_WEIGHTS_FILE
 from classifier.topic_labels import TopicLabel
 from classifier.topic_model import MIN_POSITIVES, train_topic_model
@@ -61,15 +63,21 @@ def _fit_risk(
     out: Path,
     seed: int,
     reviewed: list[SignalRow] | None = None,
+    tuning: Path | None = None,
 ) -> Trained:
+    scorer = RiskScorer.measuring_only()
+    tuning_rows = (
+        tiered_rows(read_tiered_items(tuning), reliability, toxicity, scorer) if tuning else []
+    )
     weights = fit_risk_weights(
         TASKS["reliability"],
         data,
         reliability,
         toxicity,
-        RiskScorer.measuring_only(),
+        scorer,
         seed,
         reviewed or (),
+        tuning_rows,
     )
     weights.save(out / RISK_WEIGHTS_FILE)
     write_risk_card_markdown(weights, out)
@@ -84,7 +92,12 @@ def _fit_risk(
 
 
 def train_models(
-    tasks: Iterable[str], data: Path, out: Path, seed: int, progress: Callable[[str], None]
+    tasks: Iterable[str],
+    data: Path,
+    out: Path,
+    seed: int,
+    progress: Callable[[str], None],
+    risk_tuning: Path | None = None,
 ) -> list[Trained]:
     """Train ``tasks`` from labelled data into ``out``; risk last, on the models in ``out``."""
     wanted = list(tasks)
@@ -96,7 +109,7 @@ def train_models(
         progress(RISK)
         reliability = LinearTextModel.load(out, "reliability")
         toxicity = load_task_model(out, "toxicity")
-        done.append(_fit_risk(data, reliability, toxicity, out, seed))
+        done.append(_fit_risk(data, reliability, toxicity, out, seed, tuning=risk_tuning))
     return done
 
 
@@ -119,6 +132,7 @@ def train_with_reviews(
     data: Path,
     seed: int,
     progress: Callable[[str], None],
+    risk_tuning: Path | None = None,
 ) -> tuple[list[Trained], list[str]]:
     """New versions of the models reviewers' decisions can teach, kept beside those in use;
     and what could not be trained, said in words. A version is registered only whole: the
@@ -127,7 +141,7 @@ def train_with_reviews(
     registry.root.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=".training-", dir=registry.root))
     try:
-        return _train_from_labels(labels, registry, staging, data, seed, progress)
+        return _train_from_labels(labels, registry, staging, data, seed, progress, risk_tuning)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
 
@@ -139,6 +153,7 @@ def _train_from_labels(
     data: Path,
     seed: int,
     progress: Callable[[str], None],
+    risk_tuning: Path | None,
 ) -> tuple[list[Trained], list[str]]:
     trained: list[Trained] = []
     not_trained: list[str] = []
@@ -148,7 +163,9 @@ def _train_from_labels(
         progress(RISK)
         reliability_model = LinearTextModel.load(staging, "reliability")
         toxicity = load_task_model(registry.directory_for("toxicity"), "toxicity")
-        risk = _fit_risk(data, reliability_model, toxicity, staging, seed, labels.risk)
+        risk = _fit_risk(
+            data, reliability_model, toxicity, staging, seed, labels.risk, risk_tuning
+        )
         trained += [_register(registry, staging, reliability), _register(registry, staging, risk)]
     else:
         not_trained.append(

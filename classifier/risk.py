@@ -12,24 +12,27 @@ log-odds the signals added.
 from __future__ import annotations
 
 import math
-import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import yaml
 from pydantic import BaseModel, Field
 
+from classifier.risk_cues import DEFAULT_LEXICON, CueLexicon, CueReader
 from mediawatch.model import RiskReason, SourceTier
 from mediawatch.stories import StoryStats
-from mediawatch.text import GroupedPhraseMatcher, PhraseHit, match_form
 
-DEFAULT_LEXICON = Path(__file__).with_name("risk_lexicon.yaml")
-
-SIGNALS = (
-    "unreliable_model",
+WORDING_SIGNALS = (
     "sensational",
     "call_to_share",
     "unverified_source",
+    "leaked_document",
+    "absolute_claim",
+    "impersonation",
+    "scam",
+)
+SIGNALS = (
+    "unreliable_model",
+    *WORDING_SIGNALS,
     "toxicity",
     "source_tier",
     "story_growth",
@@ -42,20 +45,19 @@ REASON_CODES = {
     "sensational": "sensational_wording",
     "call_to_share": "call_to_share",
     "unverified_source": "unverified_source_phrasing",
+    "leaked_document": "leaked_document_framing",
+    "absolute_claim": "absolute_claim",
+    "impersonation": "impersonates_authority",
+    "scam": "scam_request",
     "toxicity": "toxic_wording",
     "source_tier": "source_tier",
     "story_growth": "story_spreading",
     "claim_match": "matches_judged_claim",
 }
-WORDING_SIGNALS = ("sensational", "call_to_share", "unverified_source")
-# Signs of a kind that make its signal full strength: sensational words are common alone.
-FULL_STRENGTH_AT = {"sensational": 3, "call_to_share": 2, "unverified_source": 2}
 WORDING_REASON_CODES = frozenset(REASON_CODES[name] for name in WORDING_SIGNALS)
 
 # Below this share of the score a reason is not worth a reviewer's attention.
 MIN_REASON_WEIGHT = 0.03
-
-_EXCLAMATIONS = re.compile(r"[!?]{3,}")
 
 TIER_STRENGTH = {
     SourceTier.OFFICIAL: 0.0,
@@ -73,18 +75,6 @@ TIER_LABEL_VI = {
 STORY_GROWTH_FULL = 32
 
 
-class LexiconGroup(BaseModel):
-    label_vi: str
-    phrases: list[str]
-
-
-class LexiconFile(BaseModel):
-    version: int
-    sensational: LexiconGroup
-    call_to_share: LexiconGroup
-    unverified_source: LexiconGroup
-
-
 class RiskWeights(BaseModel):
     """How the signals combine: log-odds = intercept + Σ coefficient·(value − reference).
 
@@ -99,6 +89,9 @@ class RiskWeights(BaseModel):
     reference: dict[str, float] = Field(default_factory=dict)
     priors: dict[str, list[float]] = Field(
         default_factory=dict, description="Each weight's prior: [mean, strength]"
+    )
+    review_threshold: float | None = Field(
+        default=None, description="The queue threshold chosen with these weights, if tuned"
     )
     trained_at: str = ""
     data: dict = Field(default_factory=dict)
@@ -124,6 +117,17 @@ class RiskWeights(BaseModel):
 
 def _sigmoid(x: float) -> float:
     return 1.0 / (1.0 + math.exp(-x)) if x >= 0 else math.exp(x) / (1.0 + math.exp(x))
+
+
+@dataclass(frozen=True)
+class SignalRow:
+    """One labelled item's signal values, for fitting: its weight in the fit and its story
+    (items of one story are held out together)."""
+
+    values: dict[str, float]
+    unreliable: bool
+    weight: float = 1.0
+    group: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -156,27 +160,6 @@ class Measured:
     evidence: dict[str, list[str]]
 
 
-def _read_lexicon(path: Path) -> LexiconFile:
-    return LexiconFile.model_validate(yaml.safe_load(path.read_text(encoding="utf-8")))
-
-
-def _shouting(title: str) -> list[str]:
-    """Evidence of typographic alarm: runs of !!! and titles mostly in capitals."""
-    evidence = [match.group() for match in _EXCLAMATIONS.finditer(title)]
-    letters = [c for c in title if c.isalpha()]
-    if len(letters) >= 12 and sum(c.isupper() for c in letters) / len(letters) > 0.7:
-        evidence.append(title[:80])
-    return evidence
-
-
-def _quotes(hits: list[PhraseHit], text: str) -> list[str]:
-    """The matched words as written in the item, each once, in order of appearance."""
-    seen: dict[str, str] = {}
-    for hit in hits:
-        seen.setdefault(hit.phrase, text[hit.start : hit.end])
-    return list(seen.values())
-
-
 def story_growth(story: StoryStats | None) -> float:
     """0 for an item alone; 1 when its story gathered STORY_GROWTH_FULL items in 24 hours."""
     if story is None or story.items_last_24h <= 1:
@@ -185,35 +168,33 @@ def story_growth(story: StoryStats | None) -> float:
 
 
 class RiskScorer:
-    def __init__(self, lexicon: LexiconFile, weights: RiskWeights) -> None:
+    def __init__(self, lexicon: CueLexicon, weights: RiskWeights) -> None:
+        if set(lexicon.families) != set(WORDING_SIGNALS):
+            raise ValueError(
+                f"the risk lexicon's families {sorted(lexicon.families)} must be "
+                f"{sorted(WORDING_SIGNALS)}"
+            )
         self.lexicon = lexicon
         self.weights = weights
-        self._matcher = GroupedPhraseMatcher(
-            {group: getattr(lexicon, group).phrases for group in WORDING_SIGNALS}
-        )
+        self.cues = CueReader(lexicon)
 
     @classmethod
     def load(cls, weights_path: Path, lexicon_path: Path = DEFAULT_LEXICON) -> RiskScorer:
-        return cls(_read_lexicon(lexicon_path), RiskWeights.load(weights_path))
+        return cls(CueLexicon.load(lexicon_path), RiskWeights.load(weights_path))
 
     @classmethod
     def measuring_only(cls, lexicon_path: Path = DEFAULT_LEXICON) -> RiskScorer:
         """A scorer for measuring signals, before there are weights to score them with."""
         unfitted = RiskWeights(version="unfitted", intercept=0.0, coefficients={})
-        return cls(_read_lexicon(lexicon_path), unfitted)
+        return cls(CueLexicon.load(lexicon_path), unfitted)
 
     def measure(self, title: str, text: str, context: RiskContext) -> Measured:
-        full_text = f"{title}\n{text}"
-        hits = self._matcher.find(full_text, match_form(full_text))
-        wording = {group: _quotes(hits.get(group, []), full_text) for group in WORDING_SIGNALS}
-        wording["sensational"] += _shouting(title)
-        lexicon = self.lexicon
+        cues = self.cues.read(title, text)
+        wording = {group: cues.found.get(group, []) for group in WORDING_SIGNALS}
+        families = self.lexicon.families
         values = {
             "unreliable_model": context.unreliable_probability,
-            **{
-                group: min(1.0, len(wording[group]) / FULL_STRENGTH_AT[group])
-                for group in WORDING_SIGNALS
-            },
+            **{group: self.cues.strength(cues, group) for group in WORDING_SIGNALS},
             "toxicity": context.toxicity_probability,
             "source_tier": TIER_STRENGTH[context.tier],
             "story_growth": story_growth(context.story),
@@ -222,7 +203,7 @@ class RiskScorer:
         versions = context.model_versions
         labels = {
             **{
-                group: f"{getattr(lexicon, group).label_vi} ({len(wording[group])} dấu hiệu)"
+                group: f"{families[group].label_vi} ({len(wording[group])} dấu hiệu)"
                 for group in WORDING_SIGNALS
             },
             "unreliable_model": "Mô hình độ tin cậy đánh giá nội dung có khả năng không đáng tin "

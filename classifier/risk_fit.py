@@ -20,7 +20,7 @@ social post outside any story or claim and a reason appears only where an item d
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -32,7 +32,16 @@ from sklearn.model_selection import StratifiedKFold
 from classifier.backends import TextModel
 from classifier.features import TextFeaturizer, reweighted
 from classifier.linear import LinearTextModel
-from classifier.risk import SIGNALS, TIER_STRENGTH, RiskContext, RiskScorer, RiskWeights
+from classifier.risk import (
+    SIGNALS,
+    TIER_STRENGTH,
+    WORDING_SIGNALS,
+    RiskContext,
+    RiskScorer,
+    RiskWeights,
+    SignalRow,
+)
+from classifier.risk_tuning import tune
 from classifier.train import (
     TaskSpec,
     expected_calibration_error,
@@ -47,6 +56,11 @@ from mediawatch.text import fold
 # sources lower the odds (tier strength 0 against social's 0.6: −1.2); a story that gathered
 # 32 items in a day adds 1.5.
 PRIOR_COEFFICIENTS = {"source_tier": 2.0, "story_growth": 1.5, "claim_match": 5.0}
+# Scams and impersonation are not in the reliability data (its posts are news and rumours;
+# the scams it holds are warnings about them, labelled reliable): their prior is stated too,
+# a request for an OTP or a threat of arrest in the name of the police making a post about
+# as suspect as a near copy of a judged claim; the written tuning items move them.
+STATED_WORDING_PRIORS = {"scam": 4.0, "impersonation": 3.0}
 # How firmly those priors hold: about as much as a few dozen reviewed items that vary.
 STATED_PRIOR_STRENGTH = 5.0
 # The signals' values in the labelled data where they do not vary (social posts outside any
@@ -54,16 +68,19 @@ STATED_PRIOR_STRENGTH = 5.0
 LABELLED_REFERENCE = {name: 0.0 for name in SIGNALS} | {
     "source_tier": TIER_STRENGTH[SourceTier.SOCIAL]
 }
-SHRUNK_TO_ALONE = ("sensational", "call_to_share", "unverified_source", "toxicity")
+# Model probabilities are centred on their mean over the training rows: a reason "the model
+# finds it unreliable (16%)" must not appear for an item the model finds less suspect than
+# the average post.
+CENTRED_ON_MEAN = ("unreliable_model", "toxicity")
+SHRUNK_TO_ALONE = (
+    *(name for name in WORDING_SIGNALS if name not in STATED_WORDING_PRIORS),
+    "toxicity",
+)
 ALONE_PRIOR_STRENGTH = 20.0
 WEAK_PRIOR_STRENGTH = 1.0
 FOLDS = 5
 
 
-@dataclass(frozen=True)
-class SignalRow:
-    values: dict[str, float]
-    unreliable: bool
 
 
 def _out_of_fold_probabilities(
@@ -115,25 +132,31 @@ class Prior:
     strength: float
 
 
-def _centred(rows: Sequence[SignalRow], names: Sequence[str]) -> np.ndarray:
-    return np.array(
-        [[row.values.get(n, 0.0) - LABELLED_REFERENCE[n] for n in names] for row in rows]
-    )
+def reference_values(rows: Sequence[SignalRow]) -> dict[str, float]:
+    """Where each signal is centred: model probabilities on their mean, the rest as labelled
+    data shows them when they do not vary."""
+    reference = dict(LABELLED_REFERENCE)
+    for name in CENTRED_ON_MEAN:
+        reference[name] = round(float(np.mean([row.values[name] for row in rows])), 4)
+    return reference
 
 
-def _fit(rows: Sequence[SignalRow], priors: dict[str, Prior]) -> tuple[float, dict[str, float]]:
+def _fit(
+    rows: Sequence[SignalRow], priors: dict[str, Prior], reference: dict[str, float]
+) -> tuple[float, dict[str, float]]:
     """Intercept and each signal's weight: the maximum a posteriori logistic regression."""
     names = list(priors)
-    x = _centred(rows, names)
+    x = np.array([[row.values.get(n, 0.0) - reference[n] for n in names] for row in rows])
     y = np.array([row.unreliable for row in rows], dtype=float)
+    row_weights = np.array([row.weight for row in rows])
     means = np.array([priors[name].mean for name in names])
     strengths = np.array([priors[name].strength for name in names])
 
     def loss(params: np.ndarray) -> tuple[float, np.ndarray]:
         logits = params[0] + x @ params[1:]
         # log(1 + e^z) − y·z, computed without overflow.
-        nll = np.sum(np.logaddexp(0.0, logits) - y * logits)
-        residual = 1.0 / (1.0 + np.exp(-logits)) - y
+        nll = np.sum(row_weights * (np.logaddexp(0.0, logits) - y * logits))
+        residual = row_weights * (1.0 / (1.0 + np.exp(-logits)) - y)
         away = params[1:] - means
         gradient = np.concatenate([[residual.sum()], x.T @ residual + strengths * away])
         return nll + 0.5 * float(strengths @ (away * away)), gradient
@@ -143,14 +166,14 @@ def _fit(rows: Sequence[SignalRow], priors: dict[str, Prior]) -> tuple[float, di
     return float(result.x[0]), dict(zip(names, map(float, result.x[1:]), strict=True))
 
 
-def signal_priors(rows: Sequence[SignalRow]) -> dict[str, Prior]:
+def signal_priors(rows: Sequence[SignalRow], reference: dict[str, float]) -> dict[str, Prior]:
     """Each signal's prior (see the module's docstring); the wording's from ``rows``."""
     weak = Prior(0.0, WEAK_PRIOR_STRENGTH)
     priors = dict.fromkeys(SIGNALS, weak)
     for name in SHRUNK_TO_ALONE:
-        _intercept, alone = _fit(rows, {name: weak})
+        _intercept, alone = _fit(rows, {name: weak}, reference)
         priors[name] = Prior(round(alone[name], 4), ALONE_PRIOR_STRENGTH)
-    for name, coefficient in PRIOR_COEFFICIENTS.items():
+    for name, coefficient in (PRIOR_COEFFICIENTS | STATED_WORDING_PRIORS).items():
         priors[name] = Prior(coefficient, STATED_PRIOR_STRENGTH)
     return priors
 
@@ -188,8 +211,12 @@ def fit_risk_weights(
     scorer: RiskScorer,
     seed: int = 13,
     reviewed: Sequence[SignalRow] = (),
+    tuning: Sequence[SignalRow] = (),
 ) -> RiskWeights:
     """Weights fitted on the reliability data (and ``reviewed`` rows), scored on its dev.
+
+    ``tuning`` rows (labelled items of the province, classifier/risk_tuning.py) join the fit
+    at the weight cross-validation picks, and set the review threshold.
 
     ``reliability`` must have been trained with the same ``seed``: the seed carves the dev
     items, and a model that trained on them would make the dev figures flatter it.
@@ -211,22 +238,37 @@ def fit_risk_weights(
 
     dev_rows = dev_rows_of([e.text for e in dev])
     folded_dev_rows = dev_rows_of([fold(e.text) for e in dev])
-    rows = [*train_rows, *reviewed]
-    priors = signal_priors(rows)
-    intercept, coefficients = _fit(rows, priors)
+    reference = reference_values(train_rows)
+
+    def fitted(tuning_rows: Sequence[SignalRow], weight: float) -> RiskWeights:
+        rows = [*train_rows, *(replace(row, weight=weight) for row in tuning_rows), *reviewed]
+        priors = signal_priors(rows, reference)
+        intercept, coefficients = _fit(rows, priors, reference)
+        return RiskWeights(
+            version="fitting",
+            intercept=intercept,
+            coefficients=coefficients,
+            reference=reference,
+            priors={name: [prior.mean, prior.strength] for name, prior in priors.items()},
+        )
+
+    tuned = tune(tuning, fitted, seed) if tuning else None
+    final = fitted(tuning, tuned.weight if tuned else 1.0)
     trained_at = datetime.now(UTC).replace(microsecond=0)
     weights = RiskWeights(
         version=f"risk-logistic-{trained_at:%Y%m%d}-s{seed}"
         + (f"-r{len(reviewed)}-{trained_at:%H%M%S}" if reviewed else ""),
-        intercept=intercept,
-        coefficients=coefficients,
-        reference=dict(LABELLED_REFERENCE),
-        priors={name: [prior.mean, prior.strength] for name, prior in priors.items()},
+        intercept=final.intercept,
+        coefficients=final.coefficients,
+        reference=reference,
+        priors=final.priors,
+        review_threshold=tuned.threshold if tuned else None,
         trained_at=trained_at.isoformat(),
         data={
             "directory": str(data_dir),
             "datasets": described,
             "reviewed_rows": len(reviewed),
+            "tuning_rows": len(tuning),
             "reliability_model": reliability.card.version,
             "toxicity_model": toxicity.card.version,
         },
@@ -243,4 +285,6 @@ def fit_risk_weights(
         "dev": _scores(weights, dev_rows),
         "dev_without_diacritics": _scores(weights, folded_dev_rows),
     }
+    if tuned is not None:
+        weights.metrics["tuning_cross_validated"] = tuned.cross_validated
     return weights
