@@ -527,6 +527,28 @@ def evaluate(
     typer.echo(json.dumps(report, ensure_ascii=False))
 
 
+@app.command("heldout-sets")
+def heldout_sets(
+    out: Annotated[Path, typer.Option(help="Folder for the files (outside the repository)")],
+    data_dir: Annotated[Path, typer.Option(help="Labelled data (../shared/data layout)")] = Path(
+        "../shared/data"
+    ),
+) -> None:
+    """Write the frozen dev/test files of 'evaluate --task risk|claims' built from real data."""
+    from classifier.heldout_sets import HeldoutSetsError, write_heldout_sets
+    from classifier.train import DataFileError
+
+    try:
+        counts = write_heldout_sets(data_dir, out)
+    except (HeldoutSetsError, DataFileError, FileNotFoundError) as error:
+        log.error("heldout_sets_failed", data_dir=str(data_dir), out=str(out), error=str(error))
+        console.print(f"[red]Lỗi (error): {escape(str(error))}[/red]")
+        raise typer.Exit(2) from error
+    for name, (lines, positives) in counts.items():
+        caught = f", {positives} dòng cần bắt (flagged or repeating a claim)" if positives else ""
+        console.print(f"{out / name}: {lines} dòng (lines){caught}", highlight=False)
+
+
 app.add_typer(users_app, name="users")
 app.add_typer(audit_app, name="audit")
 
