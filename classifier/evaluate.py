@@ -8,18 +8,66 @@ disagree.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 
 import structlog
 
 from classifier.backends import load_task_model
-from classifier.train import TASKS, Example, evaluate, iter_jsonl
+from classifier.train import TASKS, DataFileError, Example, evaluate, iter_jsonl
 
 log = structlog.get_logger("mediawatch.classifier")
 
 
 class EvaluationError(ValueError):
     """Input that cannot be scored: unknown task, missing file, bad line, unmapped label."""
+
+
+@dataclass(frozen=True, slots=True)
+class Line:
+    """One object of a labelled file, read for an office's own data: every complaint names the
+    file and line in Vietnamese, so the person who wrote the file can find and fix it."""
+
+    path: Path
+    number: int
+    row: dict
+
+    def error(self, vietnamese: str, english: str) -> EvaluationError:
+        return EvaluationError(f"{self.path}:{self.number}: {vietnamese} ({english})")
+
+    def string(self, name: str, *, required: bool = True) -> str | None:
+        """The non-empty string field ``name``; ``None`` when optional and absent or null."""
+        value = self.row.get(name)
+        if value is None and not required:
+            return None
+        if value is None:
+            raise self.error(f"thiếu trường '{name}'", f"missing field '{name}'")
+        if not isinstance(value, str) or not value.strip():
+            raise self.error(
+                f"trường '{name}' phải là một chuỗi không rỗng", f"'{name}' must be a string"
+            )
+        return value
+
+    def item_id(self) -> str | None:
+        """The optional ``id``, a string or a number, kept as a string."""
+        value = self.row.get("id")
+        if value is None or (isinstance(value, int | str) and not isinstance(value, bool)):
+            return None if value is None else str(value)
+        raise self.error("trường 'id' phải là chuỗi hoặc số", "'id' must be a string or number")
+
+
+def read_lines(path: Path) -> list[Line]:
+    """Every object of a JSON Lines file (``.gz`` too); an empty or unreadable file is refused,
+    so a figure is never computed on nothing."""
+    if not path.is_file():
+        raise EvaluationError(f"{path}: không có tệp này (no such file)")
+    try:
+        lines = [Line(path, number, row) for number, row in iter_jsonl(path)]
+    except DataFileError as error:
+        raise EvaluationError(f"Tệp không đọc được (unreadable file): {error}") from error
+    if not lines:
+        raise EvaluationError(f"{path}: tệp rỗng, không có dòng nào (empty file)")
+    return lines
 
 
 def read_examples(path: Path, task: str) -> tuple[list[Example], dict[str, str]]:

@@ -199,7 +199,7 @@ def read_jsonl(path: Path) -> list[dict]:
     return [row for _number, row in iter_jsonl(path)]
 
 
-def _find_split(directory: Path, split: str) -> Path | None:
+def find_split(directory: Path, split: str) -> Path | None:
     for name in (f"{split}.jsonl.gz", f"{split}.jsonl"):
         if (directory / name).exists():
             return directory / name
@@ -221,10 +221,10 @@ def load_task_data(
     described: dict = {}
     for dataset in spec.datasets:
         directory = data_dir / dataset.name
-        train_path = _find_split(directory, "train")
+        train_path = find_split(directory, "train")
         if train_path is None:
             raise FileNotFoundError(f"{directory}: no train.jsonl(.gz)")
-        dev_path = _find_split(directory, "dev")
+        dev_path = find_split(directory, "dev")
 
         def examples(rows: list[dict], dataset: DatasetSpec = dataset) -> list[Example]:
             return [

@@ -486,27 +486,77 @@ def models_use(
         )
 
 
+EVALUATION_TASKS = ("risk", "claims")
+
+
 @app.command()
 def evaluate(
-    task: Annotated[str, typer.Option(help=f"One of: {', '.join(TASKS)}")],
-    data: Annotated[Path, typer.Option(help="Labelled JSONL(.gz): id, text, label")],
+    task: Annotated[str, typer.Option(help=f"One of: {', '.join((*TASKS, *EVALUATION_TASKS))}")],
+    data: Annotated[
+        Path,
+        typer.Option(
+            help="Labelled JSONL(.gz): id, text, label (a model); text, title, source_tier, "
+            "flag (risk); text, claim_id (claims)"
+        ),
+    ],
+    claims: Annotated[
+        Path | None, typer.Option(help="--task claims: the claims, JSONL lines {id, statement}")
+    ] = None,
     models: Annotated[
         Path | None, typer.Option(help="Model directory; the shipped models by default")
     ] = None,
 ) -> None:
-    """Score a model on a labelled file; print one JSON object (nothing else on stdout)."""
+    """Score a model, the review queue (risk) or the claims matcher (claims) on a labelled
+    file; print one JSON object (nothing else on stdout)."""
+    from classifier.claims_evaluation import evaluate_claims_file
     from classifier.evaluate import EvaluationError, evaluate_file
     from classifier.linear import ModelLoadError
+    from classifier.risk_evaluation import evaluate_risk_file
     from classifier.service import SHIPPED_MODELS
     from classifier.train import DataFileError
 
+    settings = Settings()
+    if models is not None:
+        settings = settings.model_copy(update={"models_dir": models})
     try:
-        report = evaluate_file(task, data, models or SHIPPED_MODELS)
+        if (claims is None) == (task == "claims"):
+            raise EvaluationError(
+                "--claims FILE chỉ dùng, và phải dùng, với --task claims "
+                "(--claims goes with --task claims only)"
+            )
+        if task == "risk":
+            report = evaluate_risk_file(data, settings)
+        elif claims is not None:
+            report = evaluate_claims_file(claims, data, settings)
+        else:
+            report = evaluate_file(task, data, models or SHIPPED_MODELS)
     except (EvaluationError, DataFileError, ModelLoadError) as error:
         log.error("evaluate_failed", task=task, data=str(data), error=str(error))
         typer.echo(f"Lỗi (error): {error}", err=True)
         raise typer.Exit(2) from error
     typer.echo(json.dumps(report, ensure_ascii=False))
+
+
+@app.command("heldout-sets")
+def heldout_sets(
+    out: Annotated[Path, typer.Option(help="Folder for the files (outside the repository)")],
+    data_dir: Annotated[Path, typer.Option(help="Labelled data (../shared/data layout)")] = Path(
+        "../shared/data"
+    ),
+) -> None:
+    """Write the frozen dev/test files of 'evaluate --task risk|claims' built from real data."""
+    from classifier.heldout_sets import HeldoutSetsError, write_heldout_sets
+    from classifier.train import DataFileError
+
+    try:
+        counts = write_heldout_sets(data_dir, out)
+    except (HeldoutSetsError, DataFileError, FileNotFoundError) as error:
+        log.error("heldout_sets_failed", data_dir=str(data_dir), out=str(out), error=str(error))
+        console.print(f"[red]Lỗi (error): {escape(str(error))}[/red]")
+        raise typer.Exit(2) from error
+    for name, (lines, positives) in counts.items():
+        caught = f", {positives} dòng cần bắt (flagged or repeating a claim)" if positives else ""
+        console.print(f"{out / name}: {lines} dòng (lines){caught}", highlight=False)
 
 
 app.add_typer(users_app, name="users")
