@@ -1,30 +1,47 @@
-"""How closely an item repeats a claim of the register: lexical overlap on folded text.
+"""How closely an item repeats a claim of the register: by its words and by their meaning.
 
-Both texts are read as people type them (teencode spelled out, repeats squeezed), folded
-(no case, no diacritics, đ→d) and cut into word bigrams. The similarity of an item to one
-text of a claim (its canonical statement, or an item already linked to it) is the share of
-the *shorter* text's bigrams found in the longer one, the overlap coefficient:
+Both texts are read as people type them (teencode spelled out, repeats squeezed) and folded
+(no case, no diacritics, đ→d). A pair of texts (the item, and one text of a claim: its
+statement or an item already linked to it) is described by a few measures
+(``PAIR_FEATURES``), which a logistic regression fitted on labelled pairs
+(``classifier/claim_fit.py``) turns into the probability that the item repeats the claim:
 
-- a claim statement is a sentence and a post repeating it is often a long article or a
-  rumour pasted inside chatter; Jaccard or cosine would punish the item for everything
-  else it says, containment of the statement's bigrams does not;
-- bigrams keep word order ("đất thu hồi" and "thu hồi đất" differ) and make shared place
-  and topic words alone (Lâm Đồng, đất đai) count for little;
-- an item that states the claim only to refute it ("thông tin … là sai sự thật") shares the
-  words too: its score is damped when it uses rebuttal wording that the claim's text does
-  not, so a rebuttal is at most suggested, not linked.
+- ``lexical``: the share of the shorter text's word bigrams found in the longer one. A claim is
+  a sentence, a post repeating it often a long rant; containment does not punish the post for
+  what else it says, and bigrams keep word order;
+- ``content``: the same for single words, each weighted by its rarity, so "Lâm Đồng" counts
+  little and "sạt lở" much;
+- ``semantic`` and ``aligned``: the meaning, through word vectors trained in the project
+  (``classifier/embeddings.py``): the cosine of the two texts' weighted mean vectors, and how
+  well each word of the shorter text finds a word of like meaning in the longer one
+  ("chặn" for "đóng", "núi lở" for "sạt lở"), which rewordings keep and topics alone do not;
+- ``missing_numbers``, ``missing_names``: numbers and names of the claim the item does not
+  have (another date, place or person is another claim);
+- ``refutes``: the item uses rebuttal wording ("không đúng sự thật", "bác bỏ") that the claim's
+  text does not; a rebuttal repeats a claim's words to deny them and must never be linked;
+- ``negation``: one text negates and the other does not.
 
-Candidates come from an inverted index of bigrams, so matching one item against a few
-thousand claims touches only the claims that share a bigram with it.
+Reviewers teach the matcher: an accepted suggestion becomes one more text of its claim; the
+text of a rejected one is kept as a counter-example, and an item closer to a rejected text than
+to the claim's own texts is not offered for that claim again.
+
+Candidates come from an inverted index of bigrams and from the nearest claims by meaning, so
+matching one item against thousands of claims scores only a few dozen pairs.
 """
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from itertools import pairwise
+from pathlib import Path
 
+import numpy as np
+from pydantic import BaseModel, Field
+
+from classifier.embeddings import WordVectors, shipped_vectors
 from mediawatch.config import ClaimSettings
 from mediawatch.model import ClaimLink, ClaimLinkStatus
 from mediawatch.text import (
@@ -35,12 +52,17 @@ from mediawatch.text import (
     squeeze_repeats,
 )
 
-# Wording that refutes what it repeats; the shipped register's rebuttals use these phrases.
+MATCHING_MODEL = Path(__file__).with_name("models") / "claim_matching.json"
+
+# Wording that refutes what it repeats.
 REBUTTAL_PHRASES = (
     "sai sự thật",
     "không đúng sự thật",
+    "không chính xác",
     "thông tin sai",
+    "thông tin thất thiệt",
     "tin giả",
+    "tin đồn thất thiệt",
     "là tin đồn",
     "bác bỏ",
     "bịa đặt",
@@ -48,14 +70,37 @@ REBUTTAL_PHRASES = (
     "đính chính",
     "không có chuyện",
     "khẳng định không",
+    "hoàn toàn không",
+    "không hề có",
+    "chưa từng có",
+    "không có căn cứ",
+    "đừng tin",
+    "không nên tin",
+    "cảnh giác với thông tin",
     "xử phạt",
     "xử lý người đăng",
 )
-REBUTTAL_DAMPING = 0.5
+NEGATIONS = frozenset({"khong", "chua", "chang", "cha", "deo", "ko", "k", "kg"})
 # A text of fewer bigrams than this says too little to be matched on (one or two words).
 MIN_BIGRAMS = 3
+# Candidates per item: the claims sharing most bigrams, and the nearest by meaning.
+LEXICAL_CANDIDATES = 20
+SEMANTIC_CANDIDATES = 10
+
+PAIR_FEATURES = (
+    "lexical",
+    "content",
+    "semantic",
+    "aligned",
+    "missing_numbers",
+    "missing_names",
+    "refutes",
+    "negation",
+)
 
 _rebuttal = PhraseMatcher(REBUTTAL_PHRASES)
+_NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
+_NAME = re.compile(r"(?<![.!?:]\s)(?<!^)\b[A-ZĐÂĂÊÔƠƯÁÀẢÃẠ][\wÀ-ỹ]+")
 
 
 def matching_form(text: str) -> str:
@@ -77,72 +122,221 @@ def refutes(form: str) -> bool:
     return bool(_rebuttal.find(form, form))
 
 
-@dataclass(frozen=True, slots=True)
-class _Variant:
-    claim_id: str
-    size: int
-    refutes: bool
+def _names(text: str) -> frozenset[str]:
+    """Capitalised words not opening a sentence (places, people, bodies), folded."""
+    return frozenset(matching_form(match.group()) for match in _NAME.finditer(normalize(text)))
 
 
 @dataclass(frozen=True, slots=True)
 class ScoredText:
-    """An item's text read once for matching against any number of claims."""
+    """A text read once for matching against any number of others."""
 
     form: str
     grams: frozenset[str]
+    words: tuple[str, ...]
+    unique_words: frozenset[str]
+    numbers: frozenset[str]
+    names: frozenset[str]
     refutes: bool
+    negates: bool
+    word_vectors: np.ndarray  # one unit row per distinct word
+    word_weights: np.ndarray
+    vector: np.ndarray  # the weighted mean, unit length
 
     @classmethod
-    def of(cls, text: str) -> ScoredText:
+    def of(cls, text: str, vectors: WordVectors) -> ScoredText:
         form = matching_form(text)
-        return cls(form, bigrams(form), refutes(form))
+        words = tuple(form.split())
+        distinct = list(dict.fromkeys(words))
+        matrix = vectors.word_vectors(distinct)
+        weights = vectors.word_weights(distinct)
+        mean = weights @ matrix if len(distinct) else np.zeros(vectors.dim, dtype=np.float32)
+        # What every text shares (the corpus's common direction) says nothing about this one.
+        mean = mean - (mean @ vectors.common) * vectors.common
+        norm = float(np.linalg.norm(mean))
+        return cls(
+            form=form,
+            grams=bigrams(form),
+            words=words,
+            unique_words=frozenset(distinct),
+            numbers=frozenset(_NUMBER.findall(normalize(text))),
+            names=_names(text),
+            refutes=refutes(form),
+            negates=any(word in NEGATIONS for word in words),
+            word_vectors=matrix,
+            word_weights=weights,
+            vector=mean / norm if norm else mean,
+        )
 
-    @property
-    def words(self) -> int:
-        return word_count(self.form)
+
+def _weighted_share(base: ScoredText, other: ScoredText) -> float:
+    """Share of ``base``'s word weight whose words ``other`` has."""
+    total = float(base.word_weights.sum())
+    if not total:
+        return 0.0
+    index = {word: i for i, word in enumerate(dict.fromkeys(base.words))}
+    shared = [index[word] for word in base.unique_words & other.unique_words]
+    return float(base.word_weights[shared].sum()) / total
+
+
+def _aligned(base: ScoredText, other: ScoredText) -> float:
+    """Weighted mean over ``base``'s words of the best cosine with a word of ``other``."""
+    total = float(base.word_weights.sum())
+    if not total or not len(other.word_vectors):
+        return 0.0
+    best = (base.word_vectors @ other.word_vectors.T).max(axis=1).clip(0.0, 1.0)
+    return float(base.word_weights @ best) / total
+
+
+def pair_features(item: ScoredText, variant: ScoredText) -> np.ndarray:
+    """The measures of ``PAIR_FEATURES`` for an item against one text of a claim."""
+    shorter, longer = (item, variant) if len(item.grams) < len(variant.grams) else (variant, item)
+    lexical = len(item.grams & variant.grams) / max(1, len(shorter.grams))
+    numbers, names = variant.numbers, variant.names
+    return np.array(
+        [
+            lexical,
+            _weighted_share(shorter, longer),
+            float(item.vector @ variant.vector),
+            _aligned(shorter, longer),
+            len(numbers - item.numbers) / len(numbers) if numbers else 0.0,
+            len(names - item.unique_words) / len(names) if names else 0.0,
+            float(item.refutes and not variant.refutes),
+            float(item.negates != variant.negates),
+        ],
+        dtype=np.float64,
+    )
+
+
+class MatchingModel(BaseModel):
+    """The fitted combination of the pair measures, and the thresholds chosen with it."""
+
+    version: str
+    intercept: float
+    coefficients: dict[str, float]
+    link_threshold: float = Field(ge=0, le=1)
+    suggest_threshold: float = Field(ge=0, le=1)
+    trained_at: str = ""
+    data: dict = Field(default_factory=dict)
+    metrics: dict = Field(default_factory=dict)
+    notes: str = ""
+
+    def probability(self, features: np.ndarray) -> np.ndarray:
+        weights = np.array([self.coefficients[name] for name in PAIR_FEATURES])
+        logits = self.intercept + np.atleast_2d(features) @ weights
+        return 1.0 / (1.0 + np.exp(-logits))
+
+    @classmethod
+    def load(cls, path: Path = MATCHING_MODEL) -> MatchingModel:
+        return cls.model_validate_json(path.read_text(encoding="utf-8"))
+
+    def save(self, path: Path) -> None:
+        path.write_text(self.model_dump_json(indent=2) + "\n", encoding="utf-8")
+
+
+_shipped_model: MatchingModel | None = None
+
+
+def shipped_model() -> MatchingModel:
+    global _shipped_model
+    if _shipped_model is None:
+        _shipped_model = MatchingModel.load()
+    return _shipped_model
+
+
+@dataclass(frozen=True, slots=True)
+class _Variant:
+    claim_id: str
+    text: ScoredText
+    rejected: bool
 
 
 class ClaimMatcher:
-    """The register's claims, each with its texts (statement first, then linked items)."""
+    """The register's claims, each with its texts (statement first, then linked items) and the
+    texts reviewers rejected for it."""
 
-    def __init__(self, claims: Mapping[str, Sequence[str]], settings: ClaimSettings) -> None:
+    def __init__(
+        self,
+        claims: Mapping[str, Sequence[str]],
+        settings: ClaimSettings,
+        rejected: Mapping[str, Sequence[str]] | None = None,
+        vectors: WordVectors | None = None,
+        model: MatchingModel | None = None,
+    ) -> None:
         self.settings = settings
-        self._variants: list[_Variant] = []
+        self.vectors = vectors or shipped_vectors()
+        self._model = model
+        self.variants: list[_Variant] = []
         self._postings: dict[str, list[int]] = {}
-        for claim_id, texts in claims.items():
+        sources = [(claim_id, texts, False) for claim_id, texts in claims.items()]
+        sources += [(claim_id, texts, True) for claim_id, texts in (rejected or {}).items()]
+        for claim_id, texts, is_rejected in sources:
             for text in texts:
-                scored = ScoredText.of(text)
+                scored = ScoredText.of(text, self.vectors)
                 if len(scored.grams) < MIN_BIGRAMS:
                     continue
-                index = len(self._variants)
-                self._variants.append(_Variant(claim_id, len(scored.grams), scored.refutes))
+                index = len(self.variants)
+                self.variants.append(_Variant(claim_id, scored, is_rejected))
                 for gram in scored.grams:
                     self._postings.setdefault(gram, []).append(index)
+        self._claims = {v.claim_id for v in self.variants if not v.rejected}
+        self._matrix = (
+            np.vstack([v.text.vector for v in self.variants])
+            if self.variants
+            else np.zeros((0, self.vectors.dim), dtype=np.float32)
+        )
 
     def __len__(self) -> int:
-        return len({v.claim_id for v in self._variants})
+        return len(self._claims)
 
-    def scores(self, item: ScoredText) -> dict[str, float]:
-        """Each claim sharing words with the item, with its best variant's similarity."""
-        if len(item.grams) < MIN_BIGRAMS:
-            return {}
+    @property
+    def model(self) -> MatchingModel:
+        """The fitted combination: the shipped one unless given (read when first needed, so a
+        matcher can draw candidates for fitting before any model exists)."""
+        if self._model is None:
+            self._model = shipped_model()
+        return self._model
+
+    def read(self, text: str) -> ScoredText:
+        return ScoredText.of(text, self.vectors)
+
+    def candidates(self, item: ScoredText) -> list[int]:
+        """Variants worth scoring: most shared bigrams, and nearest by meaning."""
         shared: Counter[int] = Counter()
         for gram in item.grams:
             shared.update(self._postings.get(gram, ()))
+        chosen = {index for index, _count in shared.most_common(LEXICAL_CANDIDATES)}
+        if len(self._matrix):
+            cosines = self._matrix @ item.vector
+            nearest = min(SEMANTIC_CANDIDATES, len(cosines))
+            chosen.update(np.argpartition(-cosines, nearest - 1)[:nearest].tolist())
+        return sorted(chosen)
+
+    def scores(self, item: ScoredText) -> dict[str, float]:
+        """Each candidate claim with the probability that the item repeats it: its best text's,
+        or 0 when a text reviewers rejected for that claim is closer still."""
+        if len(item.grams) < MIN_BIGRAMS:
+            return {}
+        indices = self.candidates(item)
+        if not indices:
+            return {}
+        features = np.vstack([pair_features(item, self.variants[i].text) for i in indices])
+        probabilities = self.model.probability(features)
         best: dict[str, float] = {}
-        for index, count in shared.items():
-            variant = self._variants[index]
-            score = count / min(variant.size, len(item.grams))
-            if item.refutes and not variant.refutes:
-                score *= REBUTTAL_DAMPING
-            if score > best.get(variant.claim_id, 0.0):
-                best[variant.claim_id] = score
-        return best
+        closest_rejected: dict[str, float] = {}
+        for index, probability in zip(indices, probabilities, strict=True):
+            variant = self.variants[index]
+            kept = closest_rejected if variant.rejected else best
+            kept[variant.claim_id] = max(kept.get(variant.claim_id, 0.0), float(probability))
+        return {
+            claim_id: 0.0 if closest_rejected.get(claim_id, -1.0) >= score else score
+            for claim_id, score in best.items()
+        }
 
     def match(self, text: str, exclude: Iterable[str] = ()) -> list[ClaimLink]:
         """The claims ``text`` repeats, best first: linked above the upper threshold (for a
         text long enough), suggested between the two."""
-        item = ScoredText.of(text)
+        item = self.read(text)
         excluded = set(exclude)
         links = []
         for claim_id, score in self.scores(item).items():
@@ -150,7 +344,8 @@ class ClaimMatcher:
                 continue
             linked = (
                 score >= self.settings.link_threshold
-                and item.words >= self.settings.min_words_to_link
+                and len(item.words) >= self.settings.min_words_to_link
+                and not item.refutes
             )
             status = ClaimLinkStatus.LINKED if linked else ClaimLinkStatus.SUGGESTED
             links.append(ClaimLink(claim_id=claim_id, similarity=round(score, 4), status=status))
@@ -158,6 +353,6 @@ class ClaimMatcher:
 
 
 def similarity(item_text: str, claim_text: str) -> float:
-    """One item against one claim text; what the labelled matching set measures."""
+    """One item against one claim text; what a labelled pair measures."""
     matcher = ClaimMatcher({"claim": [claim_text]}, ClaimSettings())
-    return matcher.scores(ScoredText.of(item_text)).get("claim", 0.0)
+    return matcher.scores(matcher.read(item_text)).get("claim", 0.0)

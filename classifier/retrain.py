@@ -14,10 +14,10 @@ from classifier.cards import write_card_markdown, write_risk_card_markdown
 from classifier.linear import LinearTextModel
 from classifier.registry import ModelRegistry
 from classifier.reviews import ReviewedLabels, reviewed_labels
-from classifier.risk import RiskScorer
-from classifier.risk import SignalRow
+from classifier.risk import RiskScorer, SignalRow
+from classifier.risk_evaluation import read_risk_items
 from classifier.risk_fit import fit_risk_weights
-from classifier.risk_tuning import read_tiered_items, tiered_rows
+from classifier.risk_tuning import tiered_rows
 from classifier.service import RISK_WEIGHTS_FILE
 from classifier.topic_labels import TopicLabel
 from classifier.topic_model import MIN_POSITIVES, train_topic_model
@@ -67,7 +67,7 @@ def _fit_risk(
 ) -> Trained:
     scorer = RiskScorer.measuring_only()
     tuning_rows = (
-        tiered_rows(read_tiered_items(tuning), reliability, toxicity, scorer) if tuning else []
+        tiered_rows(read_risk_items(tuning), reliability, toxicity, scorer) if tuning else []
     )
     weights = fit_risk_weights(
         TASKS["reliability"],

@@ -46,6 +46,8 @@ class RiskItem:
     cues: tuple[str, ...] = ()
     writing: str | None = None
     style: str | None = None
+    # Items of one story (repeats of one claim) are held out together when tuning.
+    story: str | None = None
 
 
 def _risk_item(line: Line) -> RiskItem:
@@ -72,6 +74,7 @@ def _risk_item(line: Line) -> RiskItem:
         cues=tuple(cues),
         writing=line.string("writing", required=False),
         style=line.string("style", required=False),
+        story=str(line.row.get("claim_id") or line.row.get("story") or "") or None,
     )
 
 

@@ -10,10 +10,8 @@ it. The test side of that set is never read here.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
 from sklearn.metrics import roc_auc_score
@@ -21,7 +19,7 @@ from sklearn.model_selection import GroupKFold
 
 from classifier.backends import TextModel
 from classifier.risk import RiskContext, RiskScorer, RiskWeights, SignalRow
-from mediawatch.model import SourceTier
+from classifier.risk_evaluation import RiskItem
 
 # The queue's target: of the items that should reach a reviewer, this share does...
 TARGET_RECALL = 0.9
@@ -32,63 +30,8 @@ TUNING_WEIGHTS = (1.0, 3.0, 10.0, 30.0)
 FOLDS = 5
 
 
-class TieredItemError(ValueError):
-    """A line of a labelled items file that cannot be read, named by file and line."""
-
-
-@dataclass(frozen=True, slots=True)
-class TieredItem:
-    """A labelled item as the product sees it: its words, its source's tier, the verdict."""
-
-    title: str
-    text: str
-    tier: SourceTier
-    flag: bool
-    group: str
-    line: int
-    fields: dict
-
-
-def read_tiered_items(path: Path) -> list[TieredItem]:
-    """Lines ``{text, title?, source_tier, flag, claim_id?, id?}``; errors name the line."""
-    items = []
-    try:
-        lines = path.read_text(encoding="utf-8").splitlines()
-    except (OSError, UnicodeDecodeError) as error:
-        raise TieredItemError(f"{path}: không đọc được tệp (cannot read): {error}") from error
-    tiers = {tier.value: tier for tier in SourceTier}
-    for number, line in enumerate(lines, start=1):
-        if not line.strip():
-            continue
-        where = f"{path}, dòng (line) {number}"
-        try:
-            row = json.loads(line)
-        except json.JSONDecodeError as error:
-            raise TieredItemError(f"{where}: không phải JSON (not JSON): {error.msg}") from error
-        if not isinstance(row, dict):
-            raise TieredItemError(f"{where}: cần một đối tượng JSON (an object expected)")
-        text, title = row.get("text"), row.get("title") or ""
-        if not isinstance(text, str) or not text.strip():
-            raise TieredItemError(f"{where}: thiếu 'text' (missing text)")
-        if not isinstance(title, str):
-            raise TieredItemError(f"{where}: 'title' phải là chuỗi (must be text)")
-        if row.get("source_tier") not in tiers:
-            raise TieredItemError(
-                f"{where}: 'source_tier' phải là một trong (must be one of) {', '.join(tiers)}"
-            )
-        if not isinstance(row.get("flag"), bool):
-            raise TieredItemError(f"{where}: 'flag' phải là true/false (must be a boolean)")
-        group = str(row.get("claim_id") or row.get("story") or row.get("id") or number)
-        items.append(
-            TieredItem(title, text, tiers[row["source_tier"]], row["flag"], group, number, row)
-        )
-    if not items:
-        raise TieredItemError(f"{path}: tệp rỗng (empty file)")
-    return items
-
-
 def tiered_rows(
-    items: Sequence[TieredItem], reliability: TextModel, toxicity: TextModel, scorer: RiskScorer
+    items: Sequence[RiskItem], reliability: TextModel, toxicity: TextModel, scorer: RiskScorer
 ) -> list[SignalRow]:
     """Each item's signals, read as the classifier reads an item (title, then text)."""
     texts = [f"{item.title}\n{item.text}" for item in items]
@@ -98,7 +41,8 @@ def tiered_rows(
     for item, p_unreliable, p_toxic in zip(items, unreliable, toxic, strict=True):
         context = RiskContext(item.tier, float(p_unreliable), float(p_toxic))
         values = scorer.measure(item.title, item.text, context).values
-        rows.append(SignalRow(values, item.flag, group=item.group))
+        group = item.story or item.id or str(item.line)
+        rows.append(SignalRow(values, item.flag, group=group))
     return rows
 
 

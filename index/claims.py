@@ -539,6 +539,20 @@ class ClaimRegister:
                 texts[row["claim_id"]].append(row["item_text"])
         return texts
 
+    def rejected_texts(self) -> dict[str, list[str]]:
+        """Texts reviewers said do not repeat a claim (rejected suggestions), by claim: the
+        matcher keeps them as counter-examples."""
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT claim_id, item_text FROM claim_suggestions "
+                "WHERE status = 'rejected' ORDER BY claim_id, item_id"
+            ).fetchall()
+        rejected: dict[str, list[str]] = {}
+        for row in rows:
+            if row["item_text"]:
+                rejected.setdefault(row["claim_id"], []).append(row["item_text"])
+        return rejected
+
     @staticmethod
     def _require(db: sqlite3.Connection, claim_id: str) -> None:
         if db.execute("SELECT 1 FROM claims WHERE id = ?", (claim_id,)).fetchone() is None:

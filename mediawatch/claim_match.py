@@ -41,7 +41,7 @@ class RegisterMatcher:
             if version == self._version:
                 return
             texts = self.register.texts()
-            self._matcher = ClaimMatcher(texts, self.settings)
+            self._matcher = ClaimMatcher(texts, self.settings, self.register.rejected_texts())
             self._statements = {claim_id: variants[0] for claim_id, variants in texts.items()}
             self._version = version
         log.info("claims_register_loaded", claims=len(texts), version=version)
