@@ -19,7 +19,8 @@ by what each release scores. The baseline column is computed in this tree: the r
 model alone (risk) and the plain bigram rule (claims).
 
     python -m bench.heldout [--sets DIR] [--data-dir ../shared/data] [--dev]
-                            [--release 7f68b56] [--release-threshold 0.5] [--json FILE]
+                            [--written tests/data/heldout] [--release 7f68b56]
+                            [--release-threshold 0.5] [--json FILE]
 """
 
 from __future__ import annotations
@@ -77,7 +78,7 @@ class ClaimsSet:
     data: Path
 
 
-def held_out_sets(sets: Path, split: str) -> list[RiskSet | ClaimsSet]:
+def held_out_sets(sets: Path, split: str, written: Path = WRITTEN) -> list[RiskSet | ClaimsSet]:
     """The files to measure on: the built sets of ``split``, then the written set if present."""
     found: list[RiskSet | ClaimsSet] = [
         RiskSet(f"risk.{split}", sets / f"risk.{split}.jsonl"),
@@ -86,14 +87,14 @@ def held_out_sets(sets: Path, split: str) -> list[RiskSet | ClaimsSet]:
             f"claims.{split}", sets / f"claims.{split}.claims.jsonl", sets / f"claims.{split}.jsonl"
         ),
     ]
-    written = WRITTEN / f"lamdong.{split}.jsonl"
-    if written.is_file():
-        rows = [line.row for line in read_lines(written)]
+    items = written / f"lamdong.{split}.jsonl"
+    if items.is_file():
+        rows = [line.row for line in read_lines(items)]
         if all("flag" in row and "source_tier" in row for row in rows):
-            found.append(RiskSet(f"lamdong.{split} (risk)", written))
-        claims = WRITTEN / f"lamdong_claims.{split}.jsonl"
+            found.append(RiskSet(f"lamdong.{split} (risk)", items))
+        claims = written / f"lamdong_claims.{split}.jsonl"
         if claims.is_file():
-            found.append(ClaimsSet(f"lamdong.{split} (claims)", claims, written))
+            found.append(ClaimsSet(f"lamdong.{split} (claims)", claims, items))
     return found
 
 
@@ -216,6 +217,7 @@ def main(argv: Sequence[str] | None = None) -> dict:
     parser.add_argument("--sets", type=Path, help="Built sets (mediawatch heldout-sets --out)")
     parser.add_argument("--data-dir", type=Path, default=DATA_DIR)
     parser.add_argument("--dev", action="store_true", help="The dev files instead of test")
+    parser.add_argument("--written", type=Path, default=WRITTEN, help="The written set's folder")
     parser.add_argument("--release", default=RELEASE, help="The previous release's commit")
     parser.add_argument("--release-threshold", type=float, default=RELEASE_THRESHOLD)
     parser.add_argument("--json", type=Path, help="Also write every report here")
@@ -236,7 +238,7 @@ def main(argv: Sequence[str] | None = None) -> dict:
                 Tree(f"this tree ({commit}{dirty})", REPO_ROOT, Settings().review_threshold),
                 Tree(f"release {options.release}", release_root, options.release_threshold),
             ]
-            results = measure(held_out_sets(sets_dir, split), trees, scratch)
+            results = measure(held_out_sets(sets_dir, split, options.written), trees, scratch)
         finally:
             _git("worktree", "remove", "--force", str(release_root))
     seconds = round(time.monotonic() - started, 1)

@@ -393,6 +393,16 @@ def test_heldout_sets_split_real_data_with_nothing_crossing(tmp_path: Path):
     assert all((again / name).read_bytes() == (out / name).read_bytes() for name in files)
 
 
+def test_the_written_set_is_measured_for_risk_only_when_its_lines_are_flagged(tmp_path: Path):
+    write_jsonl(tmp_path / "lamdong.dev.jsonl", CLAIM_LINES)
+    write_jsonl(tmp_path / "lamdong_claims.dev.jsonl", CLAIMS)
+    found = heldout.held_out_sets(tmp_path / "sets", "dev", tmp_path)
+    assert [s.name for s in found] == [
+        "risk.dev", "risk.dev.unaccented", "claims.dev", "lamdong.dev (claims)"
+    ]  # fmt: skip
+    assert heldout.held_out_sets(tmp_path / "sets", "test", tmp_path)[-1].name == "claims.test"
+
+
 def press_ids(data: Path) -> set[str]:
     return {r["id"] for r in read_jsonl(data / "vfnd/train.jsonl.gz") if r.get("source_domain")}
 
@@ -413,15 +423,26 @@ def test_bench_measures_this_tree_and_a_release_side_by_side(tmp_path: Path, cap
     ])  # fmt: skip
     write_jsonl(sets / "claims.test.claims.jsonl", CLAIMS)
     write_jsonl(sets / "claims.test.jsonl", CLAIM_LINES)
-    report = heldout.main(
-        ["--sets", str(sets), "--release", "HEAD", "--json", str(tmp_path / "out.json")]
-    )
+    written = tmp_path / "written"
+    written.mkdir()
+    write_jsonl(written / "lamdong.test.jsonl", [
+        {**line, "claim_id": None} for line in RISK_LINES[:3]
+    ])  # fmt: skip
+    write_jsonl(written / "lamdong_claims.test.jsonl", CLAIMS)
+    report = heldout.main([
+        "--sets", str(sets), "--written", str(written), "--release", "HEAD",
+        "--json", str(tmp_path / "out.json"),
+    ])  # fmt: skip
     assert json.loads((tmp_path / "out.json").read_text("utf-8"))["sets"] == report["sets"]
-    assert list(report["sets"]) == ["risk.test", "risk.test.unaccented", "claims.test"]
+    assert list(report["sets"]) == [
+        "risk.test", "risk.test.unaccented", "claims.test", "lamdong.test (risk)",
+        "lamdong.test (claims)",
+    ]  # fmt: skip
+    sizes = {"risk": 8, "claims": 2, "lamdong": 3}
     for name, reports in report["sets"].items():
         ours, release = reports.values()
         assert list(reports)[1] == "release HEAD"
-        assert ours["n"] == release["n"] == (8 if name.startswith("risk") else 2)
+        assert ours["n"] == release["n"] == sizes[name.split(".")[0]]
         assert "baseline" in ours and "baseline" in release
     # This tree's scores are those of the CLI on the same file.
     cli = run_cli("evaluate", "--task", "risk", "--data", sets / "risk.test.jsonl")
