@@ -203,6 +203,7 @@ def table(name: str, reports: dict[str, dict]) -> str:
         values = [read(report) for report in reports.values()] + [read(baseline)]
         shown = [str(v) if isinstance(v, int) else _figure(v) for v in values]
         lines.append(f"| {label} | " + " | ".join(shown) + " |")
+    lines += ["", f"baseline: {baseline['scored_by']}"]
     return "\n".join(lines)
 
 
