@@ -25,7 +25,7 @@ from pathlib import Path
 import structlog
 
 from classifier.claim_matching import ClaimMatcher, bigrams, matching_form
-from classifier.evaluate import Line, read_lines
+from classifier.evaluate import Line, read_lines, share
 from mediawatch.config import Settings
 from mediawatch.model import ClaimLinkStatus
 
@@ -109,10 +109,6 @@ def read_claim_items(path: Path, claims: Mapping[str, str], claims_path: Path) -
     return [_claim_item(line, claims, claims_path) for line in read_lines(path)]
 
 
-def _share(part: int, whole: int) -> float | None:
-    return round(part / whole, 4) if whole else None
-
-
 def _rates(items: Sequence[ClaimItem], found: Sequence[Sequence[Found]], linked_only: bool) -> dict:
     pairs = [
         (item, match)
@@ -127,8 +123,8 @@ def _rates(items: Sequence[ClaimItem], found: Sequence[Sequence[Found]], linked_
         for item, matches in repeats
     )
     return {
-        "precision": _share(right, len(pairs)),
-        "recall": _share(caught, len(repeats)),
+        "precision": share(right, len(pairs)),
+        "recall": share(caught, len(repeats)),
         "matches": len(pairs),
         "right": right,
     }

@@ -56,6 +56,11 @@ class Line:
         raise self.error("trường 'id' phải là chuỗi hoặc số", "'id' must be a string or number")
 
 
+def share(part: int, whole: int) -> float | None:
+    """``part / whole`` to four places; ``None`` when there is nothing to count."""
+    return round(part / whole, 4) if whole else None
+
+
 def read_lines(path: Path) -> list[Line]:
     """Every object of a JSON Lines file (``.gz`` too); an empty or unreadable file is refused,
     so a figure is never computed on nothing."""

@@ -22,7 +22,7 @@ from pathlib import Path
 import structlog
 from sklearn.metrics import roc_auc_score
 
-from classifier.evaluate import Line, read_lines
+from classifier.evaluate import Line, read_lines, share
 from classifier.service import Classifier, ItemToClassify
 from mediawatch.config import Settings
 from mediawatch.model import SourceTier
@@ -83,10 +83,6 @@ def read_risk_items(path: Path) -> list[RiskItem]:
     return [_risk_item(line) for line in read_lines(path)]
 
 
-def _share(part: int, whole: int) -> float | None:
-    return round(part / whole, 4) if whole else None
-
-
 def queue_rates(flags: Sequence[bool], scores: Sequence[float], threshold: float) -> dict:
     """Recall and false-flag rate of "score ≥ threshold", and the ranking's ROC-AUC.
 
@@ -100,8 +96,8 @@ def queue_rates(flags: Sequence[bool], scores: Sequence[float], threshold: float
         "n": len(flags),
         "positives": positives,
         "queued": sum(queued),
-        "recall": _share(caught, positives),
-        "false_flag_rate": _share(false_flags, len(flags) - positives),
+        "recall": share(caught, positives),
+        "false_flag_rate": share(false_flags, len(flags) - positives),
         "roc_auc": (
             round(float(roc_auc_score(flags, scores)), 4) if 0 < positives < len(flags) else None
         ),
