@@ -36,9 +36,10 @@ class Line:
         return EvaluationError(f"{self.path}:{self.number}: {vietnamese} ({english})")
 
     def string(self, name: str, *, required: bool = True) -> str | None:
-        """The non-empty string field ``name``; ``None`` when optional and absent or null."""
+        """The non-empty string field ``name``; ``None`` when optional and absent, null or
+        empty (a social post has no title: ``"title": ""`` says so)."""
         value = self.row.get(name)
-        if value is None and not required:
+        if not required and (value is None or value == ""):
             return None
         if value is None:
             raise self.error(f"thiếu trường '{name}'", f"missing field '{name}'")
