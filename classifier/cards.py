@@ -140,7 +140,7 @@ def write_embeddings_card_markdown(card: EmbeddingCard, directory: Path) -> Path
         f"--out classifier/models --seed {card.seed}`",
         "",
         f"## Data ({card.data.get('split')} splits only, {card.tokens} words; "
-        f"words per text capped at {card.data.get('max_words_per_text')})",
+        f"{_cap(card.data.get('max_words_per_text'))})",
         "",
         "| data set | texts | words |",
         "| --- | ---: | ---: |",
@@ -165,3 +165,9 @@ def write_embeddings_card_markdown(card: EmbeddingCard, directory: Path) -> Path
         "of 2017–2021, reviews): newer names and slang fall back to their character n-grams."
     )
     return _write(directory, card.task, lines, use)
+
+
+def _cap(max_words: int | None) -> str:
+    if max_words is None:
+        return "whole texts (the data sets cut them at 4,000 characters)"
+    return f"the first {max_words} words of each text"

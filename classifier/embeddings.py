@@ -139,6 +139,7 @@ class WordVectors:
             np.float32
         )
         self._matrix = unit_rows(dequantise(arrays["word_q"], arrays["word_scale"]))
+        self._matrix.flags.writeable = False  # rows are handed out: nobody may change them
         self._bucket_ids = arrays["bucket_ids"]
         self._common = arrays["common"].astype(np.float32)
         self._oov: dict[str, np.ndarray] = {}
@@ -188,6 +189,7 @@ class WordVectors:
         found = self._oov.get(word)
         if found is None:
             found = self._subword_vector(word)
+            found.flags.writeable = False
             if len(self._oov) >= MAX_CACHED_WORDS:
                 self._oov = {}
             self._oov[word] = found
@@ -197,8 +199,9 @@ class WordVectors:
         card = self.card
         hashes = np.array(ngram_hashes(word, card.min_n, card.max_n, card.buckets), np.int64)
         # Every hash with a shipped row, duplicates included: gensim sums them as often.
-        found = np.isin(hashes, self._bucket_ids)
-        rows = np.searchsorted(self._bucket_ids, hashes[found])
+        ids = self._bucket_ids
+        rows = np.minimum(np.searchsorted(ids, hashes), max(len(ids) - 1, 0))
+        rows = rows[ids[rows] == hashes] if len(ids) else rows[:0]
         if not len(rows):
             return np.zeros(self.dims, np.float32)
         summed = dequantise(self._arrays["bucket_q"][rows], self._arrays["bucket_scale"][rows])

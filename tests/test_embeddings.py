@@ -8,6 +8,7 @@ import json
 import random
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import numpy as np
@@ -126,6 +127,22 @@ def test_a_misspelt_word_outside_the_vocabulary_is_near_its_word(trained):
     }
     closest_other = max(typo @ vectors.vector(word) for word in topic_words)
     assert typo @ vectors.vector("nguyen") > closest_other + 0.1
+
+
+def test_vectors_handed_out_cannot_be_changed_by_the_caller(trained):
+    vectors, _out = trained
+    for word in ("xang", "nguyeen"):
+        with pytest.raises(ValueError, match="read-only"):
+            vectors.vector(word)[0] = 1.0
+
+
+def test_words_outside_the_vocabulary_cost_microseconds():
+    vectors = shipped_word_vectors()
+    words = [f"zq{i}x{i * 7}uong" for i in range(2000)]
+    started = time.perf_counter()
+    rows = vectors.words(" ".join(words))
+    assert time.perf_counter() - started < 2.0  # 0.03 s measured; 16 s with np.isin
+    assert rows.shape == (2000, vectors.dims) and np.all(np.any(rows, axis=1))
 
 
 def test_a_word_with_no_trained_ngram_has_a_zero_vector(trained):
