@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from classifier.embeddings import EmbeddingCard
 from classifier.linear import ModelCard
 from classifier.risk import RiskWeights
 from classifier.train import CALIBRATION_KEY, CURVE_KEY
@@ -39,14 +40,17 @@ def write_card_markdown(card: ModelCard, directory: Path) -> Path:
         for metric, value in metrics.items():
             lines.append(f"| {split} | {metric} | {value} |")
     lines += _calibration_lines(card)
-    lines += [
-        "",
+    use = (
         "Use: a signal for people, never a verdict. Domain shift is large (the data sets "
-        "above versus provincial news and today's social posts): expect lower scores there.",
-        "",
-    ]
-    path = directory / f"{card.task}.card.md"
-    path.write_text("\n".join(lines), encoding="utf-8")
+        "above versus provincial news and today's social posts): expect lower scores there."
+    )
+    return _write(directory, card.task, lines, use)
+
+
+def _write(directory: Path, task: str, lines: list[str], use: str) -> Path:
+    """``<task>.card.md``: the lines, then the paragraph on what the model is for."""
+    path = directory / f"{task}.card.md"
+    path.write_text("\n".join([*lines, "", use, ""]), encoding="utf-8")
     return path
 
 
@@ -115,3 +119,55 @@ def _calibration_lines(card: ModelCard) -> list[str]:
             *(f"| {b['mean_predicted']} | {b['observed']} | {b['count']} |" for b in curve["bins"]),
         ]
     return lines
+
+
+def write_embeddings_card_markdown(card: EmbeddingCard, directory: Path) -> Path:
+    """The word vectors' card: how they were trained, on what, and the checks they passed."""
+    metrics = card.metrics
+    lines = [
+        f"# Model card: {card.task}",
+        "",
+        f"- version: `{card.version}`",
+        f"- trained: {card.trained_at} with seed {card.seed} in {card.training_seconds} s",
+        f"- method: {card.notes}",
+        f"- gensim FastText {card.method}: {card.dims} dimensions, window {card.window}, "
+        f"{card.epochs} epochs, words seen at least {card.min_count} times",
+        f"- vocabulary {card.vocabulary} folded words; character n-grams "
+        f"{card.min_n}..{card.max_n} hashed into {card.buckets} buckets, "
+        f"{card.bucket_rows} of them trained and shipped",
+        f"- file: {card.size_bytes} bytes, SHA-256 `{card.sha256}`",
+        f"- rebuild: `mediawatch train-embeddings --data-dir {card.data.get('directory')} "
+        f"--out classifier/models --seed {card.seed}`",
+        "",
+        f"## Data ({card.data.get('split')} splits only, {card.tokens} words; "
+        f"{_cap(card.data.get('max_words_per_text'))})",
+        "",
+        "| data set | texts | words |",
+        "| --- | ---: | ---: |",
+        *(
+            f"| {name} | {info['texts']} | {info['words']} |"
+            for name, info in card.data.get("datasets", {}).items()
+        ),
+        "",
+        "## Checks",
+        "",
+        "| check | value |",
+        "| --- | ---: |",
+    ]
+    for name, value in metrics.items():
+        if isinstance(value, dict):
+            lines += [f"| {name}: {key} | {item} |" for key, item in value.items()]
+        else:
+            lines.append(f"| {name} | {value} |")
+    use = (
+        "Use: a semantic similarity beside the lexical one in claim matching; people decide. "
+        "The vectors know the words of the training texts (press of 2003–2006, social posts "
+        "of 2017–2021, reviews): newer names and slang fall back to their character n-grams."
+    )
+    return _write(directory, card.task, lines, use)
+
+
+def _cap(max_words: int | None) -> str:
+    if max_words is None:
+        return "whole texts (the data sets cut them at 4,000 characters)"
+    return f"the first {max_words} words of each text"

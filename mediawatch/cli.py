@@ -409,6 +409,54 @@ def train(
             console.print(f"  mediawatch models use {model.task} {model.version}")
 
 
+@app.command("train-embeddings")
+def train_embeddings_command(
+    data_dir: Annotated[
+        Path, typer.Option(help="Dữ liệu gán nhãn, chỉ tập train (labelled data, train splits)")
+    ] = Path("../shared/data"),
+    out: Annotated[
+        Path, typer.Option(help="Thư mục ghi embeddings.npz và thẻ (where to write the files)")
+    ] = Path("classifier/models"),
+    seed: Annotated[int, typer.Option(help="Hạt ngẫu nhiên (seed)")] = 13,
+    dims: Annotated[int, typer.Option(help="Số chiều vectơ (dimensions)")] = 100,
+    epochs: Annotated[int, typer.Option(help="Số lượt qua dữ liệu (epochs)")] = 5,
+    max_words: Annotated[
+        int | None,
+        typer.Option(help="Chỉ lấy ngần này từ đầu mỗi văn bản (words kept per text)"),
+    ] = None,
+) -> None:
+    """Huấn luyện vectơ từ cho so khớp khẳng định (train the word vectors claim matching
+    uses): gensim FastText on the folded train texts, a few minutes on two cores."""
+    from classifier.train import DataFileError
+    from classifier.train_embeddings import train_embeddings
+
+    if not data_dir.is_dir():
+        console.print(f"[red]Không có dữ liệu (no data) tại {escape(str(data_dir))}[/red]")
+        raise typer.Exit(2)
+    with Progress(console=console) as progress:
+        bar = progress.add_task("Huấn luyện vectơ từ (training word vectors)", total=epochs)
+        try:
+            vectors = train_embeddings(
+                data_dir,
+                out,
+                seed=seed,
+                dims=dims,
+                epochs=epochs,
+                max_words=max_words,
+                on_epoch=lambda done, _total: progress.update(bar, completed=done),
+            )
+        except (FileNotFoundError, DataFileError, OSError, ValueError) as error:
+            log.error("train_embeddings_failed", data=str(data_dir), error=str(error))
+            console.print(f"[red]{escape(str(error))}[/red]")
+            raise typer.Exit(1) from error
+    card = vectors.card
+    console.print(
+        f"Đã ghi (written) {out / 'embeddings.npz'}: {card.size_bytes} byte, "
+        f"{card.vocabulary} từ (words), {card.dims} chiều (dims), {card.tokens} từ huấn luyện "
+        f"(training words), {card.training_seconds} s"
+    )
+
+
 models_app = typer.Typer(help="Model versions: list them, choose the one in use.")
 app.add_typer(models_app, name="models")
 
