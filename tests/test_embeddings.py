@@ -314,3 +314,16 @@ def test_the_shipped_vectors_match_their_card():
     claim = vectors.sentence(matching_form("Đèo Bảo Lộc sẽ bị đóng cửa vĩnh viễn vì sạt lở"))
     unrelated = vectors.sentence(matching_form("Giá cà phê giảm mạnh, nông dân lo lắng"))
     assert reworded @ claim > reworded @ unrelated + 0.2
+
+
+def test_the_command_names_the_file_and_line_of_a_broken_text(tmp_path):
+    path = tmp_path / "data" / "vihsd" / "train.jsonl.gz"
+    path.parent.mkdir(parents=True)
+    with gzip.open(path, "wt", encoding="utf-8") as out:
+        out.write(json.dumps({"id": "1", "text": "giá xăng tăng", "label": "clean"}) + "\n")
+        out.write("{not json\n")
+    result = _cli("train-embeddings", "--data-dir", str(path.parents[1]), "--out", str(tmp_path))
+    assert result.returncode == 1
+    assert f"{path}:2: not JSON" in result.stdout.replace("\n", "")
+    assert "train_embeddings_failed" in result.stderr
+    assert not (tmp_path / "embeddings.npz").exists()
