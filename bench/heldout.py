@@ -41,8 +41,7 @@ from classifier.claims_evaluation import (
     Found,
     LexicalBaseline,
     claims_report,
-    read_claim_items,
-    read_claims,
+    read_register,
 )
 from classifier.evaluate import read_lines
 from classifier.heldout_sets import write_heldout_sets
@@ -158,8 +157,7 @@ def measure(sets: list[RiskSet | ClaimsSet], trees: list[Tree], scratch: Path) -
             items = read_risk_items(chosen.data)
             results[chosen.name] = {t.name: measure_risk(t, items, scratch) for t in trees}
         else:
-            claims = read_claims(chosen.claims)
-            texts = read_claim_items(chosen.data, claims, chosen.claims)
+            claims, texts = read_register(chosen.claims, chosen.data)
             results[chosen.name] = {
                 t.name: measure_claims(t, claims, texts, scratch) for t in trees
             }

@@ -16,6 +16,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from pathlib import Path
 
 import numpy as np
 from sklearn.linear_model import LogisticRegression
@@ -23,7 +24,12 @@ from sklearn.metrics import average_precision_score
 from sklearn.model_selection import GroupKFold
 
 from classifier.claim_matching import PAIR_FEATURES, ClaimMatcher, MatchingModel, pair_features
-from classifier.claims_evaluation import ClaimItem, Found, match_rates
+from classifier.claims_evaluation import (
+    ClaimItem,
+    Found,
+    match_rates,
+    read_register,
+)
 from classifier.embeddings import WordVectors
 from mediawatch.config import ClaimSettings
 
@@ -42,6 +48,13 @@ class LabelledSet:
     claims: dict[str, str]
     items: list[ClaimItem]
     chooses_thresholds: bool
+
+
+def read_labelled_set(
+    name: str, claims_path: Path, data_path: Path, chooses_thresholds: bool
+) -> LabelledSet:
+    claims, items = read_register(claims_path, data_path)
+    return LabelledSet(name, claims, items, chooses_thresholds)
 
 
 @dataclass
@@ -105,7 +118,8 @@ def rates_at(
 
 def choose_thresholds(texts: Sequence[_Text], probabilities: np.ndarray) -> tuple[float, float]:
     """The lowest link threshold with precision ≥ 0.95 and the highest suggest threshold
-    (not above it) with surfaced recall ≥ 0.9, on ``probabilities`` of ``texts``' pairs."""
+    (not above it) with surfaced recall ≥ 0.9, on ``probabilities`` of ``texts``' pairs;
+    where no threshold reaches that recall, the one with the best F1 of surfaced matches."""
     link = next(
         (
             t
@@ -114,17 +128,19 @@ def choose_thresholds(texts: Sequence[_Text], probabilities: np.ndarray) -> tupl
         ),
         THRESHOLDS[-1],
     )
-    suggest = next(
-        (
-            t
-            for t in reversed(THRESHOLDS)
-            if t <= link
-            and (rates_at(texts, probabilities, link, t)["surfaced"]["recall"] or 0)
-            >= SURFACED_RECALL
-        ),
-        THRESHOLDS[0],
-    )
-    return link, suggest
+    surfaced = {
+        t: rates_at(texts, probabilities, link, t)["surfaced"] for t in THRESHOLDS if t <= link
+    }
+    reaching = [t for t, rates in surfaced.items() if (rates["recall"] or 0) >= SURFACED_RECALL]
+    if reaching:
+        return link, max(reaching)
+    # Out of reach: the suggestions a reviewer gains most from, by F1 of surfaced matches.
+    return link, max(surfaced, key=lambda t: _f1(surfaced[t]))
+
+
+def _f1(rates: dict) -> float:
+    precision, recall = rates["precision"] or 0.0, rates["recall"] or 0.0
+    return 2 * precision * recall / (precision + recall) if precision + recall else 0.0
 
 
 def _out_of_fold(
@@ -166,7 +182,7 @@ def fit_matching_model(
             "sets": {s.name: {"claims": len(s.claims), "texts": len(s.items)} for s in sets},
             "pairs": len(y),
             "repeating_pairs": int(y.sum()),
-            "word_vectors": vectors.version,
+            "word_vectors": vectors.card.version,
         },
         metrics={
             "regularisation_average_precision": {str(c): round(s, 4) for c, s in scores.items()},

@@ -14,7 +14,8 @@ statement or an item already linked to it) is described by a few measures
 - ``semantic`` and ``aligned``: the meaning, through word vectors trained in the project
   (``classifier/embeddings.py``): the cosine of the two texts' weighted mean vectors, and how
   well each word of the shorter text finds a word of like meaning in the longer one
-  ("chặn" for "đóng", "núi lở" for "sạt lở"), which rewordings keep and topics alone do not;
+  ("chặn" for "đóng", "núi lở" for "sạt lở"), which rewordings keep and topics alone do not,
+  and the weighted share of its words that find one at a firm cosine (``aligned_share``);
 - ``missing_numbers``, ``missing_names``: numbers and names of the claim the item does not
   have (another date, place or person is another claim);
 - ``refutes``: the item uses rebuttal wording ("không đúng sự thật", "bác bỏ") that the claim's
@@ -31,6 +32,7 @@ matching one item against thousands of claims scores only a few dozen pairs.
 
 from __future__ import annotations
 
+import heapq
 import re
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
@@ -41,7 +43,7 @@ from pathlib import Path
 import numpy as np
 from pydantic import BaseModel, Field
 
-from classifier.embeddings import WordVectors, shipped_vectors
+from classifier.embeddings import WordVectors, shipped_word_vectors
 from mediawatch.config import ClaimSettings
 from mediawatch.model import ClaimLink, ClaimLinkStatus
 from mediawatch.text import (
@@ -59,26 +61,47 @@ REBUTTAL_PHRASES = (
     "sai sự thật",
     "không đúng sự thật",
     "không chính xác",
+    "là không đúng",
     "thông tin sai",
+    "sai lệch",
     "thông tin thất thiệt",
+    "tin thất thiệt",
     "tin giả",
     "tin đồn thất thiệt",
     "là tin đồn",
+    "chỉ là tin đồn",
     "bác bỏ",
+    "bác tin",
+    "phủ nhận",
     "bịa đặt",
     "xuyên tạc",
     "đính chính",
     "không có chuyện",
     "khẳng định không",
+    "khẳng định thông tin",
+    "khẳng định đây là",
     "hoàn toàn không",
     "không hề có",
     "chưa từng có",
     "không có căn cứ",
+    "không có cơ sở",
+    "không có bất kỳ",
+    "không có kế hoạch",
+    "chưa có kế hoạch",
+    "không có chủ trương",
+    "chưa có chủ trương",
+    "trước thông tin",
+    "liên quan đến thông tin",
+    "liên quan thông tin",
     "đừng tin",
     "không nên tin",
+    "không hoang mang",
+    "tránh hoang mang",
+    "không tiếp tay",
     "cảnh giác với thông tin",
     "xử phạt",
     "xử lý người đăng",
+    "xử lý nghiêm",
 )
 NEGATIONS = frozenset({"khong", "chua", "chang", "cha", "deo", "ko", "k", "kg"})
 # A text of fewer bigrams than this says too little to be matched on (one or two words).
@@ -87,11 +110,15 @@ MIN_BIGRAMS = 3
 LEXICAL_CANDIDATES = 20
 SEMANTIC_CANDIDATES = 10
 
+# A word of the shorter text has its like in the longer one at this cosine ("chặn" and "cấm").
+ALIGNED_AT = 0.75
 PAIR_FEATURES = (
     "lexical",
     "content",
     "semantic",
+    "best_sentence",
     "aligned",
+    "aligned_share",
     "missing_numbers",
     "missing_names",
     "refutes",
@@ -99,6 +126,7 @@ PAIR_FEATURES = (
 )
 
 _rebuttal = PhraseMatcher(REBUTTAL_PHRASES)
+_SENTENCE_END = re.compile(r"(?<=[.!?…])\s+|\n+")
 _NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
 _NAME = re.compile(r"(?<![.!?:]\s)(?<!^)\b[A-ZĐÂĂÊÔƠƯÁÀẢÃẠ][\wÀ-ỹ]+")
 
@@ -122,6 +150,12 @@ def refutes(form: str) -> bool:
     return bool(_rebuttal.find(form, form))
 
 
+def _pieces(text: str) -> list[str]:
+    """The sentences of a text: a post states a claim in one of them, amid greetings and
+    advice that blur the whole text's vector."""
+    return [piece for piece in _SENTENCE_END.split(normalize(text)) if len(piece.split()) >= 3]
+
+
 def _names(text: str) -> frozenset[str]:
     """Capitalised words not opening a sentence (places, people, bodies), folded."""
     return frozenset(matching_form(match.group()) for match in _NAME.finditer(normalize(text)))
@@ -142,18 +176,19 @@ class ScoredText:
     word_vectors: np.ndarray  # one unit row per distinct word
     word_weights: np.ndarray
     vector: np.ndarray  # the weighted mean, unit length
+    pieces: np.ndarray  # the same for each sentence, one unit row each
 
     @classmethod
     def of(cls, text: str, vectors: WordVectors) -> ScoredText:
         form = matching_form(text)
         words = tuple(form.split())
         distinct = list(dict.fromkeys(words))
-        matrix = vectors.word_vectors(distinct)
-        weights = vectors.word_weights(distinct)
-        mean = weights @ matrix if len(distinct) else np.zeros(vectors.dim, dtype=np.float32)
-        # What every text shares (the corpus's common direction) says nothing about this one.
-        mean = mean - (mean @ vectors.common) * vectors.common
-        norm = float(np.linalg.norm(mean))
+        matrix = (
+            np.stack([vectors.vector(word) for word in distinct])
+            if distinct
+            else np.zeros((0, vectors.dims), dtype=np.float32)
+        )
+        weights = np.array([vectors.weight(word) for word in distinct], dtype=np.float32)
         return cls(
             form=form,
             grams=bigrams(form),
@@ -165,7 +200,11 @@ class ScoredText:
             negates=any(word in NEGATIONS for word in words),
             word_vectors=matrix,
             word_weights=weights,
-            vector=mean / norm if norm else mean,
+            vector=vectors.sentence(form),
+            pieces=np.stack(
+                [vectors.sentence(matching_form(piece)) for piece in _pieces(text)]
+                or [np.zeros(vectors.dims, dtype=np.float32)]
+            ),
         )
 
 
@@ -175,7 +214,7 @@ def _weighted_share(base: ScoredText, other: ScoredText) -> float:
     if not total:
         return 0.0
     index = {word: i for i, word in enumerate(dict.fromkeys(base.words))}
-    shared = [index[word] for word in base.unique_words & other.unique_words]
+    shared = sorted(index[word] for word in base.unique_words & other.unique_words)
     return float(base.word_weights[shared].sum()) / total
 
 
@@ -188,6 +227,16 @@ def _aligned(base: ScoredText, other: ScoredText) -> float:
     return float(base.word_weights @ best) / total
 
 
+def _aligned_share(base: ScoredText, other: ScoredText) -> float:
+    """Weighted share of ``base``'s words that ``other`` has in like meaning (cosine at least
+    ``ALIGNED_AT``): a firmer reading of ``_aligned``, which near misses inflate."""
+    total = float(base.word_weights.sum())
+    if not total or not len(other.word_vectors):
+        return 0.0
+    best = (base.word_vectors @ other.word_vectors.T).max(axis=1)
+    return float(base.word_weights @ (best >= ALIGNED_AT)) / total
+
+
 def pair_features(item: ScoredText, variant: ScoredText) -> np.ndarray:
     """The measures of ``PAIR_FEATURES`` for an item against one text of a claim."""
     shorter, longer = (item, variant) if len(item.grams) < len(variant.grams) else (variant, item)
@@ -198,7 +247,12 @@ def pair_features(item: ScoredText, variant: ScoredText) -> np.ndarray:
             lexical,
             _weighted_share(shorter, longer),
             float(item.vector @ variant.vector),
+            max(
+                float((item.pieces @ variant.vector).max()),
+                float((variant.pieces @ item.vector).max()),
+            ),
             _aligned(shorter, longer),
+            _aligned_share(shorter, longer),
             len(numbers - item.numbers) / len(numbers) if numbers else 0.0,
             len(names - item.unique_words) / len(names) if names else 0.0,
             float(item.refutes and not variant.refutes),
@@ -264,7 +318,7 @@ class ClaimMatcher:
         model: MatchingModel | None = None,
     ) -> None:
         self.settings = settings
-        self.vectors = vectors or shipped_vectors()
+        self.vectors = vectors or shipped_word_vectors()
         self._model = model
         self.variants: list[_Variant] = []
         self._postings: dict[str, list[int]] = {}
@@ -283,7 +337,7 @@ class ClaimMatcher:
         self._matrix = (
             np.vstack([v.text.vector for v in self.variants])
             if self.variants
-            else np.zeros((0, self.vectors.dim), dtype=np.float32)
+            else np.zeros((0, self.vectors.dims), dtype=np.float32)
         )
 
     def __len__(self) -> int:
@@ -305,7 +359,9 @@ class ClaimMatcher:
         shared: Counter[int] = Counter()
         for gram in item.grams:
             shared.update(self._postings.get(gram, ()))
-        chosen = {index for index, _count in shared.most_common(LEXICAL_CANDIDATES)}
+        # Ties broken by position, not by the order sets happen to iterate in.
+        most = heapq.nsmallest(LEXICAL_CANDIDATES, shared.items(), key=lambda kv: (-kv[1], kv[0]))
+        chosen = {index for index, _count in most}
         if len(self._matrix):
             cosines = self._matrix @ item.vector
             nearest = min(SEMANTIC_CANDIDATES, len(cosines))

@@ -19,7 +19,7 @@ with the same code.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import structlog
@@ -107,6 +107,26 @@ def _claim_item(line: Line, claims: Mapping[str, str], claims_path: Path) -> Cla
 
 def read_claim_items(path: Path, claims: Mapping[str, str], claims_path: Path) -> list[ClaimItem]:
     return [_claim_item(line, claims, claims_path) for line in read_lines(path)]
+
+
+def read_register(claims_path: Path, data_path: Path) -> tuple[dict[str, str], list[ClaimItem]]:
+    """The claims as the register holds them and the labelled texts against them.
+
+    The register keeps one claim per statement (its dedupe key): two ids with the same
+    statement in words are one claim, the first id, and texts labelled with the other are
+    counted against it, as a register fed both would link them."""
+    claims = read_claims(claims_path)
+    items = read_claim_items(data_path, claims, claims_path)
+    first: dict[str, str] = {}
+    alias = {
+        claim_id: first.setdefault(matching_form(statement), claim_id)
+        for claim_id, statement in claims.items()
+    }
+    kept = {claim_id: claims[claim_id] for claim_id in dict.fromkeys(alias.values())}
+    items = [
+        replace(item, claim_id=alias[item.claim_id]) if item.claim_id else item for item in items
+    ]
+    return kept, items
 
 
 def _rates(items: Sequence[ClaimItem], found: Sequence[Sequence[Found]], linked_only: bool) -> dict:
@@ -243,8 +263,7 @@ class LexicalBaseline:
 
 def evaluate_claims_file(claims_path: Path, data_path: Path, settings: Settings) -> dict:
     """The claims evaluation of the labelled texts at ``data_path`` against the claims file."""
-    claims = read_claims(claims_path)
-    items = read_claim_items(data_path, claims, claims_path)
+    claims, items = read_register(claims_path, data_path)
     matcher = ClaimMatcher(
         claims={claim_id: [statement] for claim_id, statement in claims.items()},
         settings=settings.claims,

@@ -163,9 +163,7 @@ def _train_from_labels(
         progress(RISK)
         reliability_model = LinearTextModel.load(staging, "reliability")
         toxicity = load_task_model(registry.directory_for("toxicity"), "toxicity")
-        risk = _fit_risk(
-            data, reliability_model, toxicity, staging, seed, labels.risk, risk_tuning
-        )
+        risk = _fit_risk(data, reliability_model, toxicity, staging, seed, labels.risk, risk_tuning)
         trained += [_register(registry, staging, reliability), _register(registry, staging, risk)]
     else:
         not_trained.append(

@@ -26,12 +26,14 @@ WORDING_SIGNALS = (
     "call_to_share",
     "unverified_source",
     "leaked_document",
+    "policy_change",
     "absolute_claim",
     "impersonation",
     "scam",
 )
 SIGNALS = (
     "unreliable_model",
+    "model_without_diacritics",
     *WORDING_SIGNALS,
     "toxicity",
     "source_tier",
@@ -42,10 +44,12 @@ SIGNALS = (
 # The code each signal's reason carries (stored with items; the web page highlights wording).
 REASON_CODES = {
     "unreliable_model": "model_unreliable",
+    "model_without_diacritics": "model_unreliable_without_diacritics",
     "sensational": "sensational_wording",
     "call_to_share": "call_to_share",
     "unverified_source": "unverified_source_phrasing",
     "leaked_document": "leaked_document_framing",
+    "policy_change": "claimed_policy_change",
     "absolute_claim": "absolute_claim",
     "impersonation": "impersonates_authority",
     "scam": "scam_request",
@@ -194,6 +198,9 @@ class RiskScorer:
         families = self.lexicon.families
         values = {
             "unreliable_model": context.unreliable_probability,
+            # The model read mostly accented text: typed without diacritics, everyday posts
+            # look unreliable to it, and the fit learns how far to trust it there.
+            "model_without_diacritics": 0.0 if cues.accented else context.unreliable_probability,
             **{group: self.cues.strength(cues, group) for group in WORDING_SIGNALS},
             "toxicity": context.toxicity_probability,
             "source_tier": TIER_STRENGTH[context.tier],
@@ -208,6 +215,8 @@ class RiskScorer:
             },
             "unreliable_model": "Mô hình độ tin cậy đánh giá nội dung có khả năng không đáng tin "
             f"({context.unreliable_probability:.0%})",
+            "model_without_diacritics": "Mô hình độ tin cậy, trên văn bản không dấu "
+            f"({context.unreliable_probability:.0%})",
             "toxicity": f"Ngôn từ xúc phạm, thù địch (mô hình: {context.toxicity_probability:.0%})",
             "source_tier": f"Loại nguồn: {TIER_LABEL_VI[context.tier]}",
             "story_growth": "Câu chuyện đang lan nhanh",
@@ -216,6 +225,10 @@ class RiskScorer:
         evidence = {
             "unreliable_model": [
                 f"xác suất {context.unreliable_probability:.2f} · mô hình "
+                f"{versions.get('reliability', '?')}"
+            ],
+            "model_without_diacritics": [
+                f"xác suất {context.unreliable_probability:.2f} · văn bản không dấu · mô hình "
                 f"{versions.get('reliability', '?')}"
             ],
             **{group: quotes for group, quotes in wording.items()},

@@ -71,7 +71,7 @@ LABELLED_REFERENCE = {name: 0.0 for name in SIGNALS} | {
 # Model probabilities are centred on their mean over the training rows: a reason "the model
 # finds it unreliable (16%)" must not appear for an item the model finds less suspect than
 # the average post.
-CENTRED_ON_MEAN = ("unreliable_model", "toxicity")
+CENTRED_ON_MEAN = ("unreliable_model", "model_without_diacritics", "toxicity")
 SHRUNK_TO_ALONE = (
     *(name for name in WORDING_SIGNALS if name not in STATED_WORDING_PRIORS),
     "toxicity",
@@ -79,8 +79,6 @@ SHRUNK_TO_ALONE = (
 ALONE_PRIOR_STRENGTH = 20.0
 WEAK_PRIOR_STRENGTH = 1.0
 FOLDS = 5
-
-
 
 
 def _out_of_fold_probabilities(

@@ -26,7 +26,7 @@ TARGET_RECALL = 0.9
 # ...while at most this share of those that should not is flagged.
 MAX_FALSE_FLAG_RATE = 0.1
 # Weights of a tuning item against one item of the reliability data, tried by cross-validation.
-TUNING_WEIGHTS = (1.0, 3.0, 10.0, 30.0)
+TUNING_WEIGHTS = (1.0, 3.0, 10.0, 30.0, 100.0, 300.0)
 FOLDS = 5
 
 

@@ -409,6 +409,64 @@ def train(
             console.print(f"  mediawatch models use {model.task} {model.version}")
 
 
+@app.command("train-matcher")
+def train_matcher_command(
+    data_dir: Annotated[
+        Path, typer.Option(help="Dữ liệu gán nhãn (labelled data): claim_pairs, phía dev")
+    ] = Path("../shared/data"),
+    written: Annotated[
+        Path, typer.Option(help="Bộ viết tay Lâm Đồng (the written set), phía dev")
+    ] = DEFAULT_RISK_TUNING.parent,
+    out: Annotated[
+        Path, typer.Option(help="Thư mục ghi claim_matching.json (where to write the model)")
+    ] = Path("classifier/models"),
+    seed: Annotated[int, typer.Option(help="Hạt ngẫu nhiên (seed)")] = 13,
+) -> None:
+    """Huấn luyện bộ so khớp khẳng định (fit the claim matcher): its pair measures' weights on
+    the dev sides of ViFactCheck and of the written Lâm Đồng set, thresholds chosen on the
+    latter out of fold. The test sides are never read."""
+    import tempfile
+
+    from classifier.claim_fit import fit_matching_model, read_labelled_set
+    from classifier.embeddings import shipped_word_vectors
+    from classifier.evaluate import EvaluationError
+    from classifier.heldout_sets import HeldoutSetsError, write_heldout_sets
+    from classifier.train import DataFileError
+
+    try:
+        with tempfile.TemporaryDirectory(prefix="mediawatch-sets-") as folder:
+            sets_dir = Path(folder)
+            write_heldout_sets(data_dir, sets_dir)
+            sets = [
+                read_labelled_set(
+                    "vifactcheck_dev",
+                    sets_dir / "claims.dev.claims.jsonl",
+                    sets_dir / "claims.dev.jsonl",
+                    chooses_thresholds=False,
+                ),
+                read_labelled_set(
+                    "lamdong_dev",
+                    written / "lamdong_claims.dev.jsonl",
+                    written / "lamdong.dev.jsonl",
+                    chooses_thresholds=True,
+                ),
+            ]
+            model = fit_matching_model(sets, shipped_word_vectors(), seed)
+    except (EvaluationError, HeldoutSetsError, DataFileError, OSError) as error:
+        log.error("train_matcher_failed", data=str(data_dir), error=str(error))
+        console.print(f"[red]{escape(str(error))}[/red]")
+        raise typer.Exit(1) from error
+    out.mkdir(parents=True, exist_ok=True)
+    model.save(out / "claim_matching.json")
+    chosen = model.metrics["out_of_fold_at_thresholds"]["lamdong_dev"]
+    console.print(
+        f"{model.version}: liên kết (link) ≥ {model.link_threshold}, gợi ý (suggest) ≥ "
+        f"{model.suggest_threshold}; ngoài fold (out of fold) trên lamdong_dev: link "
+        f"{chosen['link']['precision']}/{chosen['link']['recall']}, surfaced "
+        f"{chosen['surfaced']['precision']}/{chosen['surfaced']['recall']} (precision/recall)"
+    )
+
+
 @app.command("train-embeddings")
 def train_embeddings_command(
     data_dir: Annotated[

@@ -6,6 +6,7 @@ import math
 from datetime import timedelta
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from classifier.linear import LinearTextModel
@@ -221,3 +222,42 @@ def test_classification_carries_section_toxicity_and_signals(classifier):
     assert set(article.signals) == set(SIGNALS)
     assert set(article.model_versions) == {*TASKS, "risk"}
     assert set(REASON_CODES) == set(SIGNALS)
+
+
+def test_a_model_reason_appears_only_when_it_raises_the_risk_above_the_average_post():
+    """A reliability probability of 16 % on an item is below the average post's: it lowers
+    the risk, and "the model finds it unreliable (16%)" is no reason to look at it."""
+    risk_scorer = scorer()
+    reference = risk_scorer.weights.reference
+    assert 0.05 < reference["unreliable_model"] < 0.5 and 0 < reference["toxicity"] < 0.5
+    text = ("Thông báo", "Lịch cắt điện ngày mai tại phường 1, Đà Lạt, từ 7 giờ đến 11 giờ.")
+    low = RiskContext(SourceTier.SOCIAL, reference["unreliable_model"] * 0.8, 0.01)
+    high = RiskContext(SourceTier.SOCIAL, 0.9, reference["toxicity"] * 0.5)
+    low_codes = {r.code for r in risk_scorer.score(*text, low)[1]}
+    high_codes = {r.code for r in risk_scorer.score(*text, high)[1]}
+    assert "model_unreliable" not in low_codes and "toxic_wording" not in low_codes
+    assert "model_unreliable" in high_codes and "toxic_wording" not in high_codes
+
+
+def test_the_default_review_threshold_is_the_one_chosen_with_the_shipped_weights():
+    from mediawatch.config import Settings
+
+    weights = RiskWeights.load(SHIPPED_MODELS / RISK_WEIGHTS_FILE)
+    assert weights.review_threshold is not None
+    assert Settings().review_threshold == pytest.approx(weights.review_threshold, abs=0.005)
+    tuned = weights.metrics["tuning_cross_validated"]
+    # Chosen out of fold on the written dev set for the queue's target recall.
+    assert tuned["at_threshold"]["recall"] >= 0.9
+    assert tuned["items"] >= 150
+
+
+def test_the_threshold_for_a_recall_is_the_highest_that_keeps_it():
+    from classifier.risk_tuning import operating_point, threshold_for_recall
+
+    scores = np.array([0.9, 0.8, 0.7, 0.6, 0.5, 0.4, 0.3, 0.2, 0.1, 0.05])
+    flags = np.array([True, True, False, True, True, False, True, False, False, True])
+    # Six flagged items; recall 0.8 needs five of them: the fifth best flagged scores 0.3.
+    assert threshold_for_recall(scores, flags, 0.8) == 0.3
+    point = operating_point(scores, flags, 0.3)
+    assert point["recall"] == pytest.approx(5 / 6, abs=1e-4)
+    assert point["false_flag_rate"] == 0.5
