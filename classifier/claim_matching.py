@@ -127,7 +127,13 @@ PAIR_FEATURES = (
 
 _rebuttal = PhraseMatcher(REBUTTAL_PHRASES)
 _SENTENCE_END = re.compile(r"(?<=[.!?…])\s+|\n+")
-_NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
+_NUMBER = re.compile(
+    r"(\d+(?:[.,]\d{3})*(?:,\d+)?)\s*(k|nghìn|ngàn|ngan|nghin|tr|triệu|trieu|củ|cu)?(?!\w)",
+    re.IGNORECASE,
+)
+_THOUSANDS = {"k": 1_000, "nghìn": 1_000, "ngàn": 1_000, "ngan": 1_000, "nghin": 1_000}
+_MILLIONS = {"tr": 1_000_000, "triệu": 1_000_000, "trieu": 1_000_000, "củ": 1_000_000}
+_MILLIONS["cu"] = 1_000_000
 _NAME = re.compile(r"(?<![.!?:]\s)(?<!^)\b[A-ZĐÂĂÊÔƠƯÁÀẢÃẠ][\wÀ-ỹ]+")
 
 
@@ -157,8 +163,30 @@ def _pieces(text: str) -> list[str]:
 
 
 def _names(text: str) -> frozenset[str]:
-    """Capitalised words not opening a sentence (places, people, bodies), folded."""
-    return frozenset(matching_form(match.group()) for match in _NAME.finditer(normalize(text)))
+    """Capitalised words not opening a sentence (places, people, bodies), folded; an
+    abbreviation counts by the words it stands for ("UBND": "uy", "ban", …)."""
+    return frozenset(
+        word
+        for match in _NAME.finditer(normalize(text))
+        for word in matching_form(match.group()).split()
+    )
+
+
+def numbers(text: str) -> frozenset[int]:
+    """The amounts a text states, as values ("200.000 đồng", "200k" and "200 nghìn" alike);
+    years are left out: a post says "tháng 6" of a claim's "tháng 6/2026"."""
+    found = set()
+    for digits, unit in _NUMBER.findall(normalize(text)):
+        whole = digits.replace(".", "").split(",")[0] if "." in digits else digits.split(",")[0]
+        try:
+            value = int(whole.replace(",", ""))
+        except ValueError:
+            continue
+        unit = unit.lower()
+        value *= _THOUSANDS.get(unit, 1) * _MILLIONS.get(unit, 1)
+        if not (1900 <= value <= 2100 and not unit):
+            found.add(value)
+    return frozenset(found)
 
 
 @dataclass(frozen=True, slots=True)
@@ -169,7 +197,7 @@ class ScoredText:
     grams: frozenset[str]
     words: tuple[str, ...]
     unique_words: frozenset[str]
-    numbers: frozenset[str]
+    numbers: frozenset[int]
     names: frozenset[str]
     refutes: bool
     negates: bool
@@ -194,7 +222,7 @@ class ScoredText:
             grams=bigrams(form),
             words=words,
             unique_words=frozenset(distinct),
-            numbers=frozenset(_NUMBER.findall(normalize(text))),
+            numbers=numbers(text),
             names=_names(text),
             refutes=refutes(form),
             negates=any(word in NEGATIONS for word in words),

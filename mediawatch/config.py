@@ -201,7 +201,7 @@ class ClaimSettings(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     link_threshold: float = Field(
-        default=0.47,
+        default=0.6,
         ge=0,
         le=1,
         description="Linked automatically from this probability of repeating a claim; the "
@@ -209,7 +209,7 @@ class ClaimSettings(BaseModel):
         "claim_matching.json): link precision 0.95 out of fold on the written dev set",
     )
     suggest_threshold: float = Field(
-        default=0.14,
+        default=0.17,
         ge=0,
         le=1,
         description="Offered to reviewers from this probability; the default is the shipped "

@@ -46,16 +46,17 @@ def scorer() -> RiskScorer:
 def test_shipped_weights_were_fitted_and_keep_stated_priors_the_data_cannot_show():
     weights = RiskWeights.load(SHIPPED_MODELS / RISK_WEIGHTS_FILE)
     assert set(weights.coefficients) == set(SIGNALS) == set(weights.priors)
-    for name, prior in PRIOR_COEFFICIENTS.items():
-        # Constant in the labelled data: the fit leaves the stated weight where it is.
-        assert weights.coefficients[name] == pytest.approx(prior, abs=1e-3)
-        assert weights.priors[name] == [prior, STATED_PRIOR_STRENGTH]
+    for name in ("story_growth", "claim_match"):
+        # Constant in the labelled data and the written items: the stated weight holds.
+        assert weights.coefficients[name] == pytest.approx(PRIOR_COEFFICIENTS[name], abs=1e-3)
+        assert weights.priors[name] == [PRIOR_COEFFICIENTS[name], STATED_PRIOR_STRENGTH]
+    # The written items have tiers: they moved the tier's weight up from its prior.
+    assert weights.coefficients["source_tier"] > PRIOR_COEFFICIENTS["source_tier"]
+    assert weights.data["tuning_rows"] >= 250
     assert weights.coefficients["unreliable_model"] > 3
-    dev = weights.metrics["dev"]
-    assert dev["risk"]["roc_auc"] > 0.8
     assert "dev_without_diacritics" in weights.metrics
     card = (SHIPPED_MODELS / "risk.card.md").read_text(encoding="utf-8")
-    assert "| claim_match | 5.000 | 5.000 | 5.0 | 0.0 |" in card
+    assert "| claim_match | 10.000 | 10.000 | 5.0 | 0.0 |" in card
 
 
 def test_the_score_and_each_reasons_share_follow_the_weights():
@@ -97,8 +98,9 @@ def test_the_score_and_each_reasons_share_follow_the_weights():
 
 def test_official_sources_lower_and_unknown_sources_raise_the_same_text():
     risk_scorer = scorer()
+    post = ("", "Giá cà phê nhân xô ở Di Linh sáng nay 118.000 đồng/kg, giảm nhẹ so với hôm qua.")
     scores = {
-        tier: risk_scorer.score(*RUMOUR, RiskContext(tier, unreliable_probability=0.3))[0]
+        tier: risk_scorer.score(*post, RiskContext(tier, unreliable_probability=0.3))[0]
         for tier in SourceTier
     }
     assert scores[SourceTier.OFFICIAL] < scores[SourceTier.PRESS] < scores[SourceTier.SOCIAL]
@@ -128,6 +130,7 @@ def test_a_spreading_story_and_a_judged_claim_are_reasons_with_evidence():
 
 def test_an_item_repeating_a_claim_of_the_register_is_flagged_with_that_claim(pipeline, store):
     from index.claims import ClaimDraft, Verdict
+    from mediawatch.config import ClaimSettings
     from mediawatch.text import fold
 
     title, text = RUMOUR
@@ -150,7 +153,7 @@ def test_an_item_repeating_a_claim_of_the_register_is_flagged_with_that_claim(pi
     reasons = {r.code: r for r in stored_copy.classification.reasons}
     assert reasons["matches_judged_claim"].evidence[0] == title
     assert claim.id in reasons["matches_judged_claim"].evidence[1]
-    assert stored_copy.classification.signals["claim_match"] == 1.0
+    assert stored_copy.classification.signals["claim_match"] >= ClaimSettings().link_threshold
     assert [(m.claim_id, m.status.value) for m in stored_copy.claim_matches] == [
         (claim.id, "linked")
     ]

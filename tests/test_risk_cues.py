@@ -60,7 +60,7 @@ def test_leaked_documents_and_sweeping_claims(reader):
         "RÒ RỈ văn bản mật", "Tất cả các hộ ven hồ phải di dời vĩnh viễn, 100% không bồi thường."
     )
     assert leaked.found["leaked_document"]
-    assert {"Tất cả các", "vĩnh viễn", "100%"} <= set(leaked.found["absolute_claim"])
+    assert {"Tất cả", "vĩnh viễn", "100%"} <= set(leaked.found["absolute_claim"])
 
 
 def test_scams_show_by_their_requests_links_and_numbers(reader):
