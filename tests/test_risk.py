@@ -264,3 +264,31 @@ def test_the_threshold_for_a_recall_is_the_highest_that_keeps_it():
     point = operating_point(scores, flags, 0.3)
     assert point["recall"] == pytest.approx(5 / 6, abs=1e-4)
     assert point["false_flag_rate"] == 0.5
+
+
+def test_written_items_with_tiers_tune_the_weights_and_choose_the_threshold(tmp_path: Path):
+    """Tiered items teach the tier weight the reliability data cannot, and the threshold is
+    the one that keeps recall 0.9 out of fold."""
+    from classifier.risk_tuning import TUNING_WEIGHTS
+
+    data = small_labelled_data(tmp_path / "data", ("reintel", "vfnd"), 300)
+    reliability = LinearTextModel.load(SHIPPED_MODELS, "reliability")
+    toxicity = LinearTextModel.load(SHIPPED_MODELS, "toxicity")
+    base = dict.fromkeys(SIGNALS, 0.0) | {"unreliable_model": 0.2}
+    # Unknown sites' items are rumours, official ones are not; hearsay marks half the rumours.
+    tuning = [
+        SignalRow(
+            base | {"source_tier": tier, "unverified_source": float(tier > 0.5 and i % 2 == 0)},
+            tier > 0.5,
+            group=f"story-{i}",
+        )
+        for i in range(40)
+        for tier in (0.0, 0.8)
+    ]
+    spec, scorer = TASKS["reliability"], RiskScorer.measuring_only()
+    weights = fit_risk_weights(spec, data, reliability, toxicity, scorer, 13, tuning=tuning)
+    tuned = weights.metrics["tuning_cross_validated"]
+    assert tuned["weight"] in TUNING_WEIGHTS and weights.data["tuning_rows"] == 80
+    assert weights.coefficients["source_tier"] > PRIOR_COEFFICIENTS["source_tier"]
+    assert weights.review_threshold == tuned["at_threshold"]["threshold"]
+    assert tuned["at_threshold"]["recall"] >= 0.9
