@@ -6,6 +6,7 @@ from __future__ import annotations
 import gzip
 import json
 import subprocess
+import sys
 from collections import Counter
 from itertools import product
 from pathlib import Path
@@ -456,3 +457,23 @@ def test_bench_measures_this_tree_and_a_release_side_by_side(tmp_path: Path, cap
         ["git", "-C", str(REPO), "worktree", "list"], capture_output=True, text=True, check=True
     ).stdout
     assert "mediawatch-heldout-" not in worktrees
+
+
+def test_the_pipeline_bench_measures_the_written_test_side_through_the_store():
+    result = subprocess.run(
+        [sys.executable, "-m", "bench.heldout_pipeline"],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=True,
+    )
+    # The pipeline's own log lines share stdout; the report is what follows them.
+    lines = result.stdout.splitlines()
+    lines = lines[next(i for i, line in enumerate(lines) if line.startswith("tests/data/")) :]
+    assert lines[0].startswith("tests/data/heldout/lamdong.test.jsonl: 183 items, 84 to flag")
+    queue, risk, model = (line for line in lines if "(" in line and "/84)" in line)
+    assert queue.startswith("the queue") and model.startswith("baseline")
+    # Each row's figures are counts over the same 84 and 99 items.
+    assert all("/99)" in line for line in (queue, risk, model))
+    assert lines[-1].startswith("repeats linked")
