@@ -30,6 +30,7 @@ WORDING_SIGNALS = (
     "absolute_claim",
     "impersonation",
     "scam",
+    "first_hand",
 )
 SIGNALS = (
     "unreliable_model",
@@ -50,6 +51,7 @@ REASON_CODES = {
     "unverified_source": "unverified_source_phrasing",
     "leaked_document": "leaked_document_framing",
     "policy_change": "claimed_policy_change",
+    "first_hand": "first_hand_account",
     "absolute_claim": "absolute_claim",
     "impersonation": "impersonates_authority",
     "scam": "scam_request",

@@ -95,5 +95,15 @@ def test_look_alike_sites_borrow_an_agencys_name_outside_vn():
 
 
 def test_a_greeting_is_not_a_call_to_share(reader):
-    assert reader.read("", "mn ơi cho hỏi giá cà phê hôm nay bao nhiêu ạ").found == {}
-    assert reader.read("", "Mọi người ơi, chiều nay chợ Đà Lạt có bán dâu ngon").found == {}
+    question = reader.read("", "mn ơi cho hỏi giá cà phê hôm nay bao nhiêu ạ").found
+    assert question == {"first_hand": ["cho hỏi"]}
+    market = reader.read("", "Mọi người ơi, chiều nay chợ Đà Lạt có bán dâu ngon").found
+    assert market == {"first_hand": ["chiều nay"]}
+
+
+def test_first_hand_accounts_are_told_apart_from_hearsay(reader):
+    complaint = reader.read(
+        "", "Sáng nay khu mình ở Lâm Hà cúp điện tới 15h, mong điện lực xem xét báo trước."
+    )
+    assert {"Sáng nay", "khu mình ở"} <= set(complaint.found["first_hand"])
+    assert "unverified_source" not in complaint.found
