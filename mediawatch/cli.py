@@ -356,6 +356,17 @@ def train(
     if not data.is_dir():
         console.print(f"[red]No labelled data at {data}[/red]")
         raise typer.Exit(2)
+    if risk_tuning is not None and not risk_tuning.is_file():
+        if risk_tuning != DEFAULT_RISK_TUNING:
+            console.print(f"[red]Không có tệp (no file) {escape(str(risk_tuning))}[/red]")
+            raise typer.Exit(2)
+        # Outside a checkout the written set is not there: the weights are fitted on the
+        # reliability data alone, and the review threshold stays as configured.
+        console.print(
+            f"[yellow]Không có bộ viết tay (no written tuning set) {risk_tuning}: rủi ro chỉ "
+            "khớp trên dữ liệu độ tin cậy (risk fitted on the reliability data only)[/yellow]"
+        )
+        risk_tuning = None
     if backend is Backend.transformers:
         hyper = {
             "epochs": epochs,

@@ -292,3 +292,26 @@ def test_written_items_with_tiers_tune_the_weights_and_choose_the_threshold(tmp_
     assert weights.coefficients["source_tier"] > PRIOR_COEFFICIENTS["source_tier"]
     assert weights.review_threshold == tuned["at_threshold"]["threshold"]
     assert tuned["at_threshold"]["recall"] >= 0.9
+
+
+def test_a_named_tuning_file_that_is_missing_stops_training(tmp_path: Path):
+    from typer.testing import CliRunner
+
+    from mediawatch.cli import app
+
+    result = CliRunner().invoke(
+        app,
+        [
+            "train",
+            "--task",
+            "risk",
+            "--data",
+            str(tmp_path),
+            "--out",
+            str(tmp_path),
+            "--risk-tuning",
+            str(tmp_path / "missing.jsonl"),
+        ],
+    )
+    assert result.exit_code == 2
+    assert "missing.jsonl" in result.output
