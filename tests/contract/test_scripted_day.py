@@ -34,7 +34,8 @@ REPEAT = (
     "Bà con ơi, tỉnh Lâm Đồng sẽ thu hồi toàn bộ đất nông nghiệp của người dân huyện Lạc Dương "
     "để làm sân golf. Chia sẻ ngay cho mọi người cùng biết!!!",
 )
-SHORT = ("Thu hồi đất Lạc Dương?", "Thu hồi đất nông nghiệp Lạc Dương làm sân golf")
+# Under the 8 words a text needs to be linked (title and text together).
+SHORT = ("Lạc Dương?", "Thu hồi đất làm golf")
 RUMOUR = (
     "Tin đồn: Đà Lạt cấm xe máy vào trung tâm từ tuần sau",
     "Nghe nói từ tuần sau Đà Lạt cấm toàn bộ xe máy vào trung tâm thành phố, ai vi phạm bị "
