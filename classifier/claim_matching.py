@@ -132,8 +132,7 @@ _NUMBER = re.compile(
     re.IGNORECASE,
 )
 _THOUSANDS = {"k": 1_000, "nghìn": 1_000, "ngàn": 1_000, "ngan": 1_000, "nghin": 1_000}
-_MILLIONS = {"tr": 1_000_000, "triệu": 1_000_000, "trieu": 1_000_000, "củ": 1_000_000}
-_MILLIONS["cu"] = 1_000_000
+_MILLIONS = dict.fromkeys(("tr", "triệu", "trieu", "củ", "cu"), 1_000_000)
 _NAME = re.compile(r"(?<![.!?:]\s)(?<!^)\b[A-ZĐÂĂÊÔƠƯÁÀẢÃẠ][\wÀ-ỹ]+")
 
 
@@ -177,11 +176,8 @@ def numbers(text: str) -> frozenset[int]:
     years are left out: a post says "tháng 6" of a claim's "tháng 6/2026"."""
     found = set()
     for digits, unit in _NUMBER.findall(normalize(text)):
-        whole = digits.replace(".", "").split(",")[0] if "." in digits else digits.split(",")[0]
-        try:
-            value = int(whole.replace(",", ""))
-        except ValueError:
-            continue
+        # Dots group thousands; a comma starts the decimals ("0,4"), which are dropped.
+        value = int(digits.replace(".", "").split(",")[0])
         unit = unit.lower()
         value *= _THOUSANDS.get(unit, 1) * _MILLIONS.get(unit, 1)
         if not (1900 <= value <= 2100 and not unit):
