@@ -24,7 +24,7 @@ from pathlib import Path  # noqa: E402
 
 from classifier.claim_matching import ClaimMatcher  # noqa: E402
 from classifier.claims_evaluation import LexicalBaseline  # noqa: E402
-from classifier.train import read_jsonl  # noqa: E402
+from classifier.labelled_data import read_jsonl  # noqa: E402
 from mediawatch.config import ClaimSettings  # noqa: E402
 
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s")

@@ -17,8 +17,8 @@ from pathlib import Path
 
 from classifier.claim_matching import bigrams, matching_form
 from classifier.embeddings import WordVectors
+from classifier.labelled_data import iter_jsonl
 from classifier.registry import SHIPPED_MODELS
-from classifier.train import iter_jsonl
 
 DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "reintel"
 POSTS = 1000

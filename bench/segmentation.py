@@ -32,7 +32,8 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.preprocessing import normalize as l2_normalize
 
 from classifier.features import FeaturizerConfig, TextFeaturizer
-from classifier.train import TASKS, Example, evaluate, fold_diacritics_of, load_task_data
+from classifier.labelled_data import Example
+from classifier.train import TASKS, evaluate, fold_diacritics_of, load_task_data
 from mediawatch.text import fold, normalize_for_model
 
 DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"

@@ -7,7 +7,7 @@ from pathlib import Path
 from classifier.embeddings import EmbeddingCard
 from classifier.linear import ModelCard
 from classifier.risk import RiskWeights
-from classifier.train import CALIBRATION_KEY, CURVE_KEY
+from classifier.train import CALIBRATION_KEY, CURVE_KEY, SELECTION_KEY
 
 
 def write_card_markdown(card: ModelCard, directory: Path) -> Path:
@@ -19,7 +19,9 @@ def write_card_markdown(card: ModelCard, directory: Path) -> Path:
         f"- classes: {', '.join(card.classes)}",
         f"- method: {card.notes}",
         f"- features: {card.featurizer.n_features} hashed features, word n-grams "
-        f"{card.featurizer.word_ngrams}, character n-grams {card.featurizer.char_ngrams}",
+        f"{card.featurizer.word_ngrams}, character n-grams {card.featurizer.char_ngrams}"
+        + (" (of the folded and the accented text)" if card.featurizer.accented_chars else ""),
+        *([f"- experts (a model per data set): {', '.join(card.experts)}"] if card.experts else []),
         f"- rebuild: `mediawatch train --task {card.task} --seed {card.seed}` "
         f"(data: `{card.data.get('directory')}`)",
         "",
@@ -33,9 +35,10 @@ def write_card_markdown(card: ModelCard, directory: Path) -> Path:
         lines.append(
             f"| {name} | {info['train']} | {info['dev']} | {info['dev_origin']} | {labels} |"
         )
-    lines += ["", "## Metrics on dev", "", "| split | metric | value |", "| --- | --- | ---: |"]
+    lines += _selection_lines(card)
+    lines += ["", "## Metrics", "", "| split | metric | value |", "| --- | --- | ---: |"]
     for split, metrics in card.metrics.items():
-        if split in (CURVE_KEY, CALIBRATION_KEY):
+        if split in (CURVE_KEY, CALIBRATION_KEY, SELECTION_KEY):
             continue
         for metric, value in metrics.items():
             lines.append(f"| {split} | {metric} | {value} |")
@@ -96,6 +99,29 @@ def write_risk_card_markdown(weights: RiskWeights, directory: Path) -> Path:
     path = directory / "risk.card.md"
     path.write_text("\n".join(lines), encoding="utf-8")
     return path
+
+
+def _selection_lines(card: ModelCard) -> list[str]:
+    """Each expert's settings and their cross-validated scores on train, and the choice."""
+    selection = card.metrics.get(SELECTION_KEY)
+    if not selection:
+        return []
+    lines = [
+        "",
+        "## Choices (5-fold cross-validation on train; mean macro-F1 as written and folded)",
+        "",
+        "| fitted on | expert | setting | CV macro-F1 | chosen | temperature |",
+        "| --- | --- | --- | ---: | --- | ---: |",
+    ]
+    for fitted_on, experts in selection.items():
+        for expert, chosen in experts.items():
+            for setting, score in chosen["cv_macro_f1_as_written_and_folded"].items():
+                mark = "✓" if setting == chosen["chosen"] else ""
+                temperature = chosen["temperature"] if mark else ""
+                lines.append(
+                    f"| {fitted_on} | {expert} | {setting} | {score} | {mark} | {temperature} |"
+                )
+    return lines
 
 
 def _calibration_lines(card: ModelCard) -> list[str]:

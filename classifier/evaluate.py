@@ -14,7 +14,8 @@ from pathlib import Path
 import structlog
 
 from classifier.backends import load_task_model
-from classifier.train import TASKS, DataFileError, Example, evaluate, iter_jsonl
+from classifier.labelled_data import DataFileError, Example, iter_jsonl
+from classifier.train import TASKS, evaluate
 
 log = structlog.get_logger("mediawatch.classifier")
 

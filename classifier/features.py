@@ -20,7 +20,7 @@ from sklearn.preprocessing import normalize as l2_normalize
 from sklearn.utils import murmurhash3_32
 
 from classifier.timing import StageTimer, no_timer
-from mediawatch.text import collapse, normalize, normalize_for_model
+from mediawatch.text import collapse, lower_form, normalize, normalize_for_model
 
 
 class FeaturizerConfig(BaseModel):
@@ -34,6 +34,9 @@ class FeaturizerConfig(BaseModel):
     # default: older cards lack it, and on dev it moved macro-F1 by no more than noise
     # (python -m bench.segmentation).
     social_normalisation: bool = False
+    # Character n-grams of the accented text too (folded ones are always taken): marks carry
+    # meaning the folded form loses ("mất" lost / "mật" secret). Off in older cards.
+    accented_chars: bool = False
 
 
 WORD_PATTERN = r"(?u)\b\w+\b"
@@ -170,6 +173,8 @@ class TextFeaturizer:
             counts = self._words.transform(
                 list(zip(cleaned, folded, strict=True))
             ) + self._chars.transform(folded)
+            if self.config.accented_chars:
+                counts += self._chars.transform([" ".join(lower_form(t).split()) for t in cleaned])
             counts = csr_matrix(counts, dtype=np.float32)
             np.log1p(counts.data, out=counts.data)
             return l2_normalize(counts)

@@ -27,7 +27,8 @@ from pathlib import Path
 import numpy as np
 from scipy.sparse import csr_matrix
 
-from classifier.train import TASKS, find_split, load_task_data, read_jsonl
+from classifier.labelled_data import find_split, read_jsonl
+from classifier.train import TASKS, load_task_data
 from mediawatch.model import SourceTier
 from mediawatch.stories import THRESHOLD as NEAR_DUPLICATE
 from mediawatch.stories import shingles

@@ -11,6 +11,7 @@ from pathlib import Path
 
 from classifier.backends import TextModel, load_task_model
 from classifier.cards import write_card_markdown, write_risk_card_markdown
+from classifier.labelled_data import Example
 from classifier.linear import LinearTextModel
 from classifier.registry import ModelRegistry
 from classifier.reviews import ReviewedLabels, reviewed_labels
@@ -22,7 +23,7 @@ from classifier.service import RISK_WEIGHTS_FILE
 from classifier.topic_labels import TopicLabel
 from classifier.topic_model import MIN_POSITIVES, train_topic_model
 from classifier.topic_model import TASK as TOPIC_TASK
-from classifier.train import TASKS, Example, train_task
+from classifier.train import TASKS, train_task
 from mediawatch.model import Document
 
 RISK = "risk"

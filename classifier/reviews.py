@@ -11,9 +11,9 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
+from classifier.labelled_data import Example
 from classifier.risk_fit import SignalRow
 from classifier.topic_labels import TopicLabel
-from classifier.train import Example
 from mediawatch.model import CLOSED_STATES, Document, ReviewOutcome
 
 RELIABILITY_LABELS = {

@@ -12,6 +12,7 @@ from scipy.sparse import csr_matrix
 
 from classifier.backends import TextModel, load_task_model
 from classifier.linear import LinearTextModel, ModelLoadError
+from classifier.news_tone import headline_and_lead
 from classifier.registry import SHIPPED_MODELS, ModelRegistry, RegistryError
 from classifier.risk import ClaimMatch, RiskContext, RiskScorer
 from classifier.taxonomy import Taxonomy
@@ -24,7 +25,11 @@ from mediawatch.stories import StoryStats
 
 log = structlog.get_logger("mediawatch.classifier")
 
-TEXT_TASKS = ("sentiment", "reliability", "section", "toxicity")
+TEXT_TASKS = ("sentiment", "reliability", "section", "toxicity", "tone")
+# The tone model reads a news item's headline and lead, not the whole text: it is asked apart.
+NEWS_TONE = "tone"
+# Press and official items are news: their tone, not a reviewer's sentiment, is what they carry.
+NEWS_TIERS = frozenset({SourceTier.OFFICIAL, SourceTier.PRESS})
 RISK_WEIGHTS_FILE = "risk.json"
 
 __all__ = ["SHIPPED_MODELS", "Classifier", "ItemToClassify"]
@@ -110,7 +115,7 @@ class Classifier:
         """Each task's class probabilities; models sharing a feature space share one pass."""
         features_by_config: dict[str, csr_matrix] = {}
         result = {}
-        models = dict(self.models)
+        models = {task: model for task, model in self.models.items() if task != NEWS_TONE}
         if self.topic_model is not None:
             models[TOPIC_TASK] = self.topic_model
         for task, model in models.items():
@@ -125,6 +130,17 @@ class Classifier:
                 result[task] = model.predict_proba_features(features_by_config[key])
         return result
 
+    def _news_tone(
+        self, items: Sequence[ItemToClassify], timer: StageTimer
+    ) -> dict[int, np.ndarray]:
+        """Tone probabilities of the press and official items, by their row in ``items``."""
+        rows = [row for row, item in enumerate(items) if item.tier in NEWS_TIERS]
+        if not rows:
+            return {}
+        with timer(f"predict {NEWS_TONE}"):
+            leads = [headline_and_lead(items[row].title, items[row].text) for row in rows]
+            return dict(zip(rows, self.models[NEWS_TONE].predict_proba(leads), strict=True))
+
     def classify_batch(
         self, items: Sequence[ItemToClassify], timer: StageTimer = no_timer
     ) -> list[Classification]:
@@ -137,7 +153,8 @@ class Classifier:
         texts = [f"{item.title}\n{item.text}" for item in items]
         probabilities = self.probabilities(texts, timer)
         learned = probabilities.get(TOPIC_TASK)
-        sentiment, section = self.models["sentiment"], self.models["section"]
+        tone_of = self._news_tone(items, timer)
+        section = self.models["section"]
         unreliable = self.models["reliability"].classes.index("unreliable")
         toxic = self.models["toxicity"].classes.index("toxic")
         results = []
@@ -155,9 +172,12 @@ class Classifier:
             with timer("risk"):
                 risk, reasons, signals = self.risk.score(item.title, item.text, context)
             with timer("results"):
-                sentiment_scores = dict(
-                    zip(sentiment.classes, map(float, probabilities["sentiment"][row]), strict=True)
+                mood_model, mood = (
+                    (self.models[NEWS_TONE], tone_of[row])
+                    if row in tone_of
+                    else (self.models["sentiment"], probabilities["sentiment"][row])
                 )
+                sentiment_scores = dict(zip(mood_model.classes, map(float, mood), strict=True))
                 section_row = probabilities["section"][row]
                 results.append(
                     Classification(

@@ -7,21 +7,17 @@ never leak into training.
 
 from __future__ import annotations
 
-import gzip
 import hashlib
-import json
 from collections import Counter
-from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from itertools import pairwise
 from pathlib import Path
 from typing import Protocol
 
 import numpy as np
-from scipy.optimize import minimize_scalar
 from scipy.sparse import csr_matrix
-from scipy.special import log_softmax
 from sklearn.calibration import calibration_curve
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import (
@@ -32,14 +28,21 @@ from sklearn.metrics import (
 )
 from sklearn.model_selection import StratifiedKFold
 
+from classifier.calibration import fit_temperature
+from classifier.experts import fit_experts
 from classifier.features import (
     FeaturizerConfig,
     TextFeaturizer,
     inverse_document_frequency,
     reweighted,
 )
+from classifier.labelled_data import Example, find_split, read_jsonl
 from classifier.linear import LinearTextModel, ModelCard
+from classifier.news_tone import PROVINCIAL_TONE, TONE_CLASSES, tone_splits
 from mediawatch.text import fold
+
+# Neutral sentences naming the province's communities, written from a guideline (see there).
+IDENTITY_MENTIONS = Path(__file__).with_name("data") / "identity" / "neutral_mentions.jsonl"
 
 # Texts featurized at once when scoring: bounds memory on large files (long articles).
 PREDICT_BATCH = 2000
@@ -49,6 +52,7 @@ CALIBRATION_FOLDS = 3
 # Keys of a card's metrics that are not a split's scores.
 CURVE_KEY = "reliability_curve"
 CALIBRATION_KEY = "calibration"
+SELECTION_KEY = "selection"
 
 
 class ProbabilisticModel(Protocol):
@@ -81,6 +85,17 @@ class TaskSpec:
     # Weight features by their inverse document frequency on train (stored with the weights).
     idf_weighting: bool = True
     notes: str = ""  # why the labels are what they are; written into the model card
+    # Examples by split ("train", "dev", "test") from a set of our own instead of the data
+    # sets' files (news tone: labels here, texts in VNTC). A test split is reported only.
+    examples: Callable[[Path], dict[str, list[Example]]] | None = None
+    # Written examples of our own (JSON Lines: id, text, label) added to train, never to dev:
+    # the toxicity model learns from them that naming a community is not an insult.
+    supplement: Path | None = None
+    # One class-balanced SVM per data set, tuned by cross-validation on train and mixed by a
+    # gate (classifier/experts.py), instead of one logistic regression over the pooled sets.
+    # Its shipped weights are fitted again on train and dev once the dev figures are taken.
+    experts: bool = False
+    featurizer: FeaturizerConfig = field(default_factory=FeaturizerConfig)
 
     def dataset_labels(self) -> dict[str, str]:
         """Every label a data set of this task may carry, and the task's own, to a task label."""
@@ -133,6 +148,8 @@ TASKS: dict[str, TaskSpec] = {
     "sentiment": TaskSpec(
         task="sentiment",
         classes=("negative", "neutral", "positive"),
+        experts=True,
+        featurizer=FeaturizerConfig(accented_chars=True),
         datasets=(
             DatasetSpec(
                 "uit_vsfc", {label: label for label in ("negative", "neutral", "positive")}
@@ -153,57 +170,32 @@ TASKS: dict[str, TaskSpec] = {
     "toxicity": TaskSpec(
         task="toxicity",
         classes=("clean", "toxic"),
+        experts=True,
+        featurizer=FeaturizerConfig(accented_chars=True),
         datasets=(
             DatasetSpec("vihsd", {"clean": "clean", "offensive": "toxic", "hate": "toxic"}),
             DatasetSpec("victsd", {"non_toxic": "clean", "toxic": "toxic"}),
         ),
+        supplement=IDENTITY_MENTIONS,
         notes="Two classes, clean and toxic: ViHSD's offensive and hate both count as toxic. "
         "ViCTSD labels only toxic or not, so a three-way model could learn hate from ViHSD "
         "alone; the office needs one signal of hostile or abusive wording, and the fixed "
         "evaluation names toxic as the positive class of a two-class task.",
     ),
+    "tone": TaskSpec(
+        task="tone",
+        classes=TONE_CLASSES,
+        datasets=(),
+        examples=tone_splits,
+        supplement=PROVINCIAL_TONE,
+        experts=True,
+        featurizer=FeaturizerConfig(accented_chars=True),
+        notes="Tone of press and official news (headline and lead), labelled by careful "
+        "reading from a written guideline (classifier/data/news_tone/), with 400 provincial "
+        "items of 2026 written and labelled from the same guideline. Read for press and "
+        "official items; the sentiment model reads social posts.",
+    ),
 }
-
-
-@dataclass(frozen=True)
-class Example:
-    id: str
-    text: str
-    label: str
-
-
-class DataFileError(ValueError):
-    """A labelled data file that cannot be read as JSON Lines; says which file and line."""
-
-
-def iter_jsonl(path: Path) -> Iterator[tuple[int, dict]]:
-    """(line number, object) of a JSON Lines file, gzip-compressed when named ``*.gz``."""
-    opener: Callable = gzip.open if path.suffix == ".gz" else open
-    try:
-        with opener(path, "rt", encoding="utf-8") as handle:
-            for number, line in enumerate(handle, start=1):
-                if not line.strip():
-                    continue
-                try:
-                    row = json.loads(line)
-                except json.JSONDecodeError as error:
-                    raise DataFileError(f"{path}:{number}: not JSON ({error.msg})") from error
-                if not isinstance(row, dict):
-                    raise DataFileError(f"{path}:{number}: a JSON object was expected")
-                yield number, row
-    except (UnicodeDecodeError, gzip.BadGzipFile, EOFError) as error:
-        raise DataFileError(f"{path}: cannot be read as UTF-8 JSON Lines ({error})") from error
-
-
-def read_jsonl(path: Path) -> list[dict]:
-    return [row for _number, row in iter_jsonl(path)]
-
-
-def find_split(directory: Path, split: str) -> Path | None:
-    for name in (f"{split}.jsonl.gz", f"{split}.jsonl"):
-        if (directory / name).exists():
-            return directory / name
-    return None
 
 
 def _in_carved_dev(item_id: str, dataset: str, share: float, seed: int) -> bool:
@@ -215,7 +207,40 @@ def _in_carved_dev(item_id: str, dataset: str, share: float, seed: int) -> bool:
 def load_task_data(
     spec: TaskSpec, data_dir: Path, seed: int
 ) -> tuple[list[Example], list[Example], dict]:
-    """Train and dev examples of every data set of the task, and a description of them."""
+    """Train and dev examples of every data set of the task (and its written supplement, which
+    only trains), and a description of them."""
+    if spec.examples is not None:
+        splits = spec.examples(data_dir)
+        train, dev = splits["train"], splits["dev"]
+        described = {
+            f"{spec.task} (labelled here)": {
+                "train": len(train),
+                "dev": len(dev),
+                "test": len(splits.get("test", [])),
+                "dev_origin": "seeded hash of the id",
+                "train_labels": dict(Counter(e.label for e in train)),
+            }
+        }
+    else:
+        train, dev, described = _dataset_splits(spec, data_dir, seed)
+    if spec.supplement is not None:
+        mapping = spec.dataset_labels()
+        rows = read_jsonl(spec.supplement)
+        written = [Example(str(r["id"]), r["text"], mapping[r["label"]], "") for r in rows]
+        train = [*train, *written]
+        described[f"written ({spec.supplement.parent.name}/{spec.supplement.name})"] = {
+            "train": len(written),
+            "dev": 0,
+            "dev_origin": "none (written examples only train)",
+            "train_labels": dict(Counter(e.label for e in written)),
+        }
+    return train, dev, described
+
+
+def _dataset_splits(
+    spec: TaskSpec, data_dir: Path, seed: int
+) -> tuple[list[Example], list[Example], dict]:
+    """Train and dev of the task's data sets' files, dev carved from train where missing."""
     train: list[Example] = []
     dev: list[Example] = []
     described: dict = {}
@@ -228,7 +253,7 @@ def load_task_data(
 
         def examples(rows: list[dict], dataset: DatasetSpec = dataset) -> list[Example]:
             return [
-                Example(str(r["id"]), r["text"], dataset.labels[r["label"]])
+                Example(str(r["id"]), r["text"], dataset.labels[r["label"]], dataset.name)
                 for r in rows
                 if r.get("label") in dataset.labels and r.get("text")
             ]
@@ -359,23 +384,6 @@ def reliability_curve(
     }
 
 
-def fit_temperature(scores: np.ndarray, truth: np.ndarray) -> float:
-    """The temperature T whose ``softmax(scores / T)`` has the least log loss on ``truth``.
-
-    ``scores`` are a linear model's decision values, one column per class, or one column (the
-    positive class's logit) for two classes; ``truth`` holds column indices (0/1 for one column).
-    Dividing weights and intercept by T gives the calibrated model in the same file format.
-    """
-    logits = np.column_stack([np.zeros(len(scores)), scores]) if scores.shape[1] == 1 else scores
-    rows = np.arange(len(truth))
-
-    def log_loss(log_temperature: float) -> float:
-        return -float(log_softmax(logits / np.exp(log_temperature), axis=1)[rows, truth].mean())
-
-    best = minimize_scalar(log_loss, bounds=(-3.0, 3.0), method="bounded")
-    return float(np.exp(best.x))
-
-
 def cross_validated_temperature(
     features: csr_matrix, labels: list[str], spec: TaskSpec, seed: int
 ) -> float:
@@ -394,7 +402,7 @@ def cross_validated_temperature(
 
 def fold_diacritics_of(examples: list[Example]) -> list[Example]:
     """The same examples with diacritics stripped, as much real input arrives."""
-    return [Example(e.id, fold(e.text), e.label) for e in examples]
+    return [Example(e.id, fold(e.text), e.label, e.source) for e in examples]
 
 
 def train_task(
@@ -404,11 +412,13 @@ def train_task(
     featurizer: FeaturizerConfig | None = None,
     limit: int | None = None,
     reviewed: Sequence[Example] = (),
+    refit: bool = True,
 ) -> LinearTextModel:
     """Fit one task's model; deterministic given the data, the seed and ``limit``.
 
     ``reviewed`` are items labelled by reviewers' decisions: trained on, never in dev, so
-    the dev figures stay comparable with the model they may replace.
+    the dev figures stay comparable with the model they may replace. ``refit=False`` keeps
+    the weights fitted on train alone (to score on dev) where the task would refit on both.
     """
     train, dev, described = load_task_data(spec, data_dir, seed)
     if limit is not None:
@@ -422,57 +432,20 @@ def train_task(
             "train_labels": dict(Counter(e.label for e in reviewed)),
         }
         train = [*train, *reviewed]
-    featurizer = featurizer or FeaturizerConfig()
-    features = TextFeaturizer(featurizer).transform([e.text for e in train])
-    idf = inverse_document_frequency(features) if spec.idf_weighting else None
-    if idf is not None:
-        features = reweighted(features, idf)
-    estimator = training_estimator(spec, seed).fit(features, [e.label for e in train])
-    if list(estimator.classes_) != list(spec.classes):
-        raise ValueError(f"{spec.task}: training data lacks some of {spec.classes}")
-    notes = [
-        f"LogisticRegression (lbfgs, L2, C={spec.regularisation}) on hashed word and "
-        "character n-grams of the accented and folded text."
-    ]
-    if idf is not None:
-        notes.append("Features weighted by their inverse document frequency on train.")
-    if spec.prune_below:
-        notes.append(f"Weights below {spec.prune_below} in magnitude set to zero (file size).")
-    if spec.notes:
-        notes.append(spec.notes)
     trained_at = datetime.now(UTC).replace(microsecond=0)
     card = ModelCard(
         task=spec.task,
         version=f"{spec.task}-linear-{trained_at:%Y%m%d}-s{seed}"
         + (f"-r{len(reviewed)}-{trained_at:%H%M%S}" if reviewed else ""),
         classes=list(spec.classes),
-        featurizer=featurizer,
+        featurizer=featurizer or spec.featurizer,
         trained_at=trained_at.isoformat(),
         seed=seed,
         data={"directory": str(data_dir), "datasets": described, "train_used": len(train)},
-        notes=" ".join(notes),
+        notes=" ".join(_method_notes(spec)),
     )
-    coef, intercept = estimator.coef_, estimator.intercept_
-    # Calibrate first, prune last: the same temperature with or without pruning.
-    ece = evaluate(LinearTextModel(card, coef, intercept, idf), dev).get(
-        "expected_calibration_error", 0.0
-    )
-    if ece > CALIBRATION_THRESHOLD:
-        temperature = cross_validated_temperature(features, [e.label for e in train], spec, seed)
-        coef, intercept = coef / temperature, intercept / temperature
-        card.metrics[CALIBRATION_KEY] = {
-            "method": f"temperature scaling fitted on {CALIBRATION_FOLDS}-fold out-of-fold "
-            "decision values of train",
-            "temperature": round(temperature, 4),
-            "dev_ece_before": round(ece, 4),
-        }
-        card.notes += (
-            f" Calibrated: dev ECE {ece:.4f} was above {CALIBRATION_THRESHOLD}; weights divided "
-            f"by a temperature of {temperature:.3f} fitted by cross-validation on train."
-        )
-    if spec.prune_below:
-        coef = np.where(np.abs(coef) >= spec.prune_below, coef, 0.0)
-    model = LinearTextModel(card, coef, intercept, idf)
+    fit = _fit_experts if spec.experts else _fit_pooled
+    model = fit(spec, card, train, dev, seed)
     card.metrics.update(
         {
             "dev": evaluate(model, dev),
@@ -487,7 +460,111 @@ def train_task(
                 model.classes,
             )
         }
+    if spec.experts and dev and refit:
+        selection = card.metrics[SELECTION_KEY]
+        model = _fit_experts(spec, card, [*train, *dev], [], seed)
+        card.metrics[SELECTION_KEY] = {
+            "train": selection,
+            "train_and_dev": card.metrics[SELECTION_KEY],
+        }
+        card.data["train_used"] = len(train) + len(dev)
+    if spec.examples is not None:
+        test = spec.examples(data_dir).get("test", [])
+        card.metrics["test"] = evaluate(model, test)
+        card.metrics["test_without_diacritics"] = evaluate(model, fold_diacritics_of(test))
     return model
+
+
+def _method_notes(spec: TaskSpec) -> list[str]:
+    """How the weights are fitted, in the card's words."""
+    if spec.experts:
+        notes = [
+            "One class-balanced linear SVM per data set on hashed word and character n-grams of "
+            "the accented and folded text; each C chosen by 5-fold cross-validated macro-F1 on "
+            "that set's train, margins turned into probabilities by a temperature fitted on the "
+            "same out-of-fold margins; several sets are mixed by a logistic gate that tells them "
+            "apart. The weights shipped were fitted again on train and dev together; the dev "
+            "figures are those of the same method fitted on train alone."
+        ]
+    else:
+        notes = [
+            f"LogisticRegression (lbfgs, L2, C={spec.regularisation}) on hashed word and "
+            "character n-grams of the accented and folded text."
+        ]
+    if spec.idf_weighting:
+        notes.append("Features weighted by their inverse document frequency on train.")
+    if spec.prune_below:
+        notes.append(f"Weights below {spec.prune_below} in magnitude set to zero (file size).")
+    if spec.notes:
+        notes.append(spec.notes)
+    return notes
+
+
+def _pruned(spec: TaskSpec, coef: np.ndarray) -> np.ndarray:
+    """Small weights set to zero when the task asks (zeros compress)."""
+    return np.where(np.abs(coef) >= spec.prune_below, coef, 0.0) if spec.prune_below else coef
+
+
+def _features(
+    examples: list[Example], card: ModelCard, spec: TaskSpec
+) -> tuple[csr_matrix, np.ndarray | None]:
+    """The examples' feature rows (idf-weighted when the task asks) and the idf."""
+    features = TextFeaturizer(card.featurizer).transform([e.text for e in examples])
+    if not spec.idf_weighting:
+        return features, None
+    idf = inverse_document_frequency(features)
+    return reweighted(features, idf), idf
+
+
+def _fit_experts(
+    spec: TaskSpec, card: ModelCard, train: list[Example], _dev: list[Example], seed: int
+) -> LinearTextModel:
+    """An expert per data set (classifier/experts.py); the choices go into the card."""
+    features, idf = _features(train, card, spec)
+    folded = TextFeaturizer(card.featurizer).transform([fold(e.text) for e in train])
+    if idf is not None:
+        folded = reweighted(folded, idf)
+    experts = fit_experts(
+        features,
+        np.array([e.label for e in train]),
+        np.array([e.source for e in train]),
+        spec.classes,
+        seed,
+        folded,
+    )
+    card.experts = experts.sources
+    card.metrics[SELECTION_KEY] = experts.selection
+    return LinearTextModel(card, _pruned(spec, experts.coef), experts.intercept, idf, experts.gate)
+
+
+def _fit_pooled(
+    spec: TaskSpec, card: ModelCard, train: list[Example], dev: list[Example], seed: int
+) -> LinearTextModel:
+    """One logistic regression over every data set, calibrated when dev says it must be."""
+    features, idf = _features(train, card, spec)
+    labels = [e.label for e in train]
+    estimator = training_estimator(spec, seed).fit(features, labels)
+    if list(estimator.classes_) != list(spec.classes):
+        raise ValueError(f"{spec.task}: training data lacks some of {spec.classes}")
+    coef, intercept = estimator.coef_, estimator.intercept_
+    # Calibrate first, prune last: the same temperature with or without pruning.
+    ece = evaluate(LinearTextModel(card, coef, intercept, idf), dev).get(
+        "expected_calibration_error", 0.0
+    )
+    if ece > CALIBRATION_THRESHOLD:
+        temperature = cross_validated_temperature(features, labels, spec, seed)
+        coef, intercept = coef / temperature, intercept / temperature
+        card.metrics[CALIBRATION_KEY] = {
+            "method": f"temperature scaling fitted on {CALIBRATION_FOLDS}-fold out-of-fold "
+            "decision values of train",
+            "temperature": round(temperature, 4),
+            "dev_ece_before": round(ece, 4),
+        }
+        card.notes += (
+            f" Calibrated: dev ECE {ece:.4f} was above {CALIBRATION_THRESHOLD}; weights divided "
+            f"by a temperature of {temperature:.3f} fitted by cross-validation on train."
+        )
+    return LinearTextModel(card, _pruned(spec, coef), intercept, idf)
 
 
 def training_estimator(spec: TaskSpec, seed: int) -> LogisticRegression:

@@ -35,7 +35,7 @@ from gensim.models.callbacks import CallbackAny2Vec
 from classifier.cards import write_embeddings_card_markdown
 from classifier.claim_matching import matching_form, similarity
 from classifier.embeddings import EmbeddingCard, WordVectors, unit_rows
-from classifier.train import iter_jsonl
+from classifier.labelled_data import iter_jsonl
 
 log = structlog.get_logger("mediawatch.classifier")
 

@@ -24,8 +24,9 @@ import structlog
 from pydantic import BaseModel, Field
 
 from classifier.backends import transformer_dir
+from classifier.labelled_data import Example
 from classifier.linear import ModelLoadError
-from classifier.train import Example, TaskSpec, evaluate, fold_diacritics_of, load_task_data
+from classifier.train import TaskSpec, evaluate, fold_diacritics_of, load_task_data
 from mediawatch.text import normalize
 
 INSTALL_HINT = "pip install -e '.[transformers]'"

@@ -325,6 +325,7 @@ def train(
     learning_rate: Annotated[float, typer.Option(help="transformers: AdamW's rate")] = 3e-5,
 ) -> None:
     """Train the task models (all by default) and write them with their cards."""
+    from classifier.labelled_data import DataFileError
     from classifier.linear import ModelLoadError
     from classifier.registry import ModelRegistry
     from classifier.retrain import (
@@ -333,7 +334,6 @@ def train(
         train_with_reviews,
     )
     from classifier.topic_labels import TopicLabels
-    from classifier.train import DataFileError
     from index.store import StoreError
     from mediawatch.service import build_store
 
@@ -442,7 +442,7 @@ def train_matcher_command(
     from classifier.embeddings import shipped_word_vectors
     from classifier.evaluate import EvaluationError
     from classifier.heldout_sets import HeldoutSetsError, write_heldout_sets
-    from classifier.train import DataFileError
+    from classifier.labelled_data import DataFileError
 
     try:
         with tempfile.TemporaryDirectory(prefix="mediawatch-sets-") as folder:
@@ -496,7 +496,7 @@ def train_embeddings_command(
 ) -> None:
     """Huấn luyện vectơ từ cho so khớp khẳng định (train the word vectors claim matching
     uses): gensim FastText on the folded train texts, a few minutes on two cores."""
-    from classifier.train import DataFileError
+    from classifier.labelled_data import DataFileError
     from classifier.train_embeddings import train_embeddings
 
     if not data_dir.is_dir():
@@ -627,10 +627,10 @@ def evaluate(
     file; print one JSON object (nothing else on stdout)."""
     from classifier.claims_evaluation import evaluate_claims_file
     from classifier.evaluate import EvaluationError, evaluate_file
+    from classifier.labelled_data import DataFileError
     from classifier.linear import ModelLoadError
     from classifier.risk_evaluation import evaluate_risk_file
     from classifier.service import SHIPPED_MODELS
-    from classifier.train import DataFileError
 
     settings = Settings()
     if models is not None:
@@ -663,7 +663,7 @@ def heldout_sets(
 ) -> None:
     """Write the frozen dev/test files of 'evaluate --task risk|claims' built from real data."""
     from classifier.heldout_sets import HeldoutSetsError, write_heldout_sets
-    from classifier.train import DataFileError
+    from classifier.labelled_data import DataFileError
 
     try:
         counts = write_heldout_sets(data_dir, out)

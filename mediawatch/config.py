@@ -345,7 +345,7 @@ class Settings(BaseSettings):
         default=None, description="Trained model files; the ones shipped in the package if unset"
     )
     review_threshold: float = Field(
-        default=0.39,
+        default=0.4,
         ge=0,
         le=1,
         description="Risk from which an item enters the review queue; the default is the one "

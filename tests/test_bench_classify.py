@@ -27,6 +27,7 @@ STAGES = {
     "predict reliability",
     "predict section",
     "predict toxicity",
+    "predict tone",  # the press and official items of the mix
     "topics",
     "risk",
     "results",

@@ -103,10 +103,10 @@ def test_sentiment_reads_clear_cases(classifier):
     negative, positive = classifier.classify_batch(
         [
             ItemToClassify(
-                "", "Dịch vụ quá tệ, nhân viên thái độ kém, rất thất vọng", SourceTier.PRESS
+                "", "Dịch vụ quá tệ, nhân viên thái độ kém, rất thất vọng", SourceTier.SOCIAL
             ),
             ItemToClassify(
-                "", "Tuyệt vời, rất hài lòng, cảm ơn mọi người nhiệt tình", SourceTier.PRESS
+                "", "Tuyệt vời, rất hài lòng, cảm ơn mọi người nhiệt tình", SourceTier.SOCIAL
             ),
         ]
     )

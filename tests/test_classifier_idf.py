@@ -40,6 +40,6 @@ def test_a_model_with_idf_keeps_it_through_save_and_load(tmp_path: Path):
     again = LinearTextModel.load(tmp_path / "models", "toxicity")
     assert np.array_equal(again.idf, model.idf)
     assert np.allclose(again.predict_proba(TEXTS), model.predict_proba(TEXTS), atol=1e-6)
-    without = LinearTextModel(again.card, again.coef, again.intercept)
+    without = LinearTextModel(again.card, again.coef, again.intercept, gate=again.gate)
     assert not np.allclose(without.predict_proba(TEXTS), again.predict_proba(TEXTS), atol=1e-3)
     assert again.predict_proba(["đồ ngu cút đi"])[0, 1] > 0.5

@@ -17,8 +17,9 @@ from sklearn.metrics import (
 from typer.testing import CliRunner
 
 from classifier.features import FeaturizerConfig
+from classifier.labelled_data import Example, read_jsonl
 from classifier.linear import LinearTextModel, ModelCard
-from classifier.train import Example, evaluate, read_jsonl
+from classifier.train import evaluate
 from mediawatch.cli import app
 from tests.conftest import shared_path
 

@@ -16,9 +16,10 @@ from typer.testing import CliRunner
 
 from bench import heldout
 from classifier.claims_evaluation import ClaimItem, Found, LexicalBaseline, match_rates
+from classifier.labelled_data import read_jsonl
 from classifier.risk_evaluation import queue_rates
 from classifier.service import Classifier, ItemToClassify
-from classifier.train import TASKS, load_task_data, read_jsonl
+from classifier.train import TASKS, load_task_data
 from mediawatch.cli import app
 from mediawatch.config import Settings
 from mediawatch.model import SourceTier
