@@ -138,16 +138,9 @@ def _fit_expert(
             held_out[held_rows] = decided[: len(held_rows)]
             held_out[held_rows + len(forms.labels)] = decided[len(held_rows) :]
         margins[setting] = held_out
-        truth = np.tile(forms.labels, 2)
-        predicted = _predicted(held_out, classes)
-        half = len(forms.labels)
+        predicted = _predicted(held_out, classes).reshape(2, -1)  # as written, folded
         scores[setting] = float(
-            np.mean(
-                [
-                    f1_score(truth[:half], predicted[:half], average="macro"),
-                    f1_score(truth[half:], predicted[half:], average="macro"),
-                ]
-            )
+            np.mean([f1_score(forms.labels, form, average="macro") for form in predicted])
         )
     best = max(scores, key=lambda s: (scores[s], -s.regularisation, not s.both_forms))
     column_of = {label: column for column, label in enumerate(classes)}

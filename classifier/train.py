@@ -461,12 +461,7 @@ def train_task(
             )
         }
     if spec.experts and dev and refit:
-        selection = card.metrics[SELECTION_KEY]
-        model = _fit_experts(spec, card, [*train, *dev], [], seed)
-        card.metrics[SELECTION_KEY] = {
-            "train": selection,
-            "train_and_dev": card.metrics[SELECTION_KEY],
-        }
+        model = _fit_experts(spec, card, [*train, *dev], [], seed, fitted_on="train_and_dev")
         card.data["train_used"] = len(train) + len(dev)
     if spec.examples is not None:
         test = spec.examples(data_dir).get("test", [])
@@ -517,9 +512,15 @@ def _features(
 
 
 def _fit_experts(
-    spec: TaskSpec, card: ModelCard, train: list[Example], _dev: list[Example], seed: int
+    spec: TaskSpec,
+    card: ModelCard,
+    train: list[Example],
+    _dev: list[Example],
+    seed: int,
+    fitted_on: str = "train",
 ) -> LinearTextModel:
-    """An expert per data set (classifier/experts.py); the choices go into the card."""
+    """An expert per data set (classifier/experts.py); the choices go into the card, under
+    what they were made on (``train``, then ``train_and_dev`` when refitted)."""
     features, idf = _features(train, card, spec)
     folded = TextFeaturizer(card.featurizer).transform([fold(e.text) for e in train])
     if idf is not None:
@@ -533,7 +534,7 @@ def _fit_experts(
         folded,
     )
     card.experts = experts.sources
-    card.metrics[SELECTION_KEY] = experts.selection
+    card.metrics.setdefault(SELECTION_KEY, {})[fitted_on] = experts.selection
     return LinearTextModel(card, _pruned(spec, experts.coef), experts.intercept, idf, experts.gate)
 
 
